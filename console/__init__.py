@@ -1,0 +1,54 @@
+"""The reception console: staff pages and the kiosk API, one Flask app."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from console import db, live, security, settings
+from shared.clock import SystemClock
+from shared.passwords import hasher
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(settings.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    _configure_secret(app)
+    app.config.update(
+        MAX_CONTENT_LENGTH=256 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="lobbydesk_session",
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+    )
+    app.extensions["lobbydesk.clock"] = app.config.get("CLOCK") or SystemClock()
+    # Cheap hashing exists only for the test suite; production always pays argon2id's cost.
+    app.extensions["lobbydesk.hasher"] = hasher(cheap=bool(app.config.get("TESTING")))
+
+    db.init_app(app)
+    live.init_app(app)
+    security.init_app(app)
+
+    from console import api, auth, errors, kiosks, queue
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(queue.bp)
+    app.register_blueprint(kiosks.bp)
+    app.register_blueprint(api.bp)
+    errors.init_app(app)
+    return app
+
+
+def _configure_secret(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.load_secret_key(app.config["DATA_DIR"])
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "No secret key: set LOBBYDESK_SECRET_KEY or run `lobbydesk console --init` "
+            f"to create {settings.secret_key_path(app.config['DATA_DIR'])}"
+        )
+
+
+def clock(app):
+    return app.extensions["lobbydesk.clock"]

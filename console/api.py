@@ -1,0 +1,125 @@
+"""The kiosk API, /api/v1. Bearer token per kiosk; JSON in and out.
+
+Writes are exactly-once: the business row and the idempotency record commit in
+one transaction, and a replayed key returns the original answer.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, g, request
+
+from console import live
+from console.db import get_db
+from shared import escalations, feed, idempotency, kiosks, protocol
+from shared.clock import to_iso
+from shared.db import write_transaction
+from shared.errors import InvalidRequest
+
+bp = Blueprint("api", __name__, url_prefix=protocol.API_PREFIX)
+
+
+def _clock():
+    return current_app.extensions["lobbydesk.clock"]
+
+
+def _json_body():
+    if request.mimetype != "application/json":
+        raise InvalidRequest("send the body as application/json")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidRequest("the body is not valid JSON")
+    return body
+
+
+def _outbox_depth() -> int | None:
+    raw = request.headers.get(protocol.OUTBOX_DEPTH_HEADER)
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 7:
+        raise InvalidRequest(f"{protocol.OUTBOX_DEPTH_HEADER} must be a whole number")
+    return int(raw)
+
+
+@bp.before_request
+def authenticate_kiosk():
+    g.kiosk = None
+    if request.endpoint == "api.pair":
+        return
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.startswith("Bearer ") else None
+    db = get_db()
+    g.kiosk = kiosks.authenticate(db, token)
+    depth = _outbox_depth()
+    with write_transaction(db):
+        kiosks.record_heartbeat(db, _clock(), g.kiosk["id"], depth)
+
+
+@bp.post("/pair")
+def pair():
+    body = protocol.validate_pairing(_json_body())
+    result = kiosks.pair(get_db(), _clock(), body["code"], device=body["device"])
+    return result, 201
+
+
+@bp.get("/ping")
+def ping():
+    return {"ok": True, "time": to_iso(_clock().now()), "kiosk": g.kiosk["name"]}
+
+
+def _idempotent_write(handler):
+    """Run `handler(db, body)` once per Idempotency-Key, replaying its answer after."""
+    key = protocol.check_idempotency_key(request.headers.get(protocol.IDEMPOTENCY_HEADER))
+    raw = _json_body()
+    fingerprint = idempotency.request_hash(request.method, request.path, raw)
+    db = get_db()
+    with write_transaction(db):
+        stored = idempotency.replay(db, g.kiosk["id"], key, fingerprint)
+        if stored is not None:
+            status, answer = stored
+            return answer, status
+        answer, status = handler(db, raw)
+        idempotency.remember(db, _clock(), g.kiosk["id"], key, fingerprint, status, answer)
+    live.hub(current_app).publish()
+    return answer, status
+
+
+@bp.post("/escalations")
+def create_escalation():
+    def handler(db, raw):
+        body = protocol.validate_help_call(raw)
+        row = escalations.raise_help_call(
+            db,
+            _clock(),
+            kiosk_id=g.kiosk["id"],
+            created_at=body["created_at"],
+            language=body["language"],
+            screen=body["screen"],
+        )
+        return {"id": row["id"], "status": row["status"], "received_at": row["received_at"]}, 201
+
+    return _idempotent_write(handler)
+
+
+@bp.get("/feed")
+def kiosk_feed():
+    """Long-poll: answer at once if there is news after `after`, else wait for some."""
+    try:
+        after = int(request.args.get("after", "0"))
+        wait = float(request.args.get("wait", "0"))
+    except ValueError as error:
+        raise InvalidRequest("after and wait must be numbers") from error
+    if after < 0 or not 0 <= wait <= current_app.config["LONG_POLL_SECONDS"]:
+        raise InvalidRequest(f"wait must be 0-{current_app.config['LONG_POLL_SECONDS']} seconds")
+    hub = live.hub(current_app)
+    deadline = time.monotonic() + wait
+    while True:
+        seen = hub.version  # read before querying, so no publish slips between
+        events = feed.after(get_db(), g.kiosk["id"], after)
+        remaining = deadline - time.monotonic()
+        if events or remaining <= 0:
+            break
+        hub.wait_for_change(seen, timeout=remaining)
+    cursor = events[-1]["id"] if events else after
+    return {"events": events, "cursor": cursor}

@@ -1,0 +1,109 @@
+"""Kiosk administration: create, pair, see online state, revoke."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import qrcode
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+
+from console.db import get_db
+from console.security import role_required
+from shared import kiosks
+from shared.clock import local_time, parse_utc
+from shared.db import one
+
+bp = Blueprint("kiosks", __name__, url_prefix="/admin/kiosks")
+
+
+def _qr_data_uri(text: str) -> str:
+    image = qrcode.make(text, box_size=8, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _building():
+    return one(get_db(), "SELECT * FROM buildings ORDER BY id LIMIT 1")
+
+
+@bp.get("/")
+@role_required("admin")
+def index():
+    clock = current_app.extensions["lobbydesk.clock"]
+    window = current_app.config["KIOSK_ONLINE_WINDOW_SECONDS"]
+    building = _building()
+    timezone = building["timezone"] if building else "Asia/Shanghai"
+    rows = []
+    for kiosk in kiosks.list_all(get_db()):
+        seen = kiosk["last_seen_at"]
+        online = bool(
+            seen
+            and not kiosk["revoked_at"]
+            and (clock.now() - parse_utc(seen)).total_seconds() <= window
+        )
+        rows.append({**kiosk, "online": online, "last_seen_local": local_time(seen, timezone)})
+    return render_template("kiosks/index.html", kiosks=rows, building=building)
+
+
+@bp.post("/")
+@role_required("admin")
+def create():
+    building = _building()
+    if building is None:
+        flash("先创建楼宇 · Create the building first (lobbydesk admin init-building).", "error")
+        return redirect(url_for("kiosks.index"))
+    name = request.form.get("name", "")
+    try:
+        created = kiosks.create(
+            get_db(),
+            current_app.extensions["lobbydesk.clock"],
+            building_id=building["id"],
+            name=name,
+            actor=f"staff:{g.staff['id']}",
+        )
+    except ValueError:
+        flash("请输入终端名称 · Give the kiosk a name.", "error")
+        return redirect(url_for("kiosks.index"))
+    return _show_pairing_code(created["id"], created["name"], created["pairing_code"])
+
+
+@bp.post("/<int:kiosk_id>/pairing-code")
+@role_required("admin")
+def new_pairing_code(kiosk_id: int):
+    code = kiosks.new_pairing_code(
+        get_db(),
+        current_app.extensions["lobbydesk.clock"],
+        kiosk_id,
+        actor=f"staff:{g.staff['id']}",
+    )
+    kiosk = one(get_db(), "SELECT name FROM kiosks WHERE id = ?", (kiosk_id,))
+    return _show_pairing_code(kiosk_id, kiosk["name"], code)
+
+
+def _show_pairing_code(kiosk_id: int, name: str, code: str):
+    # Shown once, never stored in clear: only its hash is in the database.
+    console_url = request.host_url.rstrip("/")
+    return render_template(
+        "kiosks/pairing.html",
+        kiosk_id=kiosk_id,
+        name=name,
+        code=code,
+        console_url=console_url,
+        qr=_qr_data_uri(f"lobbydesk-pair:{console_url}#{code}"),
+        minutes=int(kiosks.PAIRING_VALID_FOR.total_seconds() // 60),
+    )
+
+
+@bp.post("/<int:kiosk_id>/revoke")
+@role_required("admin")
+def revoke(kiosk_id: int):
+    kiosks.revoke(
+        get_db(),
+        current_app.extensions["lobbydesk.clock"],
+        kiosk_id,
+        actor=f"staff:{g.staff['id']}",
+    )
+    flash("终端已停用 · Kiosk revoked: its next request is refused.", "ok")
+    return redirect(url_for("kiosks.index"))

@@ -1,0 +1,103 @@
+"""The live queue: everything at the kiosks that needs a person, with the S3 clock."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from console import live
+from console.db import get_db
+from shared import escalations
+from shared.clock import local_time, to_iso
+
+bp = Blueprint("queue", __name__)
+
+
+def _rows_context() -> dict:
+    db = get_db()
+    clock = current_app.extensions["lobbydesk.clock"]
+    building = next(iter(db.query("SELECT * FROM buildings ORDER BY id LIMIT 1")), None)
+    timezone = building["timezone"] if building else "Asia/Shanghai"
+    items = []
+    for row in escalations.live_queue(db):
+        waited = escalations.waiting_seconds(row, clock)
+        items.append(
+            {
+                **row,
+                "waited": int(waited),
+                "clock_state": escalations.clock_state(waited),
+                "received_local": local_time(row["received_at"], timezone, "%H:%M:%S"),
+            }
+        )
+    return {
+        "items": items,
+        "server_now": to_iso(clock.now()),
+        "standard_seconds": escalations.RESPONSE_STANDARD_SECONDS,
+        "warning_seconds": escalations.WARNING_FROM_SECONDS,
+    }
+
+
+@bp.get("/")
+def index():
+    return render_template("queue/index.html", **_rows_context())
+
+
+@bp.get("/queue/rows")
+def rows():
+    """Only the live part of the page, fetched by the page when the stream says so."""
+    return render_template("queue/_rows.html", **_rows_context())
+
+
+@bp.get("/queue/stream")
+def stream():
+    """Server-sent events: one 'queue' event whenever anything in the queue changes."""
+    hub = live.hub(current_app)
+    keepalive = current_app.config["STREAM_KEEPALIVE_SECONDS"]
+
+    @stream_with_context
+    def events():
+        seen = hub.version
+        yield "retry: 2000\n\n"
+        while True:
+            version = hub.wait_for_change(seen, timeout=keepalive)
+            if version == seen:
+                yield ": keep-alive\n\n"
+            else:
+                seen = version
+                yield f"event: queue\ndata: {version}\n\n"
+
+    return Response(events(), mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
+
+
+def _act(action, escalation_id: int):
+    from shared.errors import StaleState
+
+    clock = current_app.extensions["lobbydesk.clock"]
+    try:
+        action(get_db(), clock, escalation_id, staff_id=g.staff["id"])
+    except StaleState as error:
+        if request.headers.get("X-Requested-With") == "fetch":
+            return {"error": {"code": error.code, "message": str(error)}}, 409
+    live.hub(current_app).publish()
+    if request.headers.get("X-Requested-With") == "fetch":
+        return {"ok": True}
+    return redirect(url_for("queue.index"))
+
+
+@bp.post("/queue/escalations/<int:escalation_id>/acknowledge")
+def acknowledge(escalation_id: int):
+    return _act(escalations.acknowledge, escalation_id)
+
+
+@bp.post("/queue/escalations/<int:escalation_id>/resolve")
+def resolve(escalation_id: int):
+    return _act(escalations.resolve, escalation_id)

@@ -1,0 +1,115 @@
+"""Who may do what, CSRF, and the headers every response carries.
+
+Deny by default: every endpoint needs a signed-in staff member unless it is
+listed in PUBLIC_ENDPOINTS or belongs to the kiosk API (which has its own
+bearer-token check). Roles are checked on the server for each route.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+
+from flask import abort, current_app, g, redirect, request, session, url_for
+
+from shared import staff
+from shared.protocol import API_PREFIX
+
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+
+
+def _is_api_request() -> bool:
+    # By path, not blueprint: a 404/405 under /api/v1 has no blueprint yet
+    # still belongs to the kiosk API (bearer token, no cookies, no CSRF).
+    return request.path.startswith(API_PREFIX + "/")
+
+
+def init_app(app) -> None:
+    app.before_request(load_signed_in_staff)
+    app.before_request(require_login)
+    app.before_request(check_csrf)
+    app.after_request(set_security_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def _clock():
+    return current_app.extensions["lobbydesk.clock"]
+
+
+def load_signed_in_staff() -> None:
+    g.staff = None
+    if _is_api_request():
+        return
+    from console.db import get_db
+
+    g.staff = staff.session_user(get_db(), _clock(), session.get("token"))
+    if g.staff is None and "token" in session:
+        session.clear()
+
+
+def require_login():
+    if _is_api_request() or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if request.endpoint is None:
+        return None  # unknown URL: let the 404 handler answer
+    if g.staff is None:
+        if request.method == "GET" and request.headers.get("X-Requested-With") != "fetch":
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(401)
+    return None
+
+
+def csrf_token() -> str:
+    if g.get("staff"):
+        return g.staff["csrf_token"]
+    # Before login the token lives in the (signed) cookie session.
+    if "login_csrf" not in session:
+        from shared.tokens import new_token
+
+        session["login_csrf"] = new_token()
+    return session["login_csrf"]
+
+
+def check_csrf():
+    if request.method in ("GET", "HEAD", "OPTIONS") or _is_api_request():
+        return None
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    expected = g.staff["csrf_token"] if g.get("staff") else session.get("login_csrf", "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        abort(
+            400,
+            description="The form expired or did not come from this console. Reload the page and try again.",
+        )
+    return None
+
+
+def role_required(*roles: str):
+    """Allow only these roles; admin may do everything."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.staff is None:
+                abort(401)
+            if g.staff["role"] not in roles and g.staff["role"] != "admin":
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles
+        return wrapped
+
+    return decorator
+
+
+def set_security_headers(response):
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "static":
+        # Staff pages and API answers carry personal data: never cached.
+        response.headers["Cache-Control"] = "no-store"
+    return response

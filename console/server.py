@@ -1,0 +1,46 @@
+"""Serving the console with waitress, a production WSGI server (one process, threads).
+
+One process keeps the in-process live hub correct (see console/live.py); the
+thread pool is sized for staff event streams + kiosk long-polls + headroom.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from waitress.server import create_server
+
+
+class ConsoleServer:
+    """A running console: `url`, `stop()`. Used by the CLI, tests and benchmarks."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int | None = None):
+        self.app = app
+        self._server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads or app.config["THREADS"],
+            channel_timeout=app.config["LONG_POLL_SECONDS"] + 30,
+            ident="LobbyDesk",
+            clear_untrusted_proxy_headers=True,
+        )
+        self.host, self.port = self._server.effective_host, self._server.effective_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def start_in_background(self) -> ConsoleServer:
+        self._thread = threading.Thread(target=self._server.run, name="console-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

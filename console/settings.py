@@ -1,0 +1,98 @@
+"""Every console setting, declared once with its default and help text.
+
+Values come from, in order: these defaults, `LOBBYDESK_<NAME>` environment
+variables, then a test dict. Secrets have no default: the console refuses to
+start without one (see `load_secret_key`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+    secret: bool = False
+
+
+SETTINGS = (
+    Setting(
+        "DATA_DIR",
+        "./lobbydesk-data",
+        "Folder for the building database, backups and the instance secret.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs session cookies. From the environment or DATA_DIR/secret_key (created by `lobbydesk console --init`).",
+        secret=True,
+    ),
+    Setting("HOST", "127.0.0.1", "Address the console listens on; 0.0.0.0 for the building LAN."),
+    Setting("PORT", 8080, "TCP port of the console."),
+    Setting(
+        "THREADS",
+        32,
+        "WSGI worker threads: staff browsers + kiosk long-polls + headroom (each open stream holds one).",
+    ),
+    Setting("SESSION_COOKIE_SECURE", False, "Set true when the console is served over TLS."),
+    Setting("LONG_POLL_SECONDS", 25, "Longest a kiosk feed request waits for news."),
+    Setting(
+        "STREAM_KEEPALIVE_SECONDS",
+        15,
+        "Idle gap after which a staff page's event stream sends a keep-alive.",
+    ),
+    Setting(
+        "KIOSK_ONLINE_WINDOW_SECONDS", 60, "A kiosk seen within this many seconds counts as online."
+    ),
+)
+
+
+def from_environment() -> dict:
+    values = {}
+    for setting in SETTINGS:
+        raw = os.environ.get(f"LOBBYDESK_{setting.name}")
+        if raw is None:
+            if setting.default is not None:
+                values[setting.name] = setting.default
+            continue
+        if isinstance(setting.default, bool):
+            values[setting.name] = raw.lower() in ("1", "true", "yes", "on")
+        elif isinstance(setting.default, int):
+            values[setting.name] = int(raw)
+        else:
+            values[setting.name] = raw
+    return values
+
+
+def secret_key_path(data_dir: str | Path) -> Path:
+    return Path(data_dir) / "secret_key"
+
+
+def create_secret_key(data_dir: str | Path) -> Path:
+    """Write a new 256-bit secret to DATA_DIR/secret_key, readable by the owner only."""
+    path = secret_key_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path
+
+
+def load_secret_key(data_dir: str | Path) -> str | None:
+    path = secret_key_path(data_dir)
+    return path.read_text().strip() if path.exists() else None
+
+
+def redacted(config) -> dict:
+    """The settings as an admin may see them: secrets replaced."""
+    return {
+        s.name: ("••••••" if s.secret and config.get(s.name) else config.get(s.name))
+        for s in SETTINGS
+    }

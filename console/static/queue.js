@@ -1,0 +1,73 @@
+// Live queue: the server pushes "something changed" over SSE; the page fetches
+// the rows partial and swaps it in. Clocks tick locally against the server's
+// time (sent with each partial), so a wrong desk PC clock does not skew S3.
+(function () {
+  "use strict";
+  const rows = document.getElementById("queue-rows");
+  const status = document.getElementById("live-status");
+  let offsetMs = 0; // serverNow - browserNow
+
+  function readServerClock() {
+    const marker = rows.querySelector(".server-clock");
+    if (marker) offsetMs = Date.parse(marker.dataset.serverNow) - Date.now();
+    return marker;
+  }
+
+  function tick() {
+    const marker = rows.querySelector(".server-clock");
+    if (!marker) return;
+    const standard = Number(marker.dataset.standard);
+    const warning = Number(marker.dataset.warning);
+    const now = Date.now() + offsetMs;
+    rows.querySelectorAll(".waited").forEach(function (el) {
+      const start = Date.parse(el.dataset.receivedAt);
+      const end = el.dataset.acknowledgedAt ? Date.parse(el.dataset.acknowledgedAt) : now;
+      const seconds = Math.max(0, Math.floor((end - start) / 1000));
+      el.textContent = seconds + " s";
+      const row = el.closest("tr");
+      row.classList.toggle("overdue", seconds > standard);
+      row.classList.toggle("warning", seconds >= warning && seconds <= standard);
+      row.classList.toggle("ok", seconds < warning);
+    });
+  }
+
+  async function refresh() {
+    const response = await fetch(rows.dataset.rowsUrl, { headers: { "X-Requested-With": "fetch" } });
+    if (response.status === 401) { window.location.reload(); return; }
+    if (!response.ok) return;
+    rows.innerHTML = await response.text();
+    readServerClock();
+    tick();
+  }
+
+  rows.addEventListener("submit", async function (event) {
+    const form = event.target;
+    event.preventDefault();
+    const token = form.querySelector("input[name=csrf_token]").value;
+    form.querySelector("button").disabled = true;
+    await fetch(form.action, {
+      method: "POST",
+      headers: { "X-CSRF-Token": token, "X-Requested-With": "fetch" },
+    });
+    await refresh();
+  });
+
+  function connect() {
+    const source = new EventSource(rows.dataset.streamUrl);
+    source.addEventListener("open", function () {
+      status.dataset.state = "live";
+      status.textContent = "实时更新中 · Live";
+      refresh();
+    });
+    source.addEventListener("queue", refresh);
+    source.addEventListener("error", function () {
+      status.dataset.state = "reconnecting";
+      status.textContent = "连接中断，正在重连 · Connection lost, reconnecting…";
+    });
+  }
+
+  readServerClock();
+  tick();
+  setInterval(tick, 250);
+  connect();
+})();

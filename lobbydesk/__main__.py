@@ -1,0 +1,3 @@
+from lobbydesk.cli import main
+
+raise SystemExit(main())

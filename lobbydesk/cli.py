@@ -1,0 +1,274 @@
+"""`lobbydesk`: run the console, run a kiosk, administer, or start the demo.
+
+Heavy imports (Flask, Kivy) happen inside each command so `--help` is instant
+and the kiosk never loads Flask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "./lobbydesk-data"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    return args.handler(args) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lobbydesk", description="Lobby Desk: lobby kiosk and reception console."
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    console = commands.add_parser("console", help="serve the reception console and kiosk API")
+    _data_dir(console)
+    console.add_argument("--host", help="listen address (default 127.0.0.1; 0.0.0.0 for the LAN)")
+    console.add_argument("--port", type=int, help="TCP port (default 8080)")
+    console.add_argument(
+        "--init", action="store_true", help="create DATA_DIR/secret_key if it is missing"
+    )
+    console.set_defaults(handler=run_console)
+
+    kiosk = commands.add_parser("kiosk", help="run the lobby kiosk window")
+    kiosk.add_argument(
+        "--console",
+        required=True,
+        metavar="URL",
+        help="the console's address, e.g. http://192.168.1.10:8080",
+    )
+    kiosk.add_argument(
+        "--pair", metavar="CODE", help="one-time pairing code from the console's Kiosks page"
+    )
+    kiosk.add_argument(
+        "--data-dir", default="./lobbydesk-kiosk", help="kiosk's own folder (outbox, token)"
+    )
+    kiosk.add_argument(
+        "--landscape", action="store_true", help="1920x1080 instead of portrait 1080x1920"
+    )
+    kiosk.add_argument(
+        "--fullscreen", action="store_true", help="fill the screen (on the real device)"
+    )
+    kiosk.add_argument("--font", help="a TTF/TTC font with Chinese and Latin glyphs")
+    kiosk.set_defaults(handler=run_kiosk)
+
+    admin = commands.add_parser("admin", help="administration: staff, building")
+    admin_commands = admin.add_subparsers(title="admin commands", metavar="ADMIN_COMMAND")
+    create_staff = admin_commands.add_parser(
+        "create-staff", help="create a staff account (the first admin too)"
+    )
+    _data_dir(create_staff)
+    create_staff.add_argument("--username", required=True)
+    create_staff.add_argument(
+        "--display-name", required=True, help="name shown to colleagues and on the kiosk"
+    )
+    create_staff.add_argument("--role", required=True, choices=("reception", "manager", "admin"))
+    create_staff.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
+    create_staff.set_defaults(handler=run_create_staff)
+    init_building = admin_commands.add_parser(
+        "init-building", help="create the building and its units"
+    )
+    _data_dir(init_building)
+    init_building.add_argument("--name", required=True, help="Chinese name, e.g. 翠湖花园 1 号楼")
+    init_building.add_argument("--name-en", required=True, help="English name")
+    init_building.add_argument("--timezone", default="Asia/Shanghai")
+    init_building.add_argument("--desk-phone", default="")
+    init_building.add_argument("--floors", type=int, default=20)
+    init_building.add_argument("--units-per-floor", type=int, default=4)
+    init_building.set_defaults(handler=run_init_building)
+    admin.set_defaults(handler=lambda args: admin.print_help() or 2)
+
+    demo = commands.add_parser("demo", help="console with a demo building + a paired kiosk window")
+    demo.add_argument("--data-dir", help="where to keep the demo (default: a new temporary folder)")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--no-kiosk", action="store_true", help="only the console")
+    demo.set_defaults(handler=run_demo)
+    return parser
+
+
+def _data_dir(parser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("LOBBYDESK_DATA_DIR", DEFAULT_DATA_DIR),
+        help="console data folder (env LOBBYDESK_DATA_DIR; default ./lobbydesk-data)",
+    )
+
+
+def _console_app(data_dir: str, **overrides):
+    from console import create_app
+
+    return create_app({"DATA_DIR": data_dir, **{k: v for k, v in overrides.items() if v}})
+
+
+def run_console(args) -> int:
+    from console import settings
+    from console.server import ConsoleServer
+
+    if args.init:
+        print(f"secret: {settings.create_secret_key(args.data_dir)}")
+    try:
+        app = _console_app(args.data_dir, HOST=args.host, PORT=args.port)
+    except RuntimeError as error:
+        print(f"lobbydesk console: {error}", file=sys.stderr)
+        return 2
+    server = ConsoleServer(app, host=app.config["HOST"], port=app.config["PORT"])
+    print(f"Lobby Desk console on {server.url} (data: {Path(args.data_dir).resolve()})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop()
+    return 0
+
+
+def _open_db(data_dir: str):
+    from shared.schema import open_building_db
+
+    return open_building_db(Path(data_dir) / "lobbydesk.db")
+
+
+def run_create_staff(args) -> int:
+    from shared import staff
+    from shared.clock import SystemClock
+    from shared.errors import WeakPassword
+    from shared.passwords import hasher
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (8+ characters): ")
+        if getpass.getpass("Again: ") != password:
+            print("The passwords differ; nothing was created.", file=sys.stderr)
+            return 2
+    db = _open_db(args.data_dir)
+    try:
+        staff_id = staff.create(
+            db,
+            SystemClock(),
+            hasher(),
+            username=args.username,
+            display_name=args.display_name,
+            password=password,
+            role=args.role,
+            actor="cli",
+        )
+    except (ValueError, WeakPassword) as error:
+        print(f"Not created: {error}", file=sys.stderr)
+        return 2
+    print(f"Created {args.role} {args.username!r} (id {staff_id}).")
+    return 0
+
+
+def run_init_building(args) -> int:
+    from shared.clock import SystemClock
+    from shared.demo import create_building
+
+    building_id = create_building(
+        _open_db(args.data_dir),
+        SystemClock(),
+        name=args.name,
+        name_en=args.name_en,
+        timezone=args.timezone,
+        desk_phone=args.desk_phone,
+        floors=args.floors,
+        units_per_floor=args.units_per_floor,
+    )
+    print(f"Building {building_id} created with {args.floors * args.units_per_floor} units.")
+    return 0
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _kiosk_settings(console_url: str, data_dir: str, landscape=False, fullscreen=False, font=None):
+    from kiosk.config import KioskSettings
+
+    return KioskSettings(
+        console_url=console_url,
+        data_dir=Path(data_dir),
+        orientation="landscape" if landscape else "portrait",
+        fullscreen=fullscreen,
+        font_path=font,
+    )
+
+
+def run_kiosk(args) -> int:
+    from kiosk.main import KioskSetupError, pair_kiosk
+    from kiosk.main import run_kiosk as start_window
+
+    try:
+        if args.pair:
+            paired = pair_kiosk(args.console, args.pair, Path(args.data_dir))
+            print(f"Paired as {paired['kiosk']['name']!r}.")
+        if not has_display():
+            print(
+                "No display here: the kiosk window cannot open. Run it on the lobby screen.",
+                file=sys.stderr,
+            )
+            return 3
+        start_window(
+            _kiosk_settings(args.console, args.data_dir, args.landscape, args.fullscreen, args.font)
+        )
+    except KioskSetupError as error:
+        print(f"lobbydesk kiosk: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_demo(args) -> int:
+    from kiosk.main import pair_kiosk
+
+    from console import settings
+    from console.server import ConsoleServer
+    from shared import demo
+    from shared.clock import SystemClock
+    from shared.passwords import hasher
+
+    data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="lobbydesk-demo-"))
+    settings.create_secret_key(data_dir)
+    db = _open_db(str(data_dir))
+    credentials = demo.seed(db, SystemClock(), hasher())
+    db.close()
+    app = _console_app(str(data_dir), PORT=args.port)
+    server = ConsoleServer(app, port=args.port).start_in_background()
+    print(
+        f"\nLobby Desk demo\n  console:  {server.url}\n"
+        f"  sign in:  {credentials['username']} / {credentials['password']}   (shown once)\n"
+        f"  data:     {data_dir}\n",
+        flush=True,
+    )
+    try:
+        if args.no_kiosk or not has_display():
+            if not args.no_kiosk:
+                print(
+                    "No display here, so no kiosk window; the console keeps running. Ctrl-C to stop."
+                )
+            threading.Event().wait()
+            return 0
+        from kiosk.main import run_kiosk as start_window
+
+        kiosk_dir = data_dir / "kiosk"
+        pair_kiosk(server.url, credentials["pairing_code"], kiosk_dir)
+        start_window(_kiosk_settings(server.url, str(kiosk_dir)))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0

@@ -1,0 +1,87 @@
+"""Named domain errors. The edges (API, pages, kiosk) turn them into messages."""
+
+
+class LobbyDeskError(Exception):
+    """Base class; `code` is stable and is what clients switch on."""
+
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.__doc__ or self.code)
+
+
+class NotFound(LobbyDeskError):
+    """The record does not exist."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class PairingCodeInvalid(LobbyDeskError):
+    """This pairing code is not known. Check it on the console's kiosk page."""
+
+    code = "pairing_code_invalid"
+    http_status = 400
+
+
+class PairingCodeUsed(LobbyDeskError):
+    """This pairing code was already used. Create a new one on the console."""
+
+    code = "pairing_code_used"
+    http_status = 409
+
+
+class PairingCodeExpired(LobbyDeskError):
+    """This pairing code has expired. Create a new one on the console."""
+
+    code = "pairing_code_expired"
+    http_status = 410
+
+
+class KioskNotAuthorised(LobbyDeskError):
+    """The kiosk token is missing, unknown or revoked. Pair the kiosk again."""
+
+    code = "kiosk_not_authorised"
+    http_status = 401
+
+
+class InvalidRequest(LobbyDeskError):
+    """The request does not match what the API expects."""
+
+    code = "invalid_request"
+    http_status = 400
+
+
+class IdempotencyKeyMissing(LobbyDeskError):
+    """Every write needs an Idempotency-Key header."""
+
+    code = "idempotency_key_missing"
+    http_status = 400
+
+
+class IdempotencyKeyReused(LobbyDeskError):
+    """This Idempotency-Key was already used with a different request body."""
+
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
+class StaleState(LobbyDeskError):
+    """Someone else changed this record first; reload to see its state."""
+
+    code = "stale_state"
+    http_status = 409
+
+
+class WeakPassword(LobbyDeskError):
+    """The password does not meet the rules."""
+
+    code = "weak_password"
+
+
+class DatabaseSettingsWrong(LobbyDeskError):
+    """The database connection does not have the durability settings we require."""
+
+    code = "database_settings_wrong"
+    http_status = 500

@@ -1,0 +1,121 @@
+"""Escalations: anything at the kiosk that needs a person (S3, S7).
+
+The 60-second clock of S3 runs from `received_at`, the console's own time,
+so a kiosk with a wrong clock cannot make the desk look faster or slower.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from shared import audit, feed
+from shared.clock import parse_utc, to_iso
+from shared.db import one, write_transaction
+from shared.errors import NotFound, StaleState
+
+RESPONSE_STANDARD_SECONDS = 60  # S3: on-site reception within one minute
+WARNING_FROM_SECONDS = 45
+
+
+def raise_help_call(
+    db: sqlite_utils.Database, clock, *, kiosk_id: int, created_at: str, language: str, screen: str
+) -> dict:
+    """Record a "call reception" from a kiosk. Call inside the API's transaction."""
+    cursor = db.execute(
+        "INSERT INTO escalations (kiosk_id, kind, language, screen, created_at, received_at)"
+        " VALUES (?, 'help', ?, ?, ?, ?)",
+        (kiosk_id, language, screen, created_at, to_iso(clock.now())),
+    )
+    return get(db, cursor.lastrowid)
+
+
+def get(db: sqlite_utils.Database, escalation_id: int) -> dict:
+    row = one(db, "SELECT * FROM escalations WHERE id = ?", (escalation_id,))
+    if row is None:
+        raise NotFound(f"escalation {escalation_id} does not exist")
+    return row
+
+
+def acknowledge(db: sqlite_utils.Database, clock, escalation_id: int, *, staff_id: int) -> dict:
+    """Staff said "on my way": the kiosk is told through its feed."""
+    now = to_iso(clock.now())
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE escalations SET status = 'acknowledged', acknowledged_at = ?,"
+            " acknowledged_by = ?, owner_id = ? WHERE id = ? AND status = 'open'",
+            (now, staff_id, staff_id, escalation_id),
+        )
+        row = get(db, escalation_id)
+        if cursor.rowcount != 1:
+            raise StaleState(f"escalation {escalation_id} is already {row['status']}")
+        staff = one(db, "SELECT display_name FROM staff WHERE id = ?", (staff_id,))
+        if row["kiosk_id"]:
+            feed.append(
+                db,
+                clock,
+                row["kiosk_id"],
+                "escalation.acknowledged",
+                {"escalation_id": escalation_id, "staff_name": staff["display_name"]},
+            )
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action="escalation.acknowledge",
+            target=f"escalation:{escalation_id}",
+        )
+    return row
+
+
+def resolve(db: sqlite_utils.Database, clock, escalation_id: int, *, staff_id: int) -> dict:
+    now = to_iso(clock.now())
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE escalations SET status = 'resolved', resolved_at = ?, resolved_by = ?,"
+            " acknowledged_at = COALESCE(acknowledged_at, ?),"
+            " acknowledged_by = COALESCE(acknowledged_by, ?)"
+            " WHERE id = ? AND status != 'resolved'",
+            (now, staff_id, now, staff_id, escalation_id),
+        )
+        row = get(db, escalation_id)
+        if cursor.rowcount != 1:
+            raise StaleState(f"escalation {escalation_id} is already resolved")
+        if row["kiosk_id"]:
+            feed.append(
+                db, clock, row["kiosk_id"], "escalation.resolved", {"escalation_id": escalation_id}
+            )
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action="escalation.resolve",
+            target=f"escalation:{escalation_id}",
+        )
+    return row
+
+
+def live_queue(db: sqlite_utils.Database) -> list[dict]:
+    """What reception must act on, oldest first."""
+    return list(
+        db.query(
+            "SELECT e.*, k.name AS kiosk_name, s.display_name AS acknowledged_by_name"
+            " FROM escalations e LEFT JOIN kiosks k ON k.id = e.kiosk_id"
+            " LEFT JOIN staff s ON s.id = e.acknowledged_by"
+            " WHERE e.status != 'resolved' ORDER BY e.received_at, e.id"
+        )
+    )
+
+
+def waiting_seconds(row: dict, clock) -> float:
+    """How long the person at the kiosk has waited (until acknowledged)."""
+    end = parse_utc(row["acknowledged_at"]) if row["acknowledged_at"] else clock.now()
+    return (end - parse_utc(row["received_at"])).total_seconds()
+
+
+def clock_state(seconds: float) -> str:
+    """The S3 colour: ok, then warning from 45 s, overdue past 60 s."""
+    if seconds > RESPONSE_STANDARD_SECONDS:
+        return "overdue"
+    if seconds >= WARNING_FROM_SECONDS:
+        return "warning"
+    return "ok"

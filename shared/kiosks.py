@@ -1,0 +1,138 @@
+"""Kiosks: creation, one-time pairing, token authentication, revocation.
+
+A kiosk's credential is a 256-bit bearer token handed over once at pairing;
+the console keeps only its SHA-256 (SECURITY.md 13).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlite_utils
+
+from shared import audit, tokens
+from shared.clock import parse_utc, to_iso
+from shared.db import one, write_transaction
+from shared.errors import (
+    KioskNotAuthorised,
+    NotFound,
+    PairingCodeExpired,
+    PairingCodeInvalid,
+    PairingCodeUsed,
+)
+
+PAIRING_VALID_FOR = timedelta(minutes=15)
+
+
+def create(db: sqlite_utils.Database, clock, *, building_id: int, name: str, actor: str) -> dict:
+    """A new, unpaired kiosk and its one-time pairing code (shown once)."""
+    name = " ".join(name.split())[:60]
+    if not name:
+        raise ValueError("a kiosk needs a name")
+    code = tokens.new_pairing_code()
+    now = clock.now()
+    with write_transaction(db):
+        cursor = db.execute(
+            "INSERT INTO kiosks (building_id, name, pairing_code_hash, pairing_expires_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?)",
+            (
+                building_id,
+                name,
+                tokens.hash_token(code),
+                to_iso(now + PAIRING_VALID_FOR),
+                to_iso(now),
+            ),
+        )
+        kiosk_id = cursor.lastrowid
+        audit.record(db, clock, actor=actor, action="kiosk.create", target=f"kiosk:{kiosk_id}")
+    return {"id": kiosk_id, "name": name, "pairing_code": code}
+
+
+def new_pairing_code(db: sqlite_utils.Database, clock, kiosk_id: int, *, actor: str) -> str:
+    """Re-pair a kiosk (new device, lost token): the old token stops working."""
+    code = tokens.new_pairing_code()
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE kiosks SET pairing_code_hash = ?, pairing_expires_at = ?, token_hash = NULL,"
+            " revoked_at = NULL WHERE id = ?",
+            (tokens.hash_token(code), to_iso(clock.now() + PAIRING_VALID_FOR), kiosk_id),
+        )
+        if cursor.rowcount != 1:
+            raise NotFound(f"kiosk {kiosk_id} does not exist")
+        audit.record(db, clock, actor=actor, action="kiosk.repair_code", target=f"kiosk:{kiosk_id}")
+    return code
+
+
+def pair(db: sqlite_utils.Database, clock, code: str, *, device: str | None = None) -> dict:
+    """Exchange a pairing code for the kiosk's token (returned once, never stored)."""
+    code_hash = tokens.hash_token(tokens.normalise_pairing_code(code))
+    token = tokens.new_token()
+    now = clock.now()
+    with write_transaction(db):
+        kiosk = one(db, "SELECT * FROM kiosks WHERE pairing_code_hash = ?", (code_hash,))
+        if kiosk is None:
+            raise PairingCodeInvalid()
+        if kiosk["paired_at"] and kiosk["token_hash"]:
+            raise PairingCodeUsed()
+        if parse_utc(kiosk["pairing_expires_at"]) < now:
+            raise PairingCodeExpired()
+        db.execute(
+            "UPDATE kiosks SET token_hash = ?, paired_at = ?, last_seen_at = ? WHERE id = ?",
+            (tokens.hash_token(token), to_iso(now), to_iso(now), kiosk["id"]),
+        )
+        audit.record(
+            db,
+            clock,
+            actor=f"kiosk:{kiosk['id']}",
+            action="kiosk.pair",
+            target=f"kiosk:{kiosk['id']}",
+            device=device,
+        )
+    building = one(db, "SELECT * FROM buildings WHERE id = ?", (kiosk["building_id"],))
+    return {
+        "token": token,
+        "kiosk": {"id": kiosk["id"], "name": kiosk["name"]},
+        "building": {"name": building["name"], "name_en": building["name_en"]},
+    }
+
+
+def authenticate(db: sqlite_utils.Database, token: str | None) -> dict:
+    if not token:
+        raise KioskNotAuthorised()
+    kiosk = one(
+        db,
+        "SELECT * FROM kiosks WHERE token_hash = ? AND revoked_at IS NULL",
+        (tokens.hash_token(token),),
+    )
+    if kiosk is None:
+        raise KioskNotAuthorised()
+    return kiosk
+
+
+def record_heartbeat(db, clock, kiosk_id: int, outbox_depth: int | None) -> None:
+    """Last seen and outbox depth, for the console's kiosk list."""
+    if outbox_depth is None:
+        db.execute(
+            "UPDATE kiosks SET last_seen_at = ? WHERE id = ?", (to_iso(clock.now()), kiosk_id)
+        )
+    else:
+        db.execute(
+            "UPDATE kiosks SET last_seen_at = ?, outbox_depth = ? WHERE id = ?",
+            (to_iso(clock.now()), outbox_depth, kiosk_id),
+        )
+
+
+def revoke(db: sqlite_utils.Database, clock, kiosk_id: int, *, actor: str) -> None:
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE kiosks SET revoked_at = ?, pairing_code_hash = NULL"
+            " WHERE id = ? AND revoked_at IS NULL",
+            (to_iso(clock.now()), kiosk_id),
+        )
+        if cursor.rowcount != 1:
+            raise NotFound(f"kiosk {kiosk_id} does not exist or is already revoked")
+        audit.record(db, clock, actor=actor, action="kiosk.revoke", target=f"kiosk:{kiosk_id}")
+
+
+def list_all(db: sqlite_utils.Database) -> list[dict]:
+    return list(db.query("SELECT * FROM kiosks ORDER BY id"))

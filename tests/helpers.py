@@ -1,0 +1,105 @@
+"""Helpers that read like user actions: staff signing in, a kiosk calling the API."""
+
+from __future__ import annotations
+
+import re
+
+from console import create_app
+from shared import kiosks, staff
+from shared.clock import SystemClock
+from shared.demo import create_building
+from shared.schema import open_building_db
+from shared.tokens import new_idempotency_key
+
+PASSWORD = "correct horse battery"
+
+
+def make_app(data_dir, clock=None, **config):
+    db = open_building_db(data_dir / "lobbydesk.db")
+    create_building(db, clock or SystemClock(), name="测试大厦", name_en="Test Tower", floors=3)
+    db.close()
+    return create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(data_dir),
+            "SECRET_KEY": "test-" + "x" * 40,
+            "CLOCK": clock,
+            **config,
+        }
+    )
+
+
+def building_db(app):
+    return open_building_db(f"{app.config['DATA_DIR']}/lobbydesk.db")
+
+
+def add_staff(app, username="wangfang", role="reception", display_name="王芳"):
+    from shared.passwords import hasher
+
+    db = building_db(app)
+    staff_id = staff.create(
+        db,
+        app.extensions["lobbydesk.clock"],
+        hasher(cheap=True),
+        username=username,
+        display_name=display_name,
+        password=PASSWORD,
+        role=role,
+        actor="test",
+    )
+    db.close()
+    return staff_id
+
+
+class StaffBrowser:
+    """A staff member using the console through the test client."""
+
+    def __init__(self, client):
+        self.client = client
+        self.csrf = None
+
+    def login(self, username="wangfang", password=PASSWORD):
+        page = self.client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(
+            1
+        )
+        response = self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+        if response.status_code == 302:
+            home = self.client.get("/").get_data(as_text=True)
+            self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)
+        return response
+
+    def post(self, path, **data):
+        return self.client.post(path, data={"csrf_token": self.csrf, **data})
+
+
+def paired_kiosk(app, name="大堂 A"):
+    """Create a kiosk as an admin would and pair it; returns (kiosk_id, token)."""
+    db = building_db(app)
+    clock = app.extensions["lobbydesk.clock"]
+    created = kiosks.create(db, clock, building_id=1, name=name, actor="test")
+    paired = kiosks.pair(db, clock, created["pairing_code"])
+    db.close()
+    return created["id"], paired["token"]
+
+
+class KioskCaller:
+    """The kiosk side of the API, through the test client."""
+
+    def __init__(self, client, token):
+        self.client, self.token = client, token
+
+    def headers(self, key=None, **extra):
+        headers = {"Authorization": f"Bearer {self.token}", **extra}
+        if key is not False:
+            headers["Idempotency-Key"] = key or new_idempotency_key()
+        return headers
+
+    def call_reception(self, key=None, created_at="2026-11-27T08:59:58+00:00", language="zh_CN"):
+        return self.client.post(
+            "/api/v1/escalations",
+            json={"kind": "help", "created_at": created_at, "language": language, "screen": "home"},
+            headers=self.headers(key),
+        )

@@ -1,0 +1,115 @@
+"""Staff sign-in: argon2id, roles, CSRF, no default account."""
+
+import pytest
+
+from shared.errors import WeakPassword
+from shared.passwords import check_rules, hasher
+from tests.helpers import PASSWORD, StaffBrowser, add_staff, building_db
+
+
+def test_a_fresh_console_has_no_account_to_sign_in_with(client):
+    browser = StaffBrowser(client)
+    assert browser.login("admin", "admin").status_code == 401
+    assert client.get("/").status_code == 302  # pages need a signed-in staff member
+
+
+def test_staff_sign_in_reaches_the_live_queue_and_sign_out_ends_the_session(app, client):
+    add_staff(app)
+    browser = StaffBrowser(client)
+    assert browser.login().headers["Location"] == "/"
+    page = client.get("/")
+    assert "实时队列" in page.get_data(as_text=True) and "Live queue" in page.get_data(as_text=True)
+    assert browser.post("/logout").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(app, client):
+    add_staff(app)
+    wrong = StaffBrowser(client).login("wangfang", "not the password")
+    unknown = StaffBrowser(client).login("nobody", PASSWORD)
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Wrong username or password" in wrong.get_data(as_text=True)
+    assert "Wrong username or password" in unknown.get_data(as_text=True)
+
+
+def test_failed_and_successful_logins_are_audited_without_the_password(app, client):
+    add_staff(app)
+    StaffBrowser(client).login("wangfang", "bad-guess-123")
+    StaffBrowser(client).login()
+    rows = list(
+        building_db(app).query("SELECT action, detail FROM audit_log WHERE action LIKE 'login%'")
+    )
+    assert [r["action"] for r in rows] == ["login.failure", "login.success"]
+    assert all("bad-guess" not in r["detail"] and PASSWORD not in r["detail"] for r in rows)
+
+
+def test_passwords_are_stored_as_argon2id(app):
+    add_staff(app)
+    stored = building_db(app)["staff"].get(1)["password_hash"]
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_production_hasher_meets_owasp_minimum():
+    params = hasher().hash("a long enough password").split("$")[3]
+    assert params == "m=19456,t=2,p=1"
+
+
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        ("short", False),
+        ("12345678", False),
+        ("password1", False),
+        ("x" * 129, False),
+        ("门前大桥下游过一群鸭", True),
+        ("correct horse battery", True),
+    ],
+)
+def test_password_rules(password, ok):
+    if ok:
+        check_rules(password)
+    else:
+        with pytest.raises(WeakPassword):
+            check_rules(password)
+
+
+def test_a_post_without_csrf_token_is_refused(app, client, reception):
+    response = client.post("/logout")
+    assert response.status_code == 400
+    assert client.get("/").status_code == 200  # still signed in: nothing happened
+
+
+def test_login_form_needs_its_csrf_token(app, client):
+    add_staff(app)
+    client.get("/login")
+    response = client.post("/login", data={"username": "wangfang", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_open_redirect_after_login_is_refused(app, client):
+    add_staff(app)
+    browser = StaffBrowser(client)
+    page = client.get("/login?next=//evil.example/")
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    response = client.post(
+        "/login?next=//evil.example/",
+        data={"username": "wangfang", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/"
+    del browser
+
+
+def test_reception_cannot_open_kiosk_administration(app, client, reception):
+    assert client.get("/admin/kiosks/").status_code == 403
+
+
+def test_security_headers_on_pages(client):
+    response = client.get("/login")
+    assert "object-src 'none'" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

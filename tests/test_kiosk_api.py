@@ -1,0 +1,148 @@
+"""The kiosk API: exactly-once writes and clear 4xx answers to bad input."""
+
+import pytest
+
+from tests.helpers import building_db
+
+
+def test_call_reception_is_recorded_with_the_consoles_time(app, kiosk, clock):
+    response = kiosk.call_reception(created_at="2026-11-26T09:00:00+00:00")  # kiosk a day behind
+    assert response.status_code == 201
+    row = building_db(app)["escalations"].get(response.json["id"])
+    assert row["kind"] == "help" and row["status"] == "open"
+    assert row["created_at"] == "2026-11-26T09:00:00+00:00"
+    assert row["received_at"] == "2026-11-27T09:00:00.000000+00:00"  # the console's clock rules
+
+
+def test_the_same_key_twice_gives_the_original_answer_and_one_record(app, kiosk):
+    first = kiosk.call_reception(key="k" * 32)
+    second = kiosk.call_reception(key="k" * 32)
+    assert second.status_code == first.status_code == 201
+    assert second.json == first.json
+    assert building_db(app)["escalations"].count == 1
+
+
+def test_the_same_key_with_a_different_body_is_refused(app, kiosk):
+    kiosk.call_reception(key="k" * 32)
+    response = kiosk.call_reception(key="k" * 32, language="en")
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "idempotency_key_reused"
+    assert building_db(app)["escalations"].count == 1
+
+
+def test_a_write_without_idempotency_key_is_refused(app, kiosk, client):
+    response = client.post(
+        "/api/v1/escalations",
+        json={"kind": "help", "created_at": "2026-11-27T09:00:00+00:00"},
+        headers=kiosk.headers(key=False),
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "idempotency_key_missing"
+
+
+def test_two_kiosks_may_use_the_same_key_independently(app, client, kiosk):
+    from tests.helpers import KioskCaller, paired_kiosk
+
+    other = KioskCaller(client, paired_kiosk(app, name="大堂 B")[1])
+    assert kiosk.call_reception(key="s" * 32).status_code == 201
+    assert other.call_reception(key="s" * 32).status_code == 201
+    assert building_db(app)["escalations"].count == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (b"{not json", "application/json", "not valid JSON"),
+        (b'{"kind": "help"}', "text/plain", "application/json"),
+        (b"[1, 2]", "application/json", "JSON object"),
+        (
+            b'{"kind": "fire", "created_at": "2026-11-27T09:00:00+00:00"}',
+            "application/json",
+            "kind",
+        ),
+        (b'{"kind": "help", "created_at": "yesterday"}', "application/json", "created_at"),
+        (
+            b'{"kind": "help", "created_at": "2026-11-27T09:00:00"}',
+            "application/json",
+            "created_at",
+        ),
+        (
+            b'{"kind": "help", "created_at": "2026-11-27T09:00:00Z", "language": "fr"}',
+            "application/json",
+            "language",
+        ),
+        (
+            b'{"kind": "help", "created_at": "2026-11-27T09:00:00Z", "screen": "<script>"}',
+            "application/json",
+            "screen",
+        ),
+        (
+            b'{"kind": "help", "created_at": "2026-11-27T09:00:00Z", "extra": 1}',
+            "application/json",
+            "unexpected",
+        ),
+    ],
+)
+def test_bad_input_gets_a_clear_400_and_nothing_is_stored(
+    app, client, kiosk, body, content_type, message
+):
+    response = client.post(
+        "/api/v1/escalations", data=body, content_type=content_type, headers=kiosk.headers()
+    )
+    assert response.status_code == 400
+    assert message in response.json["error"]["message"]
+    assert building_db(app)["escalations"].count == 0
+
+
+def test_an_oversized_body_is_refused_with_413(client, kiosk):
+    response = client.post(
+        "/api/v1/escalations",
+        data=b"x" * (300 * 1024),
+        content_type="application/json",
+        headers=kiosk.headers(),
+    )
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "body_too_large"
+
+
+def test_unknown_api_path_and_wrong_method_answer_json(client, kiosk):
+    assert (
+        client.get("/api/v1/nothing", headers=kiosk.headers(key=False)).json["error"]["code"]
+        == "not_found"
+    )
+    assert client.put("/api/v1/ping", headers=kiosk.headers(key=False)).status_code == 405
+
+
+def test_a_bad_outbox_depth_header_is_refused(client, kiosk):
+    response = client.get(
+        "/api/v1/ping", headers=kiosk.headers(key=False, **{"X-Outbox-Depth": "lots"})
+    )
+    assert response.status_code == 400
+
+
+def test_feed_returns_at_once_when_there_is_news(app, client, kiosk, reception):
+    escalation_id = kiosk.call_reception().json["id"]
+    reception.post(f"/queue/escalations/{escalation_id}/acknowledge")
+    response = client.get("/api/v1/feed?after=0&wait=20", headers=kiosk.headers(key=False))
+    events = response.json["events"]
+    assert [e["kind"] for e in events] == ["escalation.acknowledged"]
+    assert events[0]["payload"] == {"escalation_id": escalation_id, "staff_name": "王芳"}
+    assert response.json["cursor"] == events[0]["id"]
+    again = client.get(
+        f"/api/v1/feed?after={events[0]['id']}&wait=0", headers=kiosk.headers(key=False)
+    )
+    assert again.json["events"] == []
+
+
+@pytest.mark.parametrize("query", ["after=x", "wait=100", "after=-1", "wait=-2"])
+def test_feed_rejects_bad_parameters(client, kiosk, query):
+    assert client.get(f"/api/v1/feed?{query}", headers=kiosk.headers(key=False)).status_code == 400
+
+
+def test_a_kiosk_only_sees_its_own_feed(app, client, kiosk, reception):
+    from tests.helpers import KioskCaller, paired_kiosk
+
+    other = KioskCaller(client, paired_kiosk(app, name="大堂 B")[1])
+    escalation_id = kiosk.call_reception().json["id"]
+    reception.post(f"/queue/escalations/{escalation_id}/acknowledge")
+    assert client.get("/api/v1/feed?wait=0", headers=other.headers(key=False)).json["events"] == []

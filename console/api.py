@@ -12,7 +12,18 @@ from flask import Blueprint, current_app, g, request
 
 from console import live
 from console.db import get_db
-from shared import escalations, feed, idempotency, kiosks, protocol
+from shared import (
+    audit,
+    building,
+    escalations,
+    feed,
+    idempotency,
+    kiosks,
+    names,
+    protocol,
+    signing,
+    visitors,
+)
 from shared.clock import to_iso
 from shared.db import write_transaction
 from shared.errors import InvalidRequest
@@ -123,3 +134,62 @@ def kiosk_feed():
         hub.wait_for_change(seen, timeout=remaining)
     cursor = events[-1]["id"] if events else after
     return {"events": events, "cursor": cursor}
+
+
+@bp.get("/units/<number>")
+def unit_exists(number: str):
+    """Lets the kiosk check a host unit before the visitor goes on; residents stay private."""
+    unit = building.unit_by_number(get_db(), number)
+    return {"unit": unit["number"], "exists": True}
+
+
+@bp.post("/visitors/lookup")
+def returning_visitor():
+    """Read-only (no idempotency key): is this phone a known visitor? Only a masked name."""
+    body = _json_body()
+    if not isinstance(body, dict) or set(body) != {"phone"}:
+        raise InvalidRequest('send {"phone": "..."}')
+    return visitors.lookup_returning(get_db(), body["phone"])
+
+
+@bp.post("/visits")
+def register_visit():
+    def handler(db, raw):
+        visit = visitors.register(db, _clock(), kiosk_id=g.kiosk["id"], body=raw)
+        return {
+            "id": visit["id"],
+            "status": visit["status"],
+            "received_at": visit["received_at"],
+        }, 201
+
+    return _idempotent_write(handler)
+
+
+@bp.post("/visits/sign-out")
+def sign_out_visit():
+    def handler(db, raw):
+        if not isinstance(raw, dict) or len(raw) != 1 or not ({"pass", "phone"} & set(raw)):
+            raise InvalidRequest('send {"pass": "<scanned pass>"} or {"phone": "<number>"}')
+        secret = current_app.config["SECRET_KEY"]
+        if "pass" in raw:
+            visit = visitors.sign_out_by_pass(
+                db, _clock(), secret, raw["pass"], kiosk_id=g.kiosk["id"]
+            )
+        else:
+            visit = visitors.sign_out_by_phone(db, _clock(), raw["phone"], kiosk_id=g.kiosk["id"])
+        return {"visit_id": visit["id"], "masked_name": names.mask(visit["name"])}, 200
+
+    try:
+        return _idempotent_write(handler)
+    except (signing.TokenInvalid, signing.TokenExpired) as rejected:
+        # Forged, truncated or expired passes are refused and logged (SECURITY.md 21).
+        db = get_db()
+        with write_transaction(db):
+            audit.record(
+                db,
+                _clock(),
+                actor=f"kiosk:{g.kiosk['id']}",
+                action="visit.pass_rejected",
+                detail={"reason": rejected.code},
+            )
+        raise

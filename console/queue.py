@@ -16,33 +16,34 @@ from flask import (
 
 from console import live
 from console.db import get_db
-from shared import escalations
+from shared import building, escalations, phones, visitors
 from shared.clock import local_time, to_iso
 
 bp = Blueprint("queue", __name__)
 
 
 def _rows_context() -> dict:
+    """Escalations and pending visitors, oldest first, each with its S3 clock."""
     db = get_db()
     clock = current_app.extensions["lobbydesk.clock"]
-    building = next(iter(db.query("SELECT * FROM buildings ORDER BY id LIMIT 1")), None)
-    timezone = building["timezone"] if building else "Asia/Shanghai"
-    items = []
-    for row in escalations.live_queue(db):
-        waited = escalations.waiting_seconds(row, clock)
-        items.append(
-            {
-                **row,
-                "waited": int(waited),
-                "clock_state": escalations.clock_state(waited),
-                "received_local": local_time(row["received_at"], timezone, "%H:%M:%S"),
-            }
+    timezone = building.current(db)["timezone"]
+    items = [{**row, "type": "escalation"} for row in escalations.live_queue(db)]
+    items += [{**row, "type": "visit", "acknowledged_at": None} for row in visitors.pending(db)]
+    for item in items:
+        waited = escalations.waiting_seconds(item, clock)
+        item.update(
+            waited=int(waited),
+            clock_state=escalations.clock_state(waited),
+            received_local=local_time(item["received_at"], timezone, "%H:%M:%S"),
         )
+    items.sort(key=lambda item: (item["received_at"], item["type"], item["id"]))
     return {
         "items": items,
         "server_now": to_iso(clock.now()),
         "standard_seconds": escalations.RESPONSE_STANDARD_SECONDS,
         "warning_seconds": escalations.WARNING_FROM_SECONDS,
+        "purpose_labels": visitors.PURPOSE_LABELS,
+        "display_phone": phones.display,
     }
 
 

@@ -10,6 +10,8 @@ import threading
 
 from waitress.server import create_server
 
+from console.background import BackgroundJobs
+
 
 class ConsoleServer:
     """A running console: `url`, `stop()`. Used by the CLI, tests and benchmarks."""
@@ -27,20 +29,24 @@ class ConsoleServer:
         )
         self.host, self.port = self._server.effective_host, self._server.effective_port
         self._thread: threading.Thread | None = None
+        self._jobs = BackgroundJobs(app)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def serve_forever(self) -> None:
+        self._jobs.start()
         self._server.run()
 
     def start_in_background(self) -> ConsoleServer:
+        self._jobs.start()
         self._thread = threading.Thread(target=self._server.run, name="console-server", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._jobs.stop()
         self._server.close()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -48,6 +48,13 @@ SETTINGS = (
         "Idle gap after which a staff page's event stream sends a keep-alive.",
     ),
     Setting(
+        "NOTIFY_EMAIL_URL",
+        None,
+        "apprise mail URL for resident e-mail, without the recipient, e.g. mailtos://user:pass@smtp.example.com?from=desk@example.com",
+        secret=True,
+    ),
+    Setting("NOTIFY_INTERVAL_SECONDS", 2, "How often the notifier looks for messages to send."),
+    Setting(
         "KIOSK_ONLINE_WINDOW_SECONDS", 60, "A kiosk seen within this many seconds counts as online."
     ),
 )

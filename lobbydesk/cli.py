@@ -233,10 +233,9 @@ def run_kiosk(args) -> int:
 
 
 def run_demo(args) -> int:
-    from kiosk.main import pair_kiosk
-
     from console import settings
     from console.server import ConsoleServer
+    from kiosk.main import pair_kiosk
     from shared import demo
     from shared.clock import SystemClock
     from shared.passwords import hasher

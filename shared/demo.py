@@ -13,7 +13,7 @@ from shared.db import one, write_transaction
 DEMO_RESIDENTS = [
     ("1201", "王建国", "13800138001", "wang.jianguo@example.com"),
     ("1202", "李秀英", "13900139002", "li.xiuying@example.com"),
-    ("1203", "Emily Carter", "+447700900123", "emily.carter@example.com"),
+    ("1203", "Emily Carter", "+447911123456", "emily.carter@example.com"),
     ("1501", "张伟", "13700137004", "zhang.wei@example.com"),
     ("1802", "陈静", "13600136005", "chen.jing@example.com"),
 ]

@@ -233,3 +233,53 @@ def open_building_db(path: str | Path) -> sqlite_utils.Database:
     db = dbmod.connect(path)
     migrations.apply(db)
     return db
+
+
+_VISITORS = """
+ALTER TABLE visits ADD COLUMN deny_match TEXT;            -- why the deny list matched, for staff
+ALTER TABLE visits ADD COLUMN is_returning INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visits ADD COLUMN language TEXT NOT NULL DEFAULT 'zh_CN';
+ALTER TABLE visits ADD COLUMN host_notified_at TEXT;
+CREATE INDEX visits_phone ON visits(phone, id);
+CREATE INDEX visits_unit ON visits(unit_id, id);
+CREATE INDEX visits_received ON visits(received_at, id);
+
+ALTER TABLE residents ADD COLUMN notify_url TEXT;          -- an apprise URL (SMS gateway, WeCom, DingTalk)
+
+CREATE TABLE deny_list (
+    id INTEGER PRIMARY KEY,
+    name TEXT,
+    phone TEXT,
+    reason TEXT NOT NULL,
+    created_by INTEGER REFERENCES staff(id),
+    created_at TEXT NOT NULL,
+    removed_at TEXT,
+    removed_by INTEGER REFERENCES staff(id),
+    CHECK (name IS NOT NULL OR phone IS NOT NULL)
+);
+CREATE INDEX deny_list_phone ON deny_list(phone) WHERE removed_at IS NULL;
+
+-- Messages to residents, sent by the console's notifier thread with retries;
+-- a failure stays visible to staff instead of vanishing.
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                                    -- 'visitor.arrived', 'parcel.waiting' …
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'apprise')),
+    recipient TEXT NOT NULL,                               -- an email address or an apprise URL
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    related TEXT,                                          -- 'visit:12'
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX notifications_due ON notifications(status, next_attempt_at);
+"""
+
+
+@migrations(name="0002_visitors")
+def visitors(db: sqlite_utils.Database) -> None:
+    db.executescript(_VISITORS)

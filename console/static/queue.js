@@ -43,12 +43,18 @@
   rows.addEventListener("submit", async function (event) {
     const form = event.target;
     event.preventDefault();
-    const token = form.querySelector("input[name=csrf_token]").value;
-    form.querySelector("button").disabled = true;
-    await fetch(form.action, {
+    const body = new FormData(form);
+    if (event.submitter && event.submitter.name) body.append(event.submitter.name, event.submitter.value);
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    const response = await fetch(form.action, {
       method: "POST",
-      headers: { "X-CSRF-Token": token, "X-Requested-With": "fetch" },
+      body: body,
+      headers: { "X-CSRF-Token": body.get("csrf_token"), "X-Requested-With": "fetch" },
     });
+    if (!response.ok && response.status !== 409) {
+      const problem = await response.json().catch(function () { return null; });
+      window.alert((problem && problem.error && problem.error.message) || "操作失败，请重试 · The action failed; please try again.");
+    }
     await refresh();
   });
 

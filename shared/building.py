@@ -1,0 +1,49 @@
+"""The building and its settings, declared once with defaults."""
+
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+
+from shared.db import one
+from shared.errors import LobbyDeskError
+
+SETTING_DEFAULTS = {
+    "visit_retention_days": 90,
+    "photo_retention_days": 30,
+    "visitor_phone_required": False,
+    "visitor_photo_enabled": False,
+    "notify_host_on_confirm": True,
+    "auto_sign_out_time": "23:00",  # building time; confirmed visitors still on site are signed out
+    "directions_zh": "请乘电梯上楼。离开时请在终端签退。",
+    "directions_en": "Please take the lift up. Sign out at the kiosk when you leave.",
+}
+
+
+class UnknownUnit(LobbyDeskError):
+    """There is no such unit in this building. Check the number or call reception."""
+
+    code = "unknown_unit"
+    http_status = 422
+
+
+def current(db: sqlite_utils.Database) -> dict:
+    """The (single) building with its settings merged over the defaults."""
+    row = one(db, "SELECT * FROM buildings ORDER BY id LIMIT 1")
+    if row is None:
+        raise LobbyDeskError("No building yet: run `lobbydesk admin init-building`.")
+    return {**row, "settings": {**SETTING_DEFAULTS, **json.loads(row["settings"] or "{}")}}
+
+
+def unit_by_number(db: sqlite_utils.Database, number) -> dict:
+    if not isinstance(number, str) or not 1 <= len(number) <= 12:
+        raise UnknownUnit()
+    unit = one(db, "SELECT * FROM units WHERE number = ?", (number.strip(),))
+    if unit is None:
+        raise UnknownUnit()
+    return unit
+
+
+def residents_of(db: sqlite_utils.Database, unit_id: int) -> list[dict]:
+    return list(db.query("SELECT * FROM residents WHERE unit_id = ? ORDER BY id", (unit_id,)))

@@ -1,0 +1,62 @@
+"""Phone numbers: Chinese mobiles or E.164, validated with `phonenumbers`;
+always masked on kiosk screens (SECURITY.md 15, 24)."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from shared.errors import LobbyDeskError
+
+_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class InvalidPhone(LobbyDeskError):
+    """This is not a valid mobile number. Use an 11-digit Chinese mobile or +country code."""
+
+    code = "invalid_phone"
+
+
+def normalise(text: str) -> str:
+    """The E.164 form (+8613812345678) of what a person typed, or InvalidPhone."""
+    if not isinstance(text, str) or len(text) > 20:
+        raise InvalidPhone()
+    digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+    if _CN_MOBILE.match(digits):
+        digits = "+86" + digits
+    if not digits.startswith("+"):
+        raise InvalidPhone()
+    try:
+        number = phonenumbers.parse(digits, None)
+    except phonenumbers.NumberParseException as error:
+        raise InvalidPhone() from error
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone()
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if e164.startswith("+86") and not _CN_MOBILE.match(e164[3:]):
+        raise InvalidPhone()  # a landline cannot receive the visitor's messages
+    return e164
+
+
+def mask(e164: str | None) -> str:
+    """138****5678 for Chinese mobiles; +44 ******0123 elsewhere."""
+    if not e164:
+        return ""
+    if e164.startswith("+86") and len(e164) == 14:
+        national = e164[3:]
+        return f"{national[:3]}****{national[-4:]}"
+    return f"{e164[:3]} {'*' * (len(e164) - 7)}{e164[-4:]}"
+
+
+def display(e164: str | None) -> str:
+    """For staff: national format for Chinese numbers, international otherwise."""
+    if not e164:
+        return ""
+    number = phonenumbers.parse(e164, None)
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 86
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, fmt)

@@ -1,0 +1,459 @@
+"""Visitor registration, identity confirmation, sign-out (S2, S3, S10).
+
+A visitor registers at the kiosk; reception confirms the identity (ID checked,
+or the host confirmed by phone) or denies entry; the kiosk learns the outcome
+through its feed and shows a signed pass QR used to sign out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from shared import audit, building, feed, names, notifications, phones, signing
+from shared.clock import parse_utc, to_iso
+from shared.db import one, write_transaction
+from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
+
+PURPOSES = ("visit", "delivery", "contractor", "interview", "other")
+PURPOSE_LABELS = {
+    "visit": "拜访住户 · Visiting a resident",
+    "delivery": "送货 · Delivery",
+    "contractor": "施工维修 · Contractor / repair",
+    "interview": "面试 · Interview",
+    "other": "其他 · Other",
+}
+DECISIONS = {"confirm_id": "confirmed", "confirm_host": "confirmed", "deny": "denied"}
+DECISION_LABELS = {
+    "confirm_id": "已核验证件 · ID checked",
+    "confirm_host": "住户电话确认 · Host confirmed by phone",
+    "deny": "拒绝 · Denied",
+}
+SIGN_OUT_METHODS = ("kiosk_pass", "kiosk_phone", "staff", "auto")
+MAX_PARTY_SIZE = 10
+PASS_VALID_FOR = timedelta(hours=24)
+
+
+class ReturningVisitorUnknown(LobbyDeskError):
+    """We have no earlier visit with this phone number. Please enter your name."""
+
+    code = "returning_visitor_unknown"
+    http_status = 404
+
+
+class PhoneRequired(LobbyDeskError):
+    """This building asks every visitor for a mobile number."""
+
+    code = "phone_required"
+    http_status = 400
+
+
+class NotOnSite(LobbyDeskError):
+    """No visitor with this pass or number is signed in. Please see reception."""
+
+    code = "not_on_site"
+    http_status = 404
+
+
+def validate_registration(body, settings: dict) -> dict:
+    """The kiosk's POST /api/v1/visits body, checked field by field."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    allowed = {
+        "name",
+        "phone",
+        "returning",
+        "unit",
+        "purpose",
+        "party_size",
+        "language",
+        "created_at",
+    }
+    unknown = set(body) - allowed
+    if unknown:
+        raise InvalidRequest(f"unexpected fields: {', '.join(sorted(unknown))}")
+    returning = body.get("returning", False)
+    if not isinstance(returning, bool):
+        raise InvalidRequest("returning must be true or false")
+    phone = body.get("phone")
+    phone = phones.normalise(phone) if phone not in (None, "") else None
+    if returning and not phone:
+        raise InvalidRequest("a returning visitor is found by phone")
+    if phone is None and settings["visitor_phone_required"]:
+        raise PhoneRequired()
+    name = None if returning else names.clean(body.get("name"))
+    purpose = body.get("purpose", "visit")
+    if purpose not in PURPOSES:
+        raise InvalidRequest(f"purpose must be one of {', '.join(PURPOSES)}")
+    party = body.get("party_size", 1)
+    if not isinstance(party, int) or isinstance(party, bool) or not 1 <= party <= MAX_PARTY_SIZE:
+        raise InvalidRequest(f"party_size must be 1-{MAX_PARTY_SIZE}")
+    language = body.get("language", "zh_CN")
+    if language not in ("zh_CN", "en"):
+        raise InvalidRequest("language must be zh_CN or en")
+    created_at = body.get("created_at")
+    try:
+        parse_utc(created_at)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise InvalidRequest("created_at must be an ISO 8601 time with a zone") from error
+    return {
+        "name": name,
+        "phone": phone,
+        "returning": returning,
+        "unit": body.get("unit"),
+        "purpose": purpose,
+        "party_size": party,
+        "language": language,
+        "created_at": created_at,
+    }
+
+
+def previous_name(db: sqlite_utils.Database, phone: str) -> str | None:
+    row = one(db, "SELECT name FROM visits WHERE phone = ? ORDER BY id DESC LIMIT 1", (phone,))
+    return row["name"] if row else None
+
+
+def lookup_returning(db: sqlite_utils.Database, phone_text: str) -> dict:
+    """For the kiosk: is this a known visitor? Only a masked name leaves the console."""
+    name = previous_name(db, phones.normalise(phone_text))
+    return {"found": name is not None, "masked_name": names.mask(name) if name else None}
+
+
+def deny_match(db: sqlite_utils.Database, name: str, phone: str | None) -> str | None:
+    """Why this person matches the deny list, for staff; None if they do not."""
+    entries = db.query("SELECT * FROM deny_list WHERE removed_at IS NULL ORDER BY id")
+    reasons = []
+    for entry in entries:
+        if phone and entry["phone"] == phone:
+            reasons.append(f"电话相同 · same phone ({entry['reason']})")
+        elif entry["name"] and entry["name"].casefold() == name.casefold():
+            reasons.append(f"姓名相同 · same name ({entry['reason']})")
+    return "; ".join(reasons) or None
+
+
+def register(db: sqlite_utils.Database, clock, *, kiosk_id: int | None, body: dict) -> dict:
+    """Record a registration. Call inside the API's write transaction."""
+    current = building.current(db)
+    fields = validate_registration(body, current["settings"])
+    unit = building.unit_by_number(db, fields["unit"])
+    name = fields["name"]
+    if fields["returning"]:
+        name = previous_name(db, fields["phone"])
+        if name is None:
+            raise ReturningVisitorUnknown()
+    cursor = db.execute(
+        "INSERT INTO visits (kiosk_id, unit_id, name, phone, purpose, party_size, status,"
+        " created_at, received_at, deny_match, is_returning, language)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+        (
+            kiosk_id,
+            unit["id"],
+            name,
+            fields["phone"],
+            fields["purpose"],
+            fields["party_size"],
+            fields["created_at"],
+            to_iso(clock.now()),
+            deny_match(db, name, fields["phone"]),
+            int(fields["returning"]),
+            fields["language"],
+        ),
+    )
+    visit = get(db, cursor.lastrowid)
+    audit.record(
+        db, clock, actor=f"kiosk:{kiosk_id}", action="visit.register", target=f"visit:{visit['id']}"
+    )
+    return visit
+
+
+def get(db: sqlite_utils.Database, visit_id: int) -> dict:
+    row = one(
+        db,
+        "SELECT v.*, u.number AS unit_number FROM visits v LEFT JOIN units u ON u.id = v.unit_id"
+        " WHERE v.id = ?",
+        (visit_id,),
+    )
+    if row is None:
+        raise NotFound(f"visit {visit_id} does not exist")
+    return row
+
+
+def pass_token(secret_key: str, visit: dict, now: datetime) -> str:
+    """The visitor pass QR: the visit id, signed; no name, phone or unit in it."""
+    return signing.sign(secret_key, signing.VISITOR_PASS, {"v": visit["id"]}, now + PASS_VALID_FOR)
+
+
+def decide(
+    db: sqlite_utils.Database,
+    clock,
+    visit_id: int,
+    *,
+    decision: str,
+    staff_id: int,
+    secret_key: str,
+    reason: str = "",
+) -> dict:
+    """Confirm (ID checked / host confirmed) or deny a pending visit, exactly once."""
+    if decision not in DECISIONS:
+        raise InvalidRequest(f"decision must be one of {', '.join(DECISIONS)}")
+    reason = " ".join(reason.split())[:200]
+    if decision == "deny" and not reason:
+        raise InvalidRequest("请填写拒绝原因 · Give a reason for the denial.")
+    now = clock.now()
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE visits SET status = ?, decided_at = ?, decided_by = ?, decision_method = ?,"
+            " deny_reason = ? WHERE id = ? AND status = 'pending'",
+            (DECISIONS[decision], to_iso(now), staff_id, decision, reason or None, visit_id),
+        )
+        visit = get(db, visit_id)
+        if cursor.rowcount != 1:
+            raise StaleState(f"visit {visit_id} was already {visit['status']}")
+        settings = building.current(db)["settings"]
+        if visit["kiosk_id"]:
+            feed.append(
+                db,
+                clock,
+                visit["kiosk_id"],
+                f"visit.{DECISIONS[decision]}",
+                _kiosk_outcome(visit, settings, secret_key, now),
+            )
+        if decision != "deny" and settings["notify_host_on_confirm"]:
+            _notify_host(db, clock, visit)
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action=f"visit.{decision}",
+            target=f"visit:{visit_id}",
+            detail={"reason": reason} if reason else None,
+        )
+    return visit
+
+
+def _kiosk_outcome(visit: dict, settings: dict, secret_key: str, now: datetime) -> dict:
+    outcome = {"visit_id": visit["id"]}
+    if visit["status"] == "confirmed":
+        outcome.update(
+            pass_token=pass_token(secret_key, visit, now),
+            unit=visit["unit_number"],
+            directions_zh=settings["directions_zh"],
+            directions_en=settings["directions_en"],
+        )
+    return outcome
+
+
+def _notify_host(db: sqlite_utils.Database, clock, visit: dict) -> None:
+    party = f"（共 {visit['party_size']} 人）" if visit["party_size"] > 1 else ""
+    party_en = f" (party of {visit['party_size']})" if visit["party_size"] > 1 else ""
+    subject = f"访客已到达 · Your visitor has arrived: {visit['name']}"
+    body = (
+        f"您好，访客 {visit['name']}{party} 已在大堂登记并经前台确认，正前往 {visit['unit_number']}。\n"
+        f"来访事由：{PURPOSE_LABELS[visit['purpose']]}\n\n"
+        f"Hello, your visitor {visit['name']}{party_en} has signed in at the lobby, was confirmed by "
+        f"reception and is on the way to {visit['unit_number']}.\n"
+    )
+    for resident in building.residents_of(db, visit["unit_id"]):
+        notifications.enqueue_for_resident(
+            db,
+            clock,
+            resident,
+            kind="visitor.arrived",
+            subject=subject,
+            body=body,
+            related=f"visit:{visit['id']}",
+        )
+    db.execute(
+        "UPDATE visits SET host_notified_at = ? WHERE id = ?", (to_iso(clock.now()), visit["id"])
+    )
+
+
+def sign_out(db: sqlite_utils.Database, clock, visit_id: int, *, method: str, actor: str) -> dict:
+    if method not in SIGN_OUT_METHODS:
+        raise InvalidRequest(f"method must be one of {', '.join(SIGN_OUT_METHODS)}")
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE visits SET status = 'signed_out', signed_out_at = ?, sign_out_method = ?"
+            " WHERE id = ? AND status = 'confirmed'",
+            (to_iso(clock.now()), method, visit_id),
+        )
+        if cursor.rowcount != 1:
+            raise NotOnSite()
+        audit.record(
+            db,
+            clock,
+            actor=actor,
+            action="visit.sign_out",
+            target=f"visit:{visit_id}",
+            detail={"method": method},
+        )
+    return get(db, visit_id)
+
+
+def sign_out_by_pass(db, clock, secret_key: str, token: str, *, kiosk_id: int) -> dict:
+    payload = signing.verify(secret_key, signing.VISITOR_PASS, token, clock.now())
+    visit_id = payload.get("v")
+    if not isinstance(visit_id, int):
+        raise signing.TokenInvalid()
+    return sign_out(db, clock, visit_id, method="kiosk_pass", actor=f"kiosk:{kiosk_id}")
+
+
+def sign_out_by_phone(db, clock, phone_text: str, *, kiosk_id: int) -> dict:
+    phone = phones.normalise(phone_text)
+    row = one(
+        db,
+        "SELECT id FROM visits WHERE phone = ? AND status = 'confirmed' ORDER BY id DESC LIMIT 1",
+        (phone,),
+    )
+    if row is None:
+        raise NotOnSite()
+    return sign_out(db, clock, row["id"], method="kiosk_phone", actor=f"kiosk:{kiosk_id}")
+
+
+def auto_sign_out(db: sqlite_utils.Database, clock) -> int:
+    """Sign out everyone still on site once the building's sign-out time has passed today.
+
+    Only visits received before today's cut-off are touched, so someone who
+    arrives at 23:30 is not signed out at once by the 23:00 rule.
+    """
+    current = building.current(db)
+    zone = ZoneInfo(current["timezone"])
+    local_now = clock.now().astimezone(zone)
+    hour, minute = (int(part) for part in current["settings"]["auto_sign_out_time"].split(":"))
+    cutoff = datetime.combine(local_now.date(), time(hour, minute), zone)
+    if local_now < cutoff:
+        cutoff -= timedelta(days=1)  # before today's time: yesterday's cut-off applies
+    with write_transaction(db):
+        due = [
+            r["id"]
+            for r in db.query(
+                "SELECT id FROM visits WHERE status = 'confirmed' AND received_at < ?",
+                (to_iso(cutoff),),
+            )
+        ]
+        for visit_id in due:
+            db.execute(
+                "UPDATE visits SET status = 'signed_out', signed_out_at = ?, sign_out_method = 'auto'"
+                " WHERE id = ? AND status = 'confirmed'",
+                (to_iso(clock.now()), visit_id),
+            )
+            audit.record(
+                db,
+                clock,
+                actor="system",
+                action="visit.sign_out",
+                target=f"visit:{visit_id}",
+                detail={"method": "auto"},
+            )
+    return len(due)
+
+
+def pending(db: sqlite_utils.Database) -> list[dict]:
+    """Visitors waiting for reception, with their host's contact, oldest first."""
+    rows = list(
+        db.query(
+            "SELECT v.*, u.number AS unit_number, k.name AS kiosk_name FROM visits v"
+            " LEFT JOIN units u ON u.id = v.unit_id LEFT JOIN kiosks k ON k.id = v.kiosk_id"
+            " WHERE v.status = 'pending' ORDER BY v.received_at, v.id"
+        )
+    )
+    for row in rows:
+        row["hosts"] = building.residents_of(db, row["unit_id"]) if row["unit_id"] else []
+    return rows
+
+
+def on_site(db: sqlite_utils.Database) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT v.*, u.number AS unit_number FROM visits v LEFT JOIN units u ON u.id = v.unit_id"
+            " WHERE v.status = 'confirmed' ORDER BY v.decided_at, v.id"
+        )
+    )
+
+
+def search(
+    db: sqlite_utils.Database,
+    *,
+    text: str = "",
+    status: str = "",
+    day_from: str = "",
+    day_to: str = "",
+    timezone: str = "Asia/Shanghai",
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[dict]:
+    """The visitor log, newest first, with keyset paging (before_id) for long histories."""
+    where, params = [], []
+    text = " ".join(text.split())[:40]
+    if text:
+        like = f"%{text}%"
+        digits = "".join(ch for ch in text if ch.isdigit())
+        clause = "v.name LIKE ? OR u.number = ?"
+        params += [like, text]
+        if len(digits) >= 4:
+            clause += " OR v.phone LIKE ?"
+            params.append(f"%{digits}%")
+        where.append(f"({clause})")
+    if status in ("pending", "confirmed", "denied", "signed_out"):
+        where.append("v.status = ?")
+        params.append(status)
+    zone = ZoneInfo(timezone)
+    if day_from:
+        where.append("v.received_at >= ?")
+        params.append(to_iso(datetime.fromisoformat(day_from).replace(tzinfo=zone)))
+    if day_to:
+        where.append("v.received_at < ?")
+        params.append(
+            to_iso(datetime.fromisoformat(day_to).replace(tzinfo=zone) + timedelta(days=1))
+        )
+    if before_id:
+        where.append("v.id < ?")
+        params.append(before_id)
+    # The clauses are fixed strings; every value is a parameter.
+    where_sql = " WHERE " + " AND ".join(where) if where else ""
+    sql = f"SELECT v.*, u.number AS unit_number FROM visits v LEFT JOIN units u ON u.id = v.unit_id{where_sql} ORDER BY v.id DESC LIMIT ?"  # noqa: S608
+    return list(db.query(sql, [*params, limit]))
+
+
+def add_to_deny_list(db, clock, *, name: str, phone: str, reason: str, staff_id: int) -> int:
+    name = names.clean(name) if name.strip() else None
+    phone = phones.normalise(phone) if phone.strip() else None
+    reason = " ".join(reason.split())[:200]
+    if not (name or phone):
+        raise InvalidRequest("请填写姓名或电话 · Give a name or a phone number.")
+    if not reason:
+        raise InvalidRequest("请填写原因 · Give a reason.")
+    with write_transaction(db):
+        cursor = db.execute(
+            "INSERT INTO deny_list (name, phone, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+            (name, phone, reason, staff_id, to_iso(clock.now())),
+        )
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action="deny_list.add",
+            target=f"deny:{cursor.lastrowid}",
+        )
+    return cursor.lastrowid
+
+
+def remove_from_deny_list(db, clock, entry_id: int, *, staff_id: int) -> None:
+    with write_transaction(db):
+        db.execute(
+            "UPDATE deny_list SET removed_at = ?, removed_by = ? WHERE id = ? AND removed_at IS NULL",
+            (to_iso(clock.now()), staff_id, entry_id),
+        )
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action="deny_list.remove",
+            target=f"deny:{entry_id}",
+        )
+
+
+def deny_list(db) -> list[dict]:
+    return list(db.query("SELECT * FROM deny_list WHERE removed_at IS NULL ORDER BY id DESC"))

@@ -63,8 +63,9 @@ def authenticate_kiosk():
     db = get_db()
     g.kiosk = kiosks.authenticate(db, token)
     depth = _outbox_depth()
-    with write_transaction(db):
-        kiosks.record_heartbeat(db, _clock(), g.kiosk["id"], depth)
+    if kiosks.heartbeat_due(g.kiosk, _clock(), depth):
+        with write_transaction(db):
+            kiosks.record_heartbeat(db, _clock(), g.kiosk["id"], depth)
 
 
 @bp.post("/pair")
@@ -129,7 +130,7 @@ def kiosk_feed():
         seen = hub.version  # read before querying, so no publish slips between
         events = feed.after(get_db(), g.kiosk["id"], after)
         remaining = deadline - time.monotonic()
-        if events or remaining <= 0:
+        if events or remaining <= 0 or hub.closed:
             break
         hub.wait_for_change(seen, timeout=remaining)
     cursor = events[-1]["id"] if events else after

@@ -14,6 +14,7 @@ class LiveHub:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._version = 0
+        self.closed = False
 
     @property
     def version(self) -> int:
@@ -26,10 +27,18 @@ class LiveHub:
             self._changed.notify_all()
 
     def wait_for_change(self, seen_version: int, timeout: float) -> int:
-        """Block until the version moves past `seen_version` or time runs out."""
+        """Block until the version moves past `seen_version`, time runs out, or we close."""
         with self._changed:
-            self._changed.wait_for(lambda: self._version != seen_version, timeout=timeout)
+            self._changed.wait_for(
+                lambda: self._version != seen_version or self.closed, timeout=timeout
+            )
             return self._version
+
+    def close(self) -> None:
+        """Shutting down: wake every stream and long-poll so their threads end."""
+        with self._changed:
+            self.closed = True
+            self._changed.notify_all()
 
 
 def init_app(app) -> None:

@@ -68,7 +68,7 @@ def stream():
     def events():
         seen = hub.version
         yield "retry: 2000\n\n"
-        while True:
+        while not hub.closed:
             version = hub.wait_for_change(seen, timeout=keepalive)
             if version == seen:
                 yield ": keep-alive\n\n"

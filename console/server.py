@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import threading
 
+from waitress import wasyncore
 from waitress.server import create_server
 
+from console import live
 from console.background import BackgroundJobs
 
 
@@ -46,7 +48,12 @@ class ConsoleServer:
         return self
 
     def stop(self) -> None:
+        """Stop at once: wake open streams and long-polls, let worker threads end, then
+        close every connection from inside waitress' own loop thread (closing sockets
+        from another thread races with the loop and with threads still writing)."""
         self._jobs.stop()
-        self._server.close()
+        live.hub(self.app).close()
+        self._server.task_dispatcher.shutdown(timeout=5)
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -109,6 +109,19 @@ def authenticate(db: sqlite_utils.Database, token: str | None) -> dict:
     return kiosk
 
 
+HEARTBEAT_RESOLUTION_SECONDS = 10
+
+
+def heartbeat_due(kiosk: dict, clock, outbox_depth: int | None) -> bool:
+    """Write last-seen at most every 10 s (a commit costs an fsync), or when the depth moved."""
+    if outbox_depth is not None and outbox_depth != kiosk["outbox_depth"]:
+        return True
+    seen = kiosk["last_seen_at"]
+    return (
+        not seen or (clock.now() - parse_utc(seen)).total_seconds() >= HEARTBEAT_RESOLUTION_SECONDS
+    )
+
+
 def record_heartbeat(db, clock, kiosk_id: int, outbox_depth: int | None) -> None:
     """Last seen and outbox depth, for the console's kiosk list."""
     if outbox_depth is None:

@@ -14,6 +14,9 @@ from shared.db import one, write_transaction
 ROLES = ("reception", "manager", "admin")
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
+# The idle clock is kept to the minute: a page refreshing its queue every few
+# seconds must not cost a committed write each time.
+SESSION_TOUCH_SECONDS = 60
 
 # Verifying against this when the user is unknown makes both failures take
 # the same time, so timing does not reveal which usernames exist.
@@ -122,9 +125,12 @@ def session_user(db: sqlite_utils.Database, clock, token: str | None) -> dict | 
     ):
         end_session(db, clock, token)
         return None
-    db.execute(
-        "UPDATE staff_sessions SET last_seen_at = ? WHERE id = ?", (to_iso(now), row["session_id"])
-    )
+    if (now - parse_utc(row["last_seen_at"])).total_seconds() >= SESSION_TOUCH_SECONDS:
+        with write_transaction(db):
+            db.execute(
+                "UPDATE staff_sessions SET last_seen_at = ? WHERE id = ?",
+                (to_iso(now), row["session_id"]),
+            )
     return row
 
 

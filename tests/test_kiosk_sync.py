@@ -11,7 +11,7 @@ import pytest
 
 from kiosk.backoff import Backoff
 from kiosk.client import PERMANENT, RETRYABLE, UNAUTHORISED, ConsoleClient, parse_retry_after
-from kiosk.errors import ConsoleUnreachable
+from kiosk.errors import ConsoleUnreachable, KioskSetupError
 from kiosk.main import pair_kiosk
 from kiosk.outbox import ACKED, DEAD, READY, Outbox
 from kiosk.store import KioskStore
@@ -396,8 +396,9 @@ def test_pair_kiosk_stores_the_token(console, tmp_path):
     ],
 )
 def test_pair_kiosk_errors_carry_the_consoles_message(console, tmp_path, code, error, message):
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=message) as raised:
         pair_kiosk(console.url, code, tmp_path)
+    assert isinstance(raised.value, KioskSetupError)  # what the CLI reports
     assert not (tmp_path / "kiosk.db").exists()
 
 

@@ -1,0 +1,176 @@
+"""The kiosk's HTTP client for the console's /api/v1 (shared/protocol.py).
+
+Every call has explicit timeouts (`requests` has none by default,
+SECURITY.md 32) and every answer is classified once, here:
+
+- success: 2xx;
+- retryable: connection error or timeout, 409, 429, 5xx (Retry-After honoured);
+- unauthorised: 401 — the kiosk's token was revoked: stop sending, keep items;
+- permanent: any other 4xx — this request will never be accepted as it is.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass
+
+import requests
+
+from kiosk.outbox import OutboxItem
+from shared.protocol import API_PREFIX, IDEMPOTENCY_HEADER, OUTBOX_DEPTH_HEADER
+
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 10.0
+LONG_POLL_MARGIN = 5.0
+
+SUCCESS = "success"
+RETRYABLE = "retryable"
+UNAUTHORISED = "unauthorised"
+PERMANENT = "permanent"
+
+_RETRYABLE_STATUSES = {409, 429}
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: str
+    status: int | None = None
+    body: dict | None = None
+    error_code: str | None = None
+    message: str = ""
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == SUCCESS
+
+    @property
+    def reached_console(self) -> bool:
+        """False for connection errors, timeouts and 5xx: the console is not there."""
+        return self.status is not None and self.status < 500
+
+    def describe(self) -> str:
+        where = f"HTTP {self.status}" if self.status else "no answer"
+        code = f" {self.error_code}" if self.error_code else ""
+        return f"{where}{code}: {self.message}".strip()
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment is None:
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+def classify(response: requests.Response) -> Result:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = None
+    status = response.status_code
+    if 200 <= status < 300:
+        return Result(SUCCESS, status, body)
+    error = (body or {}).get("error") or {}
+    code = error.get("code") if isinstance(error, dict) else None
+    message = error.get("message", "") if isinstance(error, dict) else ""
+    message = message or response.reason or ""
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status == 401:
+        outcome = UNAUTHORISED
+    elif status in _RETRYABLE_STATUSES or status >= 500:
+        outcome = RETRYABLE
+    else:
+        outcome = PERMANENT
+    return Result(outcome, status, body, code, message, retry_after)
+
+
+class ConsoleClient:
+    """One `requests.Session` per client; use `copy()` for another thread."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        session: requests.Session | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.session = session or requests.Session()
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+
+    def copy(self) -> ConsoleClient:
+        return ConsoleClient(
+            self.base_url, self.token, None, self.connect_timeout, self.read_timeout
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def url(self, path: str) -> str:
+        if not path.startswith(API_PREFIX):
+            path = API_PREFIX + path
+        return self.base_url + path
+
+    def _headers(self, outbox_depth: int | None = None) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if outbox_depth is not None:
+            headers[OUTBOX_DEPTH_HEADER] = str(outbox_depth)
+        return headers
+
+    def _call(self, method: str, path: str, *, read_timeout: float | None = None, **kw) -> Result:
+        timeout = (self.connect_timeout, read_timeout or self.read_timeout)
+        try:
+            response = self.session.request(method, self.url(path), timeout=timeout, **kw)
+        except requests.Timeout as error:
+            return Result(RETRYABLE, message=f"timed out: {error}")
+        except requests.RequestException as error:
+            return Result(RETRYABLE, message=f"connection failed: {error}")
+        return classify(response)
+
+    # -- the API ---------------------------------------------------------
+    def pair(self, code: str, device: str | None) -> Result:
+        """POST /pair; needs no token."""
+        return self._call(
+            "POST",
+            "/pair",
+            json={"code": code, "device": device},
+            headers={"Accept": "application/json"},
+        )
+
+    def ping(self, outbox_depth: int) -> Result:
+        return self._call("GET", "/ping", headers=self._headers(outbox_depth))
+
+    def send(self, item: OutboxItem, outbox_depth: int) -> Result:
+        """Send one queued item with its own idempotency key, body byte for byte."""
+        headers = self._headers(outbox_depth)
+        headers[IDEMPOTENCY_HEADER] = item.idempotency_key
+        headers["Content-Type"] = "application/json; charset=utf-8"
+        data = (item.body or "").encode("utf-8")
+        return self._call(item.method, item.path, data=data, headers=headers)
+
+    def feed(self, after: int, wait: float) -> Result:
+        """Long-poll the kiosk's feed; returns as soon as an event exists."""
+        return self._call(
+            "GET",
+            "/feed",
+            params={"after": after, "wait": int(wait)},
+            headers=self._headers(),
+            read_timeout=wait + LONG_POLL_MARGIN,
+        )

@@ -1,0 +1,1 @@
+"""One module + one .kv per screen; each .kv is loaded once, on import."""

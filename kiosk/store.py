@@ -1,0 +1,119 @@
+"""The kiosk's own small SQLite file: its outbox and a little key/value state.
+
+Only this kiosk's token, names to show and the feed cursor live in
+`kiosk_state`; personal data lives only in queued outbox bodies, and only
+until the console acknowledges them (SECURITY.md 27).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from shared import db as dbmod
+from shared.clock import SystemClock, to_iso
+
+migrations = Migrations("kiosk")
+
+_INITIAL = """
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    method TEXT NOT NULL DEFAULT 'POST',
+    path TEXT NOT NULL,
+    body TEXT,                                  -- JSON text; NULL once acknowledged
+    idempotency_key TEXT NOT NULL UNIQUE,       -- made once at enqueue, reused on retries
+    state TEXT NOT NULL DEFAULT 'ready'
+        CHECK (state IN ('ready', 'in_flight', 'acked', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    acked_at TEXT,
+    response TEXT                               -- the console's JSON answer
+);
+CREATE INDEX outbox_state ON outbox(state, id);
+
+CREATE TABLE kiosk_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,                        -- JSON
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+@migrations(name="0001_initial")
+def initial(db: sqlite_utils.Database) -> None:
+    db.executescript(_INITIAL)
+
+
+# Keys of kiosk_state
+TOKEN = "token"  # noqa: S105 (the key name, not a secret)
+KIOSK_NAME = "kiosk_name"
+KIOSK_ID = "kiosk_id"
+BUILDING_NAME = "building_name"
+BUILDING_NAME_EN = "building_name_en"
+FEED_CURSOR = "feed_cursor"
+
+
+class KioskStore:
+    """One connection to kiosk.db. Open one per thread (see `reopen`)."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path, clock=None):
+        self.db = db
+        self.path = path
+        self.clock = clock or SystemClock()
+
+    @classmethod
+    def open(cls, path: str | Path, clock=None) -> KioskStore:
+        path = Path(path)
+        db = dbmod.connect(path)
+        migrations.apply(db)
+        return cls(db, path, clock)
+
+    def reopen(self) -> KioskStore:
+        """A second connection to the same file, for another thread."""
+        return KioskStore.open(self.path, self.clock)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        row = dbmod.one(self.db, "SELECT value FROM kiosk_state WHERE key = ?", (key,))
+        return default if row is None else json.loads(row["value"])
+
+    def set(self, **values: Any) -> None:
+        """Write several keys in one transaction."""
+        now = to_iso(self.clock.now())
+        with dbmod.write_transaction(self.db):
+            for key, value in values.items():
+                self.db.execute(
+                    "INSERT INTO kiosk_state (key, value, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                    " updated_at = excluded.updated_at",
+                    (key, json.dumps(value, ensure_ascii=False), now),
+                )
+
+    @property
+    def token(self) -> str | None:
+        return self.get(TOKEN)
+
+    def save_pairing(self, answer: dict) -> None:
+        """Store what POST /pair answered: the token and the names to show."""
+        kiosk = answer.get("kiosk") or {}
+        building = answer.get("building") or {}
+        self.set(
+            **{
+                TOKEN: answer["token"],
+                KIOSK_ID: kiosk.get("id"),
+                KIOSK_NAME: kiosk.get("name", ""),
+                BUILDING_NAME: building.get("name", ""),
+                BUILDING_NAME_EN: building.get("name_en", ""),
+                # A new pairing is a new kiosk identity: its feed starts afresh.
+                FEED_CURSOR: 0,
+            }
+        )

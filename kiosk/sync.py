@@ -1,0 +1,317 @@
+"""SyncWorker: moves the outbox to the console and the console's feed to the kiosk.
+
+Two daemon threads, each with its own SQLite connection and HTTP session:
+
+- the sender drains the outbox one item at a time, oldest first. A retryable
+  failure stops the drain until the item's backoff has passed, so order is
+  kept. `wake()` (called after an enqueue) makes it send at once. When there
+  is nothing to send it pings now and then, reporting the outbox depth.
+- the feeder long-polls GET /feed. It runs apart from the sender so a 25 s
+  long poll never delays a send, and it hands each event on the moment the
+  console returns it (S3: staff's "on my way" reaches the screen in < 2 s).
+
+Callbacks run on the worker's threads; the Kivy app moves them onto the main
+thread with Clock.schedule_once. No widget is touched here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from kiosk import store as keys
+from kiosk.backoff import Backoff
+from kiosk.client import PERMANENT, UNAUTHORISED, ConsoleClient, Result
+from kiosk.outbox import DEAD, DEFAULT_MAX_ATTEMPTS, Outbox
+from kiosk.store import KioskStore
+from shared.clock import SystemClock, parse_utc
+from shared.protocol import LONG_POLL_MAX_SECONDS
+
+log = logging.getLogger(__name__)
+
+PING_INTERVAL = 30.0
+UNAUTHORISED_RECHECK = 30.0
+
+
+class SyncWorker:
+    def __init__(
+        self,
+        store: KioskStore,
+        client: ConsoleClient,
+        *,
+        clock=None,
+        backoff: Backoff | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        ping_interval: float = PING_INTERVAL,
+        feed_wait: float = LONG_POLL_MAX_SECONDS,
+        unauthorised_recheck: float = UNAUTHORISED_RECHECK,
+        sleep: Callable[[float], None] | None = None,
+        on_online: Callable[[bool], None] | None = None,
+        on_event: Callable[[dict], None] | None = None,
+        on_acked: Callable[[int, str, dict | None], None] | None = None,
+        on_unauthorised: Callable[[], None] | None = None,
+        on_dead: Callable[[int, str, str], None] | None = None,
+    ):
+        self.store = store
+        self.client = client
+        self.clock = clock or SystemClock()
+        self.backoff = backoff or Backoff()
+        self.max_attempts = max_attempts
+        self.ping_interval = ping_interval
+        self.feed_wait = min(feed_wait, LONG_POLL_MAX_SECONDS)
+        self.unauthorised_recheck = unauthorised_recheck
+        self._sleep = sleep
+        self.on_online = on_online
+        self.on_event = on_event
+        self.on_acked = on_acked
+        self.on_unauthorised = on_unauthorised
+        self.on_dead = on_dead
+
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._online: bool | None = None
+        self._unauthorised = False
+        self._retry_now = False
+        self._last_contact = None
+        self._threads: list[threading.Thread] = []
+        self._feed_client: ConsoleClient | None = None
+
+    # -- life cycle ------------------------------------------------------
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._stop.clear()
+        self._feed_client = self.client.copy()
+        self._threads = [
+            threading.Thread(target=self._sender_loop, name="kiosk-sender", daemon=True),
+            threading.Thread(target=self._feeder_loop, name="kiosk-feed", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask both threads to end. A long poll in progress ends by itself (daemon)."""
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    def wake(self) -> None:
+        """Something was queued: send it now rather than at the next timer."""
+        self._wake.set()
+
+    @property
+    def online(self) -> bool | None:
+        return self._online
+
+    @property
+    def unauthorised(self) -> bool:
+        return self._unauthorised
+
+    # -- one step each (the threads loop over these; tests call them) -----
+    def drain_once(self, outbox: Outbox | None = None, client: ConsoleClient | None = None):
+        """Send due items oldest first until the outbox is empty or one fails.
+
+        Returns the seconds until the next item is due, or None when nothing
+        is left to send.
+        """
+        outbox = outbox or Outbox(self.store, self.max_attempts)
+        client = client or self.client
+        while not self._stop.is_set():
+            if self._unauthorised:
+                return self.unauthorised_recheck
+            now = self.clock.now()
+            item = outbox.head() if self._take_retry_now() else outbox.next_ready(now)
+            if item is None:
+                head = outbox.head()
+                if head is None:
+                    return None
+                return max(0.0, (parse_utc(head.next_attempt_at) - now).total_seconds())
+            outbox.mark_in_flight(item.id)
+            result = client.send(item, outbox.depth())
+            if result.ok:
+                outbox.mark_acked(item.id, result.body)
+                self._contact(True)
+                self._emit(self.on_acked, item.id, item.kind, result.body)
+                continue
+            if result.outcome == UNAUTHORISED:
+                outbox.release(item.id, result.describe(), now)
+                self._become_unauthorised()
+                return self.unauthorised_recheck
+            if result.outcome == PERMANENT:
+                # The console will never accept this request as it is: dead-letter
+                # it (kept, visible) rather than block every later item behind it.
+                log.error("outbox item %s (%s) refused: %s", item.id, item.kind, result.describe())
+                outbox.mark_dead(item.id, result.describe())
+                self._contact(True)
+                self._emit(self.on_dead, item.id, item.kind, result.describe())
+                continue
+            delay = self.backoff.delay(item.attempts + 1, result.retry_after)
+            state = outbox.mark_failed(item.id, result.describe(), now + timedelta(seconds=delay))
+            self._set_online(result.reached_console)
+            if state == DEAD:
+                log.error("outbox item %s (%s) dead after %s attempts: %s",
+                          item.id, item.kind, item.attempts + 1, result.describe())  # fmt: skip
+                self._emit(self.on_dead, item.id, item.kind, result.describe())
+                continue
+            log.info("outbox item %s: %s; retry in %.1f s", item.id, result.describe(), delay)
+            return delay
+        return None
+
+    def poll_feed_once(
+        self, store: KioskStore | None = None, client: ConsoleClient | None = None, wait=None
+    ) -> Result:
+        """One long poll. Events are handed on at once, then the cursor is stored."""
+        store = store or self.store
+        client = client or self.client
+        cursor = store.get(keys.FEED_CURSOR, 0) or 0
+        result = client.feed(cursor, self.feed_wait if wait is None else wait)
+        if result.ok:
+            body = result.body or {}
+            for event in body.get("events") or []:
+                self._emit(self.on_event, event)
+            new_cursor = body.get("cursor", cursor)
+            if isinstance(new_cursor, int) and new_cursor != cursor:
+                store.set(**{keys.FEED_CURSOR: new_cursor})
+            self._contact(True)
+        elif result.outcome == UNAUTHORISED:
+            self._become_unauthorised()
+        else:
+            self._set_online(result.reached_console)
+        return result
+
+    def ping_once(self, outbox: Outbox | None = None, client: ConsoleClient | None = None):
+        outbox = outbox or Outbox(self.store, self.max_attempts)
+        client = client or self.client
+        result = client.ping(outbox.depth())
+        if result.ok:
+            self._contact(True)
+        elif result.outcome == UNAUTHORISED:
+            self._become_unauthorised()
+        else:
+            self._set_online(result.reached_console)
+        self._last_contact = self.clock.now()
+        return result
+
+    # -- threads ---------------------------------------------------------
+    def _sender_loop(self) -> None:
+        store = self.store.reopen()
+        outbox = Outbox(store, self.max_attempts)
+        failures = 0
+        try:
+            outbox.recover()
+            while not self._stop.is_set():
+                try:
+                    if self._unauthorised and not self._token_changed(store):
+                        self._wait(self.unauthorised_recheck, wakeable=True)
+                        continue
+                    self._wake.clear()
+                    wait_for = self.drain_once(outbox, self.client)
+                    if wait_for is None:
+                        if self._ping_due():
+                            self.ping_once(outbox, self.client)
+                        wait_for = self.ping_interval
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    log.exception("kiosk sender step failed")
+                    wait_for = self.backoff.delay(failures)
+                self._wait(wait_for, wakeable=True)
+        finally:
+            store.close()
+
+    def _feeder_loop(self) -> None:
+        store = self.store.reopen()
+        client = self._feed_client or self.client.copy()
+        failures = 0
+        try:
+            while not self._stop.is_set():
+                if self._unauthorised:
+                    self._wait(self.unauthorised_recheck, wakeable=False)
+                    continue
+                try:
+                    result = self.poll_feed_once(store, client)
+                except Exception:
+                    log.exception("kiosk feed step failed")
+                    result = None
+                if result is not None and (result.ok or result.outcome == UNAUTHORISED):
+                    failures = 0
+                    continue
+                if result is not None and result.outcome == PERMANENT and self.feed_wait > 5:
+                    # e.g. a console configured with a shorter long-poll limit
+                    log.error("feed refused (%s); polling with wait=5", result.describe())
+                    self.feed_wait = 5
+                failures += 1
+                retry_after = result.retry_after if result is not None else None
+                self._wait(self.backoff.delay(failures, retry_after), wakeable=False)
+        finally:
+            client.close()
+            store.close()
+
+    def _wait(self, seconds: float, wakeable: bool) -> None:
+        if self._stop.is_set():
+            return
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif wakeable:
+            self._wake.wait(seconds)
+        else:
+            self._stop.wait(seconds)
+
+    def _ping_due(self) -> bool:
+        last = self._last_contact
+        return last is None or (self.clock.now() - last).total_seconds() >= self.ping_interval
+
+    def _token_changed(self, store: KioskStore) -> bool:
+        """The kiosk was paired again while running: carry on with the new token."""
+        token = store.token
+        if token and token != self.client.token:
+            self.client.token = token
+            if self._feed_client is not None:
+                self._feed_client.token = token
+            with self._lock:
+                self._unauthorised = False
+            return True
+        return False
+
+    # -- reporting -------------------------------------------------------
+    def _contact(self, reached: bool) -> None:
+        self._last_contact = self.clock.now()
+        self._set_online(reached)
+
+    def _set_online(self, online: bool) -> None:
+        with self._lock:
+            changed = online != self._online
+            if changed and online and self._online is False:
+                # Back after an outage: try the head now, not after its backoff.
+                self._retry_now = True
+                self._wake.set()
+            self._online = online
+        if changed:
+            self._emit(self.on_online, online)
+
+    def _take_retry_now(self) -> bool:
+        with self._lock:
+            retry, self._retry_now = self._retry_now, False
+        return retry
+
+    def _become_unauthorised(self) -> None:
+        with self._lock:
+            first = not self._unauthorised
+            self._unauthorised = True
+        self._set_online(False)
+        if first:
+            log.error("the console refused this kiosk's token: pair the kiosk again")
+            self._emit(self.on_unauthorised)
+
+    def _emit(self, callback, *args) -> None:
+        if callback is None:
+            return
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("kiosk sync callback %r failed", callback)

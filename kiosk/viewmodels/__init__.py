@@ -1,0 +1,1 @@
+"""Plain-Python view-models: what step, what to show, what to send. No Kivy."""

@@ -1,0 +1,129 @@
+"""Browser fixtures: a real console on a real port, Debian's Chromium, a kiosk over HTTP.
+
+The console runs in-process under waitress (console.server.ConsoleServer), so
+tests can move its clock; the browser and the kiosk reach it only through
+TCP, exactly as at the desk.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from console.server import ConsoleServer
+from shared.clock import FrozenClock
+from tests.browser.actions import KioskHttp
+from tests.helpers import add_staff, make_app, paired_kiosk
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# A short keep-alive lets an event stream whose browser has gone notice it
+# quickly, so stopping the server does not wait on parked stream threads.
+TEST_CONFIG = {"STREAM_KEEPALIVE_SECONDS": 0.25}
+
+
+if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+
+class Console:
+    """A running console: its app, base URL and (when frozen) its clock."""
+
+    def __init__(self, app, server: ConsoleServer, clock: FrozenClock | None):
+        self.app, self.server, self.clock = app, server, clock
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@pytest.fixture
+def start_console(tmp_path):
+    """Start a real console; call with `clock=FrozenClock(...)` to control its time."""
+    started: list[ConsoleServer] = []
+
+    def start(clock: FrozenClock | None = None) -> Console:
+        app = make_app(tmp_path, clock, **TEST_CONFIG)
+        server = ConsoleServer(app).start_in_background()
+        started.append(server)
+        return Console(app, server, clock)
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def console(start_console) -> Console:
+    """The console on the real system clock."""
+    return start_console()
+
+
+@pytest.fixture
+def frozen_console(start_console) -> Console:
+    """The console on a clock the test moves by hand."""
+    return start_console(FrozenClock(datetime.now(UTC).replace(microsecond=0)))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, start_console) -> Page:
+    # Depends on start_console so that it is torn down first: the page's event
+    # stream closes before the server stops.
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    page = context.new_page()
+    page.set_default_timeout(5_000)
+    yield page
+    context.close()
+
+
+def _kiosk_for(target: Console, name: str = "大堂 A · Lobby A"):
+    _kiosk_id, token = paired_kiosk(target.app, name=name)
+    kiosk = KioskHttp(target.url, token)
+    return kiosk
+
+
+@pytest.fixture
+def kiosk(console):
+    kiosk = _kiosk_for(console)
+    yield kiosk
+    kiosk.close()
+
+
+@pytest.fixture
+def frozen_kiosk(frozen_console):
+    kiosk = _kiosk_for(frozen_console)
+    yield kiosk
+    kiosk.close()
+
+
+@pytest.fixture
+def reception_staff(console):
+    add_staff(console.app, username="wangfang", role="reception", display_name="王芳")
+    return "wangfang"
+
+
+@pytest.fixture
+def frozen_reception_staff(frozen_console):
+    add_staff(frozen_console.app, username="wangfang", role="reception", display_name="王芳")
+    return "wangfang"

@@ -1,0 +1,161 @@
+"""Driving the real kiosk window headless (see /work/shared/KIVY.md).
+
+Kivy reads its environment when first imported, so it is set here, before any
+import of kivy; only tests under tests/ui import Kivy (one window per process).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+_KIVY_ENV = {
+    "KIVY_NO_ARGS": "1",
+    "KIVY_NO_CONSOLELOG": "1",
+    "KIVY_NO_FILELOG": "1",
+    "KIVY_HOME": tempfile.mkdtemp(prefix="lobbydesk-kivy-"),
+    "KIVY_USE_DEFAULTCONFIG": "1",
+    "KIVY_LOG_MODE": "PYTHON",
+    "KIVY_WINDOW": "sdl2",
+}
+for _name, _value in _KIVY_ENV.items():
+    os.environ.setdefault(_name, _value)
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+
+from kivy.config import Config  # noqa: E402
+
+# The offscreen GL surface keeps the size the window was created with: a later,
+# larger Window.size renders garbage outside it. Create it big enough for both
+# orientations (before anything imports kivy.core.window); each app then sets
+# its own Window.size.
+Config.set("graphics", "width", "1920")
+Config.set("graphics", "height", "1920")
+
+import pytest  # noqa: E402
+from kivy.app import App  # noqa: E402
+from kivy.base import EventLoop  # noqa: E402
+from kivy.tests.common import UnitTestTouch  # noqa: E402
+
+from kiosk.app import LobbyKioskApp  # noqa: E402
+from kiosk.config import KioskSettings  # noqa: E402
+from kiosk.store import KioskStore  # noqa: E402
+from shared.clock import FrozenClock  # noqa: E402
+from tests.stub_console import TOKEN  # noqa: E402
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+NOBODY_LISTENS = "http://127.0.0.1:9"  # the discard port: connection refused at once
+
+
+def step(frames: int = 1) -> None:
+    """Run the Kivy loop for some frames (layout, kv bindings, Clock callbacks)."""
+    for _ in range(frames):
+        EventLoop.idle()
+
+
+def wait_until(predicate, timeout: float = 3.0) -> bool:
+    """Step frames (never sleep) until predicate() is true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        EventLoop.idle()
+    return bool(predicate())
+
+
+def tap(widget) -> None:
+    """A finger down and up at the widget's centre."""
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    step()
+    touch.touch_up()
+    step(2)
+
+
+def screenshot(name: str) -> Path:
+    """Save the window as tests/screenshots/<name> once frames have been drawn."""
+    window = EventLoop.window
+    SCREENSHOTS.mkdir(exist_ok=True)
+    target = SCREENSHOTS / name
+    flips = {"count": 0, "file": None}
+
+    def on_flip(*_args):
+        flips["count"] += 1
+        if flips["count"] == 3 and flips["file"] is None:
+            flips["file"] = window.screenshot(name=str(target))
+
+    window.bind(on_flip=on_flip)
+    try:
+        for _ in range(30):
+            window.canvas.ask_update()
+            EventLoop.idle()
+            if flips["file"]:
+                break
+    finally:
+        window.unbind(on_flip=on_flip)
+    assert flips["file"], "no frame was drawn"
+    os.replace(flips["file"], target)  # Window.screenshot appends a counter
+    return target
+
+
+@pytest.fixture(scope="session")
+def window():
+    EventLoop.ensure_window()
+    return EventLoop.window
+
+
+@pytest.fixture
+def kiosk_clock():
+    return FrozenClock("2026-11-27T09:00:00+00:00")
+
+
+@pytest.fixture
+def start_kiosk(tmp_path, kiosk_clock, window):
+    """start_kiosk(console_url=..., orientation=..., start_sync=...) -> a running app."""
+    started = []
+
+    def start(
+        console_url: str = NOBODY_LISTENS,
+        orientation: str = "portrait",
+        start_sync: bool = False,
+        paired: bool = True,
+        pairing: dict | None = None,
+        **sync_options,
+    ) -> LobbyKioskApp:
+        settings = KioskSettings(
+            console_url=console_url,
+            data_dir=tmp_path / f"kiosk{len(started)}",
+            orientation=orientation,
+        )
+        store = KioskStore.open(settings.db_path, kiosk_clock)
+        if pairing is not None:
+            store.save_pairing(pairing)  # a real console's answer to POST /api/v1/pair
+        elif paired:
+            store.save_pairing({"token": TOKEN, "kiosk": {"id": 1, "name": "Lobby A"},
+                                "building": {"name": "滨江花园", "name_en": "Riverside Gardens"}})  # fmt: skip
+        app = LobbyKioskApp(
+            settings, store, clock=kiosk_clock, start_sync=start_sync, sync_options=sync_options
+        )
+        if EventLoop.status != "started":
+            EventLoop.start()
+        app._run_prepare()
+        started.append((app, store))
+        step(3)
+        return app
+
+    yield start
+    for app, store in started:
+        app.dispatch("on_stop")
+        if app.root is not None and app.root.parent is not None:
+            app.root.parent.remove_widget(app.root)
+        App._running_app = None
+        store.close()
+    step()
+
+
+@pytest.fixture
+def kiosk_app(start_kiosk):
+    return start_kiosk()

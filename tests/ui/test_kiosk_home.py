@@ -1,0 +1,159 @@
+"""The kiosk as a visitor sees it: a real window, real taps, real SQLite."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.outbox import ACKED, Outbox
+from tests.stub_console import StubConsole
+from tests.ui.conftest import screenshot, step, tap, wait_until
+
+
+def home(app):
+    return app.root.get_screen("home")
+
+
+def visible_texts(screen) -> list[str]:
+    return [w.text for w in screen.walk() if hasattr(w, "text") and w.text and w.opacity > 0]
+
+
+def test_home_in_chinese_with_english_underneath(kiosk_app):
+    screen = home(kiosk_app)
+    ids = screen.ids
+    assert kiosk_app.root.current == "home"
+    assert ids.greeting_line1.text == "您好，欢迎光临！"
+    assert ids.greeting_line2.text == "有什么我可以帮您的吗？"
+    assert ids.greeting_en.text == "Hello, welcome! How can we help you?"
+    tiles = [
+        (ids[name].primary, ids[name].secondary) for name in ("visitor", "parcel", "repair", "help")
+    ]
+    assert tiles == [("访客登记", "Visitor registration"), ("取快递", "Parcel pickup"),
+                     ("报修", "Repair request"), ("呼叫前台", "Call reception")]  # fmt: skip
+    bar = ids.top_bar.ids
+    assert bar.building.text == "滨江花园"
+    assert bar.status_label.text == "离线"  # not connected (yet): said, not hidden
+    assert bar.language.text == "English"
+    screenshot("kiosk_home_zh.png")
+
+
+def test_home_in_english(kiosk_app):
+    screen = home(kiosk_app)
+    tap(screen.ids.top_bar.ids.language)
+    ids = screen.ids
+    assert kiosk_app.language == "en"
+    assert ids.greeting_line1.text == "Hello, welcome!"
+    assert ids.greeting_line2.text == "How can we help you?"
+    assert ids.visitor.primary == "Visitor registration" and ids.visitor.secondary == ""
+    assert ids.help.primary == "Call reception"
+    assert ids.top_bar.ids.building.text == "Riverside Gardens"
+    assert ids.top_bar.ids.language.text == "中文"
+    assert not any("访客" in text for text in visible_texts(screen))
+    screenshot("kiosk_home_en.png")
+
+
+def test_buttons_are_large(kiosk_app):
+    ids = home(kiosk_app).ids
+    for name in ("visitor", "parcel", "repair", "help"):
+        assert ids[name].height >= 200, name
+        assert ids[name].width >= 900, name
+    assert ids.top_bar.ids.language.height >= 90
+    assert ids.top_bar.ids.language.width >= 200
+
+
+def test_call_reception_offline_queues_one_item_and_says_so_at_once(kiosk_app):
+    tile = home(kiosk_app).ids.help
+    tap(tile)
+    tap(tile)  # a second, impatient tap (now on the help screen) queues nothing more
+    assert kiosk_app.root.current == "help"
+    items = Outbox(kiosk_app.store).items()
+    assert len(items) == 1
+    assert items[0].body_json["screen"] == "home"
+    assert items[0].body_json["language"] == "zh_CN"
+    help_screen = kiosk_app.root.get_screen("help")
+    assert help_screen.ids.status.text == "您的呼叫已保存，网络恢复后将立即通知前台。"
+    assert help_screen.ids.detail.text == "如有急事，请直接前往前台。"
+    assert help_screen.ids.elapsed.text == "已等待 0 秒"
+    # the language switch is on this screen too
+    tap(help_screen.ids.top_bar.ids.language)
+    assert help_screen.ids.status.text.startswith("Your call is saved.")
+    assert help_screen.ids.home_button.text == "Back to home"
+    screenshot("kiosk_help_offline_en.png")
+
+
+def test_idle_60s_returns_home_in_chinese_and_forgets_the_call(kiosk_app, kiosk_clock):
+    tap(home(kiosk_app).ids.top_bar.ids.language)
+    tap(home(kiosk_app).ids.help)
+    assert kiosk_app.root.current == "help" and kiosk_app.language == "en"
+    kiosk_clock.advance(seconds=59)
+    step(70)  # more than a second of frames: the idle check has run
+    assert kiosk_app.root.current == "help"
+    assert kiosk_app.root.get_screen("help").ids.elapsed.text == "Waiting for 59 s"
+    kiosk_clock.advance(seconds=2)
+    assert wait_until(lambda: kiosk_app.root.current == "home", timeout=3)
+    assert kiosk_app.language == "zh_CN"
+    assert kiosk_app.help_call.state == "idle" and kiosk_app.help_call.outbox_id is None
+    assert home(kiosk_app).ids.greeting_line1.text == "您好，欢迎光临！"
+    # the queued call itself is not lost: it still goes to reception
+    assert Outbox(kiosk_app.store).depth() == 1
+
+
+def test_a_touch_keeps_the_session_alive(kiosk_app, kiosk_clock):
+    tap(home(kiosk_app).ids.top_bar.ids.language)
+    kiosk_clock.advance(seconds=50)
+    tap(home(kiosk_app).ids.parcel)  # counts as activity
+    kiosk_clock.advance(seconds=50)
+    step(70)
+    assert kiosk_app.root.current == "coming_soon" and kiosk_app.language == "en"
+
+
+def test_coming_soon_is_honest_and_offers_a_person(kiosk_app):
+    tap(home(kiosk_app).ids.repair)
+    screen = kiosk_app.root.get_screen("coming_soon")
+    assert kiosk_app.root.current == "coming_soon"
+    assert screen.ids.service.text == "报修"
+    assert screen.ids.title.text == "该服务正在筹备中"
+    assert screen.ids.secondary.text.startswith("This service is being set up.")
+    screenshot("kiosk_coming_soon_zh.png")
+    tap(screen.ids.call_button)
+    assert kiosk_app.root.current == "help"
+    (item,) = Outbox(kiosk_app.store).items()
+    assert item.body_json["screen"] == "coming_soon"
+    tap(kiosk_app.root.get_screen("help").ids.home_button)
+    assert kiosk_app.root.current == "home"
+
+
+def test_landscape_layout(start_kiosk):
+    app = start_kiosk(orientation="landscape")
+    step(3)
+    ids = home(app).ids
+    assert app.root.size == [1920, 1080]
+    assert ids.tiles.cols == 2
+    for name in ("visitor", "parcel", "repair", "help"):
+        assert ids[name].height >= 200, name
+        assert ids[name].top <= ids.greeting.y + 1  # nothing overlaps the greeting
+        assert ids[name].y >= ids.footer.top - 1
+    screenshot("kiosk_home_landscape_zh.png")
+
+
+@pytest.fixture
+def console():
+    stub = StubConsole().start()
+    yield stub
+    stub.stop()
+
+
+def test_with_a_console_sent_then_on_my_way_within_2s(start_kiosk, console):
+    app = start_kiosk(console_url=console.url, start_sync=True, feed_wait=25)
+    assert wait_until(lambda: app.online, timeout=3)
+    assert home(app).ids.top_bar.ids.status_label.text == "在线"
+    tap(home(app).ids.help)
+    help_ids = app.root.get_screen("help").ids
+    assert wait_until(lambda: help_ids.status.text == "前台已收到您的呼叫", timeout=2)
+    (item,) = Outbox(app.store).items()
+    assert item.state == ACKED
+    console.add_event("escalation.acknowledged", {"escalation_id": 1, "staff_name": "王芳"})
+    assert wait_until(lambda: help_ids.status.text == "王芳 正在赶来", timeout=2)
+    assert help_ids.detail.text == "请在此稍候。"
+    assert help_ids.status_english.text == "王芳 from reception is on the way"
+    screenshot("kiosk_help_coming_zh.png")
+    console.release()

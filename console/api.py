@@ -137,6 +137,22 @@ def kiosk_feed():
     return {"events": events, "cursor": cursor}
 
 
+@bp.get("/settings")
+def kiosk_settings():
+    """What a kiosk shows and needs to know; cached by the kiosk for offline use."""
+    current = building.current(get_db())
+    settings = current["settings"]
+    return {
+        "building": {"name": current["name"], "name_en": current["name_en"]},
+        "desk_phone": current["desk_phone"],
+        "visit_retention_days": settings["visit_retention_days"],
+        "visitor_phone_required": settings["visitor_phone_required"],
+        "visitor_photo_enabled": settings["visitor_photo_enabled"],
+        "directions_zh": settings["directions_zh"],
+        "directions_en": settings["directions_en"],
+    }
+
+
 @bp.get("/units/<number>")
 def unit_exists(number: str):
     """Lets the kiosk check a host unit before the visitor goes on; residents stay private."""

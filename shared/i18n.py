@@ -1,7 +1,8 @@
 """Bilingual text. zh_CN is the default (S14); English is on every screen.
 
-The catalogue is one JSON file per surface in assets/translations/, each key
-holding both languages side by side so a missing translation is obvious.
+The catalogue is JSON in assets/translations/ (one file per surface, plus one
+per feature), each key holding both languages side by side so a missing
+translation is obvious.
 """
 
 from __future__ import annotations
@@ -21,8 +22,17 @@ class MissingTranslation(KeyError):
 
 @cache
 def catalogue(surface: str) -> dict[str, dict[str, str]]:
-    with open(TRANSLATIONS_DIR / f"{surface}.json", encoding="utf-8") as file:
-        return json.load(file)
+    """All keys of a surface: `<surface>.json` plus one `<surface>.<feature>.json` per feature."""
+    merged: dict[str, dict[str, str]] = {}
+    files = [TRANSLATIONS_DIR / f"{surface}.json", *sorted(TRANSLATIONS_DIR.glob(f"{surface}.*.json"))]
+    for path in files:
+        with open(path, encoding="utf-8") as file:
+            entries = json.load(file)
+        clash = merged.keys() & entries.keys()
+        if clash:
+            raise ValueError(f"{path.name} repeats keys {sorted(clash)}")
+        merged.update(entries)
+    return merged
 
 
 def text(surface: str, key: str, language: str, **values) -> str:

@@ -146,3 +146,10 @@ def test_a_kiosk_only_sees_its_own_feed(app, client, kiosk, reception):
     escalation_id = kiosk.call_reception().json["id"]
     reception.post(f"/queue/escalations/{escalation_id}/acknowledge")
     assert client.get("/api/v1/feed?wait=0", headers=other.headers(key=False)).json["events"] == []
+
+
+def test_kiosk_settings_tell_the_privacy_notice_its_retention(app, client, kiosk):
+    answer = client.get("/api/v1/settings", headers=kiosk.headers(key=False)).json
+    assert answer["visit_retention_days"] == 90
+    assert answer["building"] == {"name": "测试大厦", "name_en": "Test Tower"}
+    assert answer["visitor_phone_required"] is False

@@ -30,13 +30,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     live.init_app(app)
     security.init_app(app)
 
-    from console import api, auth, errors, kiosks, queue, visitors
+    from console import admin, api, auth, errors, kiosks, parcels, queue, visitors
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
     app.register_blueprint(kiosks.bp)
     app.register_blueprint(visitors.bp)
+    app.register_blueprint(parcels.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
     errors.init_app(app)
     return app
 

@@ -56,7 +56,7 @@ def _outbox_depth() -> int | None:
 @bp.before_request
 def authenticate_kiosk():
     g.kiosk = None
-    if request.endpoint == "api.pair":
+    if request.endpoint in ("api.pair", "api.openapi_document"):
         return
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else None
@@ -66,6 +66,13 @@ def authenticate_kiosk():
     if kiosks.heartbeat_due(g.kiosk, _clock(), depth):
         with write_transaction(db):
             kiosks.record_heartbeat(db, _clock(), g.kiosk["id"], depth)
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    from console.openapi import document
+
+    return document(current_app.config["LONG_POLL_SECONDS"])
 
 
 @bp.post("/pair")
@@ -210,3 +217,41 @@ def sign_out_visit():
                 detail={"reason": rejected.code},
             )
         raise
+
+
+# --- parcels: pickup at the kiosk (shared/parcels.py) -----------------------------------
+
+
+@bp.post("/parcels/pickup")
+def parcel_pickup():
+    """{"unit", "code"} or {"qr"} → the parcels and where to collect them, exactly once.
+
+    Outcomes are stored under the Idempotency-Key (a release, a wrong code, a refused
+    QR, the lockout); a pause (423) or throttle (429) is not, so the same key works
+    again after Retry-After.
+    """
+    from shared import parcels
+    from shared.clock import parse_utc
+
+    def handler(db, raw):
+        return parcels.pickup(
+            db,
+            _clock(),
+            secret_key=current_app.config["SECRET_KEY"],
+            kiosk_id=g.kiosk["id"],
+            body=raw,
+        )
+
+    try:
+        answer, status = _idempotent_write(handler)
+    except (parcels.CodeEntryPaused, parcels.PickupThrottled) as refused:
+        extra = {"retry_after": refused.retry_after}
+        if isinstance(refused, parcels.CodeEntryPaused):
+            extra["paused_until"] = to_iso(refused.paused_until)
+        body = {"error": {"code": refused.code, "message": str(refused), **extra}}
+        return body, refused.http_status, {"Retry-After": str(refused.retry_after)}
+    if status == 423:  # the lockout itself, or its replay: say how long is left now
+        until = parse_utc(answer["error"]["paused_until"])
+        left = max(1, int((until - _clock().now()).total_seconds()) + 1)
+        return answer, status, {"Retry-After": str(left)}
+    return answer, status

@@ -17,8 +17,10 @@ from flask import (
 )
 
 from console.db import get_db
-from shared import audit, staff
+from console.security import role_required
+from shared import audit, login_guard, staff
 from shared.db import write_transaction
+from shared.errors import WeakPassword
 
 bp = Blueprint("auth", __name__)
 
@@ -42,17 +44,25 @@ def login():
         clock = current_app.extensions["lobbydesk.clock"]
         username = request.form.get("username", "")[:80]
         password = request.form.get("password", "")[:256]
+        paused = None
         with write_transaction(db):
-            member = staff.check_login(
-                db,
-                clock,
-                current_app.extensions["lobbydesk.hasher"],
-                username,
-                password,
-                device=request.remote_addr,
-            )
+            try:
+                member = staff.check_login(
+                    db,
+                    clock,
+                    current_app.extensions["lobbydesk.hasher"],
+                    username,
+                    password,
+                    device=request.remote_addr,
+                )
+            except login_guard.SignInPaused as error:
+                member, paused = None, error  # the refused attempt is audited and committed
             if member is not None:
                 token, _csrf = staff.start_session(db, clock, member["id"])
+        if paused is not None:
+            flash(str(paused), "error")
+            response = render_template("auth/login.html", username=username), 429
+            return (*response, {"Retry-After": str(paused.retry_after)})
         if member is None:
             flash("用户名或密码不正确 · Wrong username or password.", "error")
             return render_template("auth/login.html", username=username), 401
@@ -66,6 +76,7 @@ def login():
 
 
 @bp.post("/logout")
+@role_required(*staff.ROLES)
 def logout():
     db = get_db()
     clock = current_app.extensions["lobbydesk.clock"]
@@ -76,3 +87,32 @@ def logout():
         )
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@role_required(*staff.ROLES)
+def change_password():
+    """A staff member changes their own password; their other sessions end."""
+    if request.method == "POST":
+        new = request.form.get("new_password", "")[:256]
+        try:
+            if new != request.form.get("new_password_again", "")[:256]:
+                raise WeakPassword("两次输入的新密码不一致 · The new passwords differ.")
+            ended = staff.change_own_password(
+                get_db(),
+                current_app.extensions["lobbydesk.clock"],
+                current_app.extensions["lobbydesk.hasher"],
+                g.staff,
+                request.form.get("current_password", "")[:256],
+                new,
+            )
+        except (WeakPassword, staff.WrongPassword, login_guard.SignInPaused) as error:
+            flash(str(error), "error")
+            return render_template("auth/password.html"), error.http_status
+        flash(
+            f"密码已更改，其他 {ended} 个会话已退出 · Password changed; "
+            f"{ended} other session(s) signed out.",
+            "ok",
+        )
+        return redirect(url_for("auth.change_password"))
+    return render_template("auth/password.html")

@@ -1,4 +1,5 @@
-"""Work the console does on its own: sending notifications, automatic sign-out.
+"""Work the console does on its own: notifications, automatic sign-out, housekeeping
+(the daily retention purge and the scheduled backup).
 
 One daemon thread with its own database connection; each job is a plain
 function in shared/ that tests call directly with a controlled clock.
@@ -11,11 +12,12 @@ import threading
 import time
 
 from console.db import database_path
-from shared import notifications, visitors
+from shared import maintenance, notifications, parcels, visitors
 from shared.db import connect
 
 log = logging.getLogger(__name__)
 AUTO_SIGN_OUT_EVERY_SECONDS = 60
+HOUSEKEEPING_EVERY_SECONDS = 60
 
 
 class BackgroundJobs:
@@ -37,10 +39,18 @@ class BackgroundJobs:
         clock = self.app.extensions["lobbydesk.clock"]
         interval = self.app.config["NOTIFY_INTERVAL_SECONDS"]
         last_sign_out = 0.0
+        last_housekeeping = time.monotonic()  # first round a minute after start
         try:
             while not self._stop.is_set():
                 self._guarded(
                     notifications.deliver_due, db, clock, self.app.config.get("NOTIFY_EMAIL_URL")
+                )
+                self._guarded(
+                    parcels.run_jobs,
+                    db,
+                    clock,
+                    self.app.config["SECRET_KEY"],
+                    self.app.config.get("NOTIFY_EMAIL_URL"),
                 )
                 if time.monotonic() - last_sign_out >= AUTO_SIGN_OUT_EVERY_SECONDS:
                     last_sign_out = time.monotonic()
@@ -48,6 +58,16 @@ class BackgroundJobs:
                         from console import live
 
                         live.hub(self.app).publish()
+                if time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY_SECONDS:
+                    last_housekeeping = time.monotonic()
+                    self._guarded(
+                        maintenance.run_due,
+                        db,
+                        clock,
+                        self.app.config["DATA_DIR"],
+                        self.app.config["BACKUP_INTERVAL_HOURS"],
+                        self.app.config["BACKUPS_KEPT"],
+                    )
                 self._stop.wait(interval)
         finally:
             db.close()

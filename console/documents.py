@@ -50,3 +50,63 @@ def visitor_pass(
         usable, 3, "离开时请在大堂终端扫码签退 · Scan at the lobby kiosk to sign out", align="C"
     )
     return bytes(pdf.output())
+
+
+PARCEL_LABEL_SIZE = (62, 40)  # mm, the same 62 mm roll as the visitor pass
+
+
+def parcel_label_lines(
+    *,
+    building: str,
+    unit: str,
+    shelf: str,
+    ref: str,
+    carrier: str,
+    tracking_tail: str,
+    received: str,
+) -> list[str]:
+    """What a shelf label says, in print order. Never the pickup code: the label sits
+    on an open shelf, and the code is what releases the parcel."""
+    return [building, unit, f"货架 Shelf {shelf}", ref, f"{carrier} {tracking_tail}", received]
+
+
+def parcel_label(
+    *,
+    building: str,
+    unit: str,
+    shelf: str,
+    ref: str,
+    carrier: str,
+    tracking_tail: str,
+    received: str,
+) -> bytes:
+    """A shelf label: unit large, shelf, the staff reference, carrier and tracking tail."""
+    name, unit, shelf_text, ref, carrier_text, received = parcel_label_lines(
+        building=building,
+        unit=unit,
+        shelf=shelf,
+        ref=ref,
+        carrier=carrier,
+        tracking_tail=tracking_tail,
+        received=received,
+    )
+    width, height = PARCEL_LABEL_SIZE
+    pdf = FPDF(format=(width, height), unit="mm")
+    pdf.set_margins(3, 3, 3)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.add_font("cjk", fname=str(find_font()))
+    usable = width - 6
+    pdf.set_font("cjk", size=7)
+    pdf.cell(usable, 4, name, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=30)
+    pdf.cell(usable, 13, unit, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=14)
+    pdf.cell(usable, 7, shelf_text, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(height - 12)
+    pdf.set_font("cjk", size=11)
+    pdf.cell(usable / 2, 5, ref)
+    pdf.set_font("cjk", size=7)
+    pdf.cell(usable / 2, 5, received, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(usable, 4, carrier_text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

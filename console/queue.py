@@ -16,10 +16,12 @@ from flask import (
 
 from console import live
 from console.db import get_db
-from shared import building, escalations, phones, visitors
+from console.security import role_required
+from shared import building, escalations, parcels, phones, visitors
 from shared.clock import local_time, to_iso
 
 bp = Blueprint("queue", __name__)
+STAFF = ("reception", "manager")
 
 
 def _rows_context() -> dict:
@@ -29,6 +31,9 @@ def _rows_context() -> dict:
     timezone = building.current(db)["timezone"]
     items = [{**row, "type": "escalation"} for row in escalations.live_queue(db)]
     items += [{**row, "type": "visit", "acknowledged_at": None} for row in visitors.pending(db)]
+    items += [
+        {**r, "type": "handover", "acknowledged_at": None} for r in parcels.open_handovers(db)
+    ]
     for item in items:
         waited = escalations.waiting_seconds(item, clock)
         item.update(
@@ -48,17 +53,20 @@ def _rows_context() -> dict:
 
 
 @bp.get("/")
+@role_required(*STAFF)
 def index():
     return render_template("queue/index.html", **_rows_context())
 
 
 @bp.get("/queue/rows")
+@role_required(*STAFF)
 def rows():
     """Only the live part of the page, fetched by the page when the stream says so."""
     return render_template("queue/_rows.html", **_rows_context())
 
 
 @bp.get("/queue/stream")
+@role_required(*STAFF)
 def stream():
     """Server-sent events: one 'queue' event whenever anything in the queue changes."""
     hub = live.hub(current_app)
@@ -95,10 +103,12 @@ def _act(action, escalation_id: int):
 
 
 @bp.post("/queue/escalations/<int:escalation_id>/acknowledge")
+@role_required(*STAFF)
 def acknowledge(escalation_id: int):
     return _act(escalations.acknowledge, escalation_id)
 
 
 @bp.post("/queue/escalations/<int:escalation_id>/resolve")
+@role_required(*STAFF)
 def resolve(escalation_id: int):
     return _act(escalations.resolve, escalation_id)

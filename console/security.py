@@ -8,14 +8,19 @@ bearer-token check). Roles are checked on the server for each route.
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 
 from flask import abort, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from shared import staff
 from shared.protocol import API_PREFIX
 
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# Kiosk API endpoints answered without a kiosk token (console/api.py skips the
+# bearer check for exactly these; tests/test_routes_matrix.py holds it to that).
+PUBLIC_API_ENDPOINTS = {"api.pair", "api.openapi_document"}
 
 
 def _is_api_request() -> bool:
@@ -24,7 +29,18 @@ def _is_api_request() -> bool:
     return request.path.startswith(API_PREFIX + "/")
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """The cookie holds only the server-side session's token, signed with
+    HMAC-SHA-256 (Flask's default is SHA-1; SECURITY.md 10)."""
+
+    digest_method = staticmethod(hashlib.sha256)
+
+
 def init_app(app) -> None:
+    from console import logs
+
+    app.session_interface = SessionInterface()
+    logs.init_app(app)
     app.before_request(load_signed_in_staff)
     app.before_request(require_login)
     app.before_request(check_csrf)
@@ -56,6 +72,11 @@ def require_login():
         if request.method == "GET" and request.headers.get("X-Requested-With") != "fetch":
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(401)
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "allowed_roles", None) is None:
+        # Deny by default: a page that declares no roles is open to no one.
+        current_app.logger.error("endpoint %s declares no roles: refused", request.endpoint)
+        abort(403)
     return None
 
 

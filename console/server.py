@@ -15,6 +15,17 @@ from console import live
 from console.background import BackgroundJobs
 
 
+def _proxy_options(trusted_proxy: str | None) -> dict:
+    """Believe forwarded headers only from the one proxy we were told about."""
+    if not trusted_proxy:
+        return {}
+    return {
+        "trusted_proxy": trusted_proxy,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+    }
+
+
 class ConsoleServer:
     """A running console: `url`, `stop()`. Used by the CLI, tests and benchmarks."""
 
@@ -28,6 +39,7 @@ class ConsoleServer:
             channel_timeout=app.config["LONG_POLL_SECONDS"] + 30,
             ident="LobbyDesk",
             clear_untrusted_proxy_headers=True,
+            **_proxy_options(app.config.get("TRUSTED_PROXY")),
         )
         self.host, self.port = self._server.effective_host, self._server.effective_port
         self._thread: threading.Thread | None = None

@@ -57,6 +57,14 @@ SETTINGS = (
     Setting(
         "KIOSK_ONLINE_WINDOW_SECONDS", 60, "A kiosk seen within this many seconds counts as online."
     ),
+    Setting(
+        "BACKUP_INTERVAL_HOURS",
+        24,
+        "Hours between scheduled backups into DATA_DIR/backups (0: none; use `lobbydesk admin backup`).",
+    ),
+    Setting(
+        "BACKUPS_KEPT", 14, "How many backups of each kind (scheduled, pre-migration …) to keep."
+    ),
 )
 
 

@@ -19,23 +19,40 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import store as keys
 from kiosk import theme
-from kiosk.client import ConsoleClient
+from kiosk.client import RETRYABLE, ConsoleClient, Result
 from kiosk.config import KioskSettings
 from kiosk.fonts import register_default_font
 from kiosk.outbox import Outbox
+from kiosk.queries import QueryWorker
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
+from kiosk.viewmodels import visitor as visit
+from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.help_call import HelpCallViewModel
 from kiosk.viewmodels.session import KioskSession
+from kiosk.viewmodels.sign_out import SignOutViewModel
+from kiosk.viewmodels.visitor import VisitorViewModel
 from shared import i18n
 from shared.clock import SystemClock
 
 log = logging.getLogger(__name__)
 
+_NO_ANSWER = Result(RETRYABLE, message="no query worker")
+
 HOME = "home"
 HELP = "help"
 COMING_SOON = "coming_soon"
 SERVICES = {"visitor": "home.visitor", "parcel": "home.parcel", "repair": "home.repair"}
+VISITOR_SCREENS = {
+    visit.PRIVACY: "visitor_privacy",
+    visit.PHONE: "visitor_phone",
+    visit.RETURNING: "visitor_returning",
+    visit.NAME: "visitor_name",
+    visit.UNIT: "visitor_unit",
+    visit.PURPOSE: "visitor_purpose",
+    visit.OUTCOME: "visitor_outcome",
+}
+SIGN_OUT = "visitor_sign_out"
 
 
 class LobbyKioskApp(App):
@@ -65,8 +82,13 @@ class LobbyKioskApp(App):
         self.sync_options = sync_options or {}
         self.session = KioskSession(self.clock, settings.idle_seconds)
         self.help_call = HelpCallViewModel(self.clock)
+        self.visitor = VisitorViewModel(self.clock, store.get(keys.VISITOR_SETTINGS))
+        self.sign_out = SignOutViewModel()
+        # Every flow gets every worker callback and picks out its own items.
+        self.flows = [self.help_call, self.visitor, self.sign_out]
         self.outbox = Outbox(store)
         self.worker: SyncWorker | None = None
+        self.queries: QueryWorker | None = None
         self._tick_event = None
 
     # -- Kivy life cycle -------------------------------------------------
@@ -78,6 +100,7 @@ class LobbyKioskApp(App):
 
         register_default_font(self.settings.font_path)
         Config.set("kivy", "exit_on_escape", "0")
+        from kiosk.screens import visitor_screens
         from kiosk.screens.coming_soon import ComingSoonScreen
         from kiosk.screens.help import HelpScreen
         from kiosk.screens.home import HomeScreen
@@ -90,6 +113,8 @@ class LobbyKioskApp(App):
         manager.add_widget(HomeScreen(name=HOME))
         manager.add_widget(HelpScreen(name=HELP))
         manager.add_widget(ComingSoonScreen(name=COMING_SOON))
+        for name, screen_class in visitor_screens().items():
+            manager.add_widget(screen_class(name=name))
         return manager
 
     def on_start(self):
@@ -98,8 +123,13 @@ class LobbyKioskApp(App):
         Window.bind(on_touch_down=self._on_any_touch)
         self._tick_event = Clock.schedule_interval(self._tick, 1.0)
         self.session.touched()
+        self.queries = QueryWorker.for_console(
+            self.settings.console_url, self.store.token, self._deliver_query
+        )
+        self.queries.start()
         if self.start_sync:
             self.start_sync_worker()
+        self.refresh()
 
     def on_stop(self):
         from kivy.core.window import Window
@@ -111,6 +141,9 @@ class LobbyKioskApp(App):
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        if self.queries is not None:
+            self.queries.stop()
+            self.queries = None
 
     def open_settings(self, *largs):
         return False  # no Kivy settings panel (F1) on a public kiosk
@@ -144,6 +177,15 @@ class LobbyKioskApp(App):
 
         return schedule
 
+    def _deliver_query(self, answer: Callable[[], None]) -> None:
+        """From the query thread: run the answer on the main thread while the app runs."""
+
+        def run(_dt):
+            if self.queries is not None:
+                answer()
+
+        Clock.schedule_once(run, 0)
+
     # -- text for the .kv files (the language argument makes kv re-bind) ----
     def t(self, key: str, language: str, **values) -> str:
         return i18n.text("kiosk", key, language, **values)
@@ -170,16 +212,94 @@ class LobbyKioskApp(App):
 
     def toggle_language(self) -> None:
         self.language = self.session.toggle_language()
-        self.refresh_help()
+        self.refresh()
 
     def go_home(self) -> None:
         if self.help_call.state in ("resolved", "failed"):
             self.help_call.reset()
+        # Leaving a visitor flow abandons it: nothing of it stays behind.
+        self.visitor.reset()
+        self.sign_out.reset()
         self.root.current = HOME
+        self.refresh()
 
     def open_service(self, service: str) -> None:
+        if service == "visitor":
+            self.sign_out.reset()
+            self.visitor.begin(self.store.get(keys.VISITOR_SETTINGS))
+            self.refresh_visitor_settings()
+            self.show_visitor(navigate=True)
+            return
         self.root.get_screen(COMING_SOON).service_key = SERVICES[service]
         self.root.current = COMING_SOON
+
+    # -- the visitor flows (kv calls these with a view-model method's name) ----
+    def visit(self, action: str, *args, navigate: bool = True):
+        """Run VisitorViewModel.<action>(*args), carry out what it asks, show the result."""
+        effect = getattr(self.visitor, action)(*args)
+        self._carry_out(self.visitor, effect)
+        self.show_visitor(navigate=navigate)
+        return effect
+
+    def submit_visit(self):
+        return self.visit("submit", self.language)
+
+    def begin_sign_out(self) -> None:
+        self.visitor.reset()
+        self.sign_out.begin()
+        self.show_visitor()
+        self.show_sign_out()
+        self.root.current = SIGN_OUT
+
+    def sign_out_action(self, action: str, *args):
+        """Run SignOutViewModel.<action>(*args): the scanner, the keypad, "sign out"."""
+        effect = getattr(self.sign_out, action)(*args)
+        self._carry_out(self.sign_out, effect)
+        self.show_sign_out()
+        return effect
+
+    def finish_sign_out(self) -> None:
+        self.sign_out.reset()
+        self.show_sign_out()
+        self.root.current = HOME
+
+    def _carry_out(self, flow, effect) -> None:
+        if isinstance(effect, Query):
+            if self.queries is None:
+                getattr(flow, effect.then)(effect.generation, _NO_ANSWER)
+                return
+            self.queries.submit(
+                effect.call, effect.args, lambda result: self._answered(flow, effect, result)
+            )
+        elif isinstance(effect, Enqueue):
+            try:
+                outbox_id = self.outbox.enqueue(
+                    effect.kind, effect.path, effect.body, effect.method
+                )
+            except sqlite3.Error:
+                log.exception("could not save %s", effect.kind)
+                flow.on_save_failed()
+                return
+            flow.on_saved(outbox_id)
+            if self.worker is not None:
+                self.worker.wake()
+
+    def _answered(self, flow, effect: Query, result) -> None:
+        if getattr(flow, effect.then)(effect.generation, result):
+            self.show_visitor()
+
+    def refresh_visitor_settings(self) -> None:
+        """Fetch the building's visitor settings; cache them for offline use."""
+        if self.queries is not None:
+            self.queries.submit("get_settings", (), self._settings_answered)
+
+    def _settings_answered(self, result) -> None:
+        if not result.ok or not isinstance(result.body, dict):
+            return  # offline: the cached copy (or the defaults) stays
+        settings = visit.settings_from(result.body)
+        self.store.set(**{keys.VISITOR_SETTINGS: settings})
+        self.visitor.apply_settings(settings)
+        self.show_visitor()
 
     def call_reception(self, screen: str) -> int | None:
         """Queue one help call; the screen says "saved" only after the commit."""
@@ -206,11 +326,12 @@ class LobbyKioskApp(App):
 
     def reset_to_home(self) -> None:
         """Idle: the next person gets a fresh kiosk (SECURITY 24)."""
-        self.help_call.reset()
+        for flow in self.flows:
+            flow.reset()
         self.session.reset(self.clock.now())
         self.language = self.session.language
         self.root.current = HOME
-        self.refresh_help()
+        self.refresh()
 
     # -- worker callbacks, already on the main thread ----------------------
     # (not named on_<x>: Kivy would bind on_online to the `online` property)
@@ -218,26 +339,33 @@ class LobbyKioskApp(App):
         self.online = online
         if online:
             self.authorised = True
-        self.help_call.on_online(online)
-        self.refresh_help()
+            self.refresh_visitor_settings()
+        for flow in self.flows:
+            flow.on_online(online)
+        self.refresh()
 
     def sync_unauthorised(self) -> None:
         self.authorised = False
         self.online = False
-        self.help_call.on_online(False)
-        self.refresh_help()
+        for flow in self.flows:
+            flow.on_online(False)
+        self.refresh()
 
     def sync_acked(self, outbox_id: int, kind: str, response: dict | None) -> None:
-        if self.help_call.on_acked(outbox_id, response):
-            self.refresh_help()
+        if any([flow.on_acked(outbox_id, response) for flow in self.flows]):
+            self.refresh()
 
     def sync_dead(self, outbox_id: int, kind: str, error: str) -> None:
-        if self.help_call.on_dead(outbox_id):
-            self.refresh_help()
+        if any([flow.on_dead(outbox_id, error) for flow in self.flows]):
+            self.refresh()
 
     def sync_event(self, event: dict) -> None:
-        if self.help_call.on_feed_event(event):
-            self.refresh_help()
+        now = self.clock.now()
+        held = any(flow.holds_screen(now) for flow in self.flows)
+        if any([flow.on_feed_event(event) for flow in self.flows]):
+            if held:  # the awaited answer: give the person a full idle period to read it
+                self.session.touched(now)
+            self.refresh()
 
     # -- timers ------------------------------------------------------------
     def _on_any_touch(self, window, touch) -> bool:
@@ -246,18 +374,44 @@ class LobbyKioskApp(App):
 
     def _tick(self, _dt=None) -> None:
         now = self.clock.now()
-        if self.session.is_idle(now) and self._has_something_to_forget():
+        held = any(flow.holds_screen(now) for flow in self.flows)
+        if self.session.is_idle(now) and self._has_something_to_forget() and not held:
             self.reset_to_home()
         elif self.root is not None and self.root.current == HELP:
             self.refresh_help()
+        elif self.root is not None and self.root.current == VISITOR_SCREENS[visit.OUTCOME]:
+            self.show_visitor()
 
     def _has_something_to_forget(self) -> bool:
         return (
             self.root.current != HOME
             or self.language != i18n.DEFAULT_LANGUAGE
-            or self.help_call.state != "idle"
+            or not all(flow.is_reset for flow in self.flows)
         )
+
+    def refresh(self) -> None:
+        """Copy every flow's state into its screens (after a change or a language switch)."""
+        self.refresh_help()
+        self.show_visitor()
+        self.show_sign_out()
 
     def refresh_help(self) -> None:
         if self.root is not None:
             self.root.get_screen(HELP).show(self.session, self.help_call, self.clock.now())
+
+    def show_visitor(self, navigate: bool = False) -> None:
+        """Show the visitor flow; go to its current step if asked, or if already in it."""
+        if self.root is None:
+            return
+        now = self.clock.now()
+        for name in VISITOR_SCREENS.values():
+            self.root.get_screen(name).show(self.visitor, self.session, now)
+        if navigate or self.root.current in VISITOR_SCREENS.values():
+            if self.visitor.step == visit.IDLE:
+                self.root.current = HOME
+            else:
+                self.root.current = VISITOR_SCREENS[self.visitor.step]
+
+    def show_sign_out(self) -> None:
+        if self.root is not None:
+            self.root.get_screen(SIGN_OUT).show(self.sign_out, self.session, self.clock.now())

@@ -12,8 +12,10 @@ SECURITY.md 32) and every answer is classified once, here:
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import requests
 
@@ -54,6 +56,15 @@ class Result:
         where = f"HTTP {self.status}" if self.status else "no answer"
         code = f" {self.error_code}" if self.error_code else ""
         return f"{where}{code}: {self.message}".strip()
+
+
+_DESCRIBED_CODE = re.compile(r"^HTTP \d{3} ([a-z_]+):")
+
+
+def error_code_of(description: str | None) -> str | None:
+    """The console's error code out of `Result.describe()` (what on_dead receives)."""
+    match = _DESCRIBED_CODE.match(description or "")
+    return match.group(1) if match else None
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -173,4 +184,19 @@ class ConsoleClient:
             params={"after": after, "wait": int(wait)},
             headers=self._headers(),
             read_timeout=wait + LONG_POLL_MARGIN,
+        )
+
+    # -- read-only queries (kiosk/queries.py runs them off the UI thread) ------
+    def get_settings(self) -> Result:
+        """What the kiosk shows: building name, retention, visitor options."""
+        return self._call("GET", "/settings", headers=self._headers())
+
+    def unit_exists(self, number: str) -> Result:
+        """200 if the unit exists, 422 unknown_unit if not."""
+        return self._call("GET", f"/units/{quote(number, safe='')}", headers=self._headers())
+
+    def lookup_visitor(self, phone: str) -> Result:
+        """Is this phone a returning visitor? {"found", "masked_name"}; read-only."""
+        return self._call(
+            "POST", "/visitors/lookup", json={"phone": phone}, headers=self._headers()
         )

@@ -58,6 +58,7 @@ KIOSK_ID = "kiosk_id"
 BUILDING_NAME = "building_name"
 BUILDING_NAME_EN = "building_name_en"
 FEED_CURSOR = "feed_cursor"
+VISITOR_SETTINGS = "visitor_settings"  # retention days, phone required … (no personal data)
 
 
 class KioskStore:

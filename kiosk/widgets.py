@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -31,3 +31,27 @@ class PillButton(ButtonBehavior, Label):
 
     bg_color = ColorProperty("#1F5FAD")
     fg_color = ColorProperty("#FFFFFF")
+
+
+class StepHeader(BoxLayout):
+    """A step's title, the English line under Chinese, and "step 2 of 5"."""
+
+    title = StringProperty("")
+    subtitle = StringProperty("")
+    step_text = StringProperty("")
+
+
+class FieldBox(Label):
+    """A large read-only field showing what the keypad typed (or a placeholder)."""
+
+    placeholder = StringProperty("")
+
+
+class ErrorLabel(Label):
+    """A message in red that says what to do next; takes no room when empty."""
+
+
+class ChoiceChip(PillButton):
+    """One of several choices (purpose, 先生/女士, a surname); `selected` fills it."""
+
+    selected = BooleanProperty(False)

@@ -91,6 +91,34 @@ def build_parser() -> argparse.ArgumentParser:
     init_building.add_argument("--floors", type=int, default=20)
     init_building.add_argument("--units-per-floor", type=int, default=4)
     init_building.set_defaults(handler=run_init_building)
+    backup = admin_commands.add_parser(
+        "backup", help="back up the building database (SQLite backup API; safe while serving)"
+    )
+    _data_dir(backup)
+    backup.add_argument(
+        "--to", metavar="FOLDER", help="where to write it (default DATA_DIR/backups)"
+    )
+    backup.add_argument(
+        "--keep", type=int, default=14, help="backups of this kind to keep (default 14)"
+    )
+    backup.set_defaults(handler=run_backup)
+    restore = admin_commands.add_parser(
+        "restore", help="restore a backup as DATA_DIR/lobbydesk.db (stop the console first)"
+    )
+    _data_dir(restore)
+    restore.add_argument("backup_file", metavar="BACKUP", help="a file made by `admin backup`")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing database (it is backed up first, as pre-restore)",
+    )
+    restore.set_defaults(handler=run_restore)
+    end_sessions = admin_commands.add_parser(
+        "end-sessions", help="sign a staff member out everywhere, at once"
+    )
+    _data_dir(end_sessions)
+    end_sessions.add_argument("--username", required=True)
+    end_sessions.set_defaults(handler=run_end_sessions)
     admin.set_defaults(handler=lambda args: admin.print_help() or 2)
 
     demo = commands.add_parser("demo", help="console with a demo building + a paired kiosk window")
@@ -116,8 +144,10 @@ def _console_app(data_dir: str, **overrides):
 
 
 def run_console(args) -> int:
-    from console import settings
+    from console import logs, settings
     from console.server import ConsoleServer
+
+    logs.configure()
 
     if args.init:
         print(f"secret: {settings.create_secret_key(args.data_dir)}")
@@ -189,6 +219,68 @@ def run_init_building(args) -> int:
     )
     print(f"Building {building_id} created with {args.floors * args.units_per_floor} units.")
     return 0
+
+
+def run_backup(args) -> int:
+    from shared import backup
+
+    database = Path(args.data_dir) / backup.DATABASE_NAME
+    try:
+        path = backup.create_from_file(
+            database, args.to or backup.folder(args.data_dir), reason="manual", keep=args.keep
+        )
+    except backup.BackupFailed as error:
+        print(f"Backup failed: {error}", file=sys.stderr)
+        return 2
+    _audit_cli(args.data_dir, "backup.create", detail={"file": path.name})
+    print(f"Backed up to {path}")
+    return 0
+
+
+def run_restore(args) -> int:
+    from shared import backup
+
+    try:
+        counts = backup.restore(args.backup_file, args.data_dir, force=args.force)
+    except backup.BackupFailed as error:
+        print(f"Not restored: {error}", file=sys.stderr)
+        return 2
+    _audit_cli(args.data_dir, "backup.restore", detail={"file": Path(args.backup_file).name})
+    print(f"Restored {args.backup_file} into {Path(args.data_dir) / backup.DATABASE_NAME}:")
+    for table, rows in counts.items():
+        print(f"  {table}: {rows}")
+    return 0
+
+
+def run_end_sessions(args) -> int:
+    from shared import staff
+    from shared.clock import SystemClock
+    from shared.errors import NotFound
+
+    db = _open_db(args.data_dir)
+    try:
+        member = staff.by_username(db, args.username)
+        ended = staff.end_all_sessions(db, SystemClock(), member["id"], actor="cli")
+    except NotFound as error:
+        print(f"lobbydesk admin end-sessions: {error}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    print(f"Ended {ended} session(s) of {args.username!r}.")
+    return 0
+
+
+def _audit_cli(data_dir: str, action: str, detail: dict) -> None:
+    from shared import audit
+    from shared.clock import SystemClock
+    from shared.db import write_transaction
+
+    db = _open_db(data_dir)
+    try:
+        with write_transaction(db):
+            audit.record(db, SystemClock(), actor="cli", action=action, detail=detail)
+    finally:
+        db.close()
 
 
 def has_display() -> bool:

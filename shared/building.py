@@ -18,6 +18,12 @@ SETTING_DEFAULTS = {
     "auto_sign_out_time": "23:00",  # building time; confirmed visitors still on site are signed out
     "directions_zh": "请乘电梯上楼。离开时请在终端签退。",
     "directions_en": "Please take the lift up. Sign out at the kiosk when you leave.",
+    # Parcels: a pickup code (and its QR) works this many days after the unit's latest
+    # parcel; residents are reminded these many days after the oldest waiting one;
+    # self-service: residents take parcels from the shelf, else the desk hands them over.
+    "parcel_code_valid_days": 14,
+    "parcel_reminder_days": [1, 3],
+    "parcel_self_service": False,
 }
 
 

@@ -29,6 +29,20 @@ def raise_help_call(
     return get(db, cursor.lastrowid)
 
 
+def raise_code_lockout(
+    db: sqlite_utils.Database, clock, *, kiosk_id: int | None, unit_number: str
+) -> dict:
+    """Too many wrong pickup codes for a unit: reception checks who is at the kiosk.
+    Call inside the pickup's transaction. The unit goes in the note; never the code."""
+    now = to_iso(clock.now())
+    cursor = db.execute(
+        "INSERT INTO escalations (kiosk_id, kind, screen, note, created_at, received_at)"
+        " VALUES (?, 'code_lockout', 'parcel_pickup', ?, ?, ?)",
+        (kiosk_id, f"房号 · Unit {unit_number}", now, now),
+    )
+    return get(db, cursor.lastrowid)
+
+
 def get(db: sqlite_utils.Database, escalation_id: int) -> dict:
     row = one(db, "SELECT * FROM escalations WHERE id = ?", (escalation_id,))
     if row is None:

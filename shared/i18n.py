@@ -24,7 +24,10 @@ class MissingTranslation(KeyError):
 def catalogue(surface: str) -> dict[str, dict[str, str]]:
     """All keys of a surface: `<surface>.json` plus one `<surface>.<feature>.json` per feature."""
     merged: dict[str, dict[str, str]] = {}
-    files = [TRANSLATIONS_DIR / f"{surface}.json", *sorted(TRANSLATIONS_DIR.glob(f"{surface}.*.json"))]
+    files = [
+        TRANSLATIONS_DIR / f"{surface}.json",
+        *sorted(TRANSLATIONS_DIR.glob(f"{surface}.*.json")),
+    ]
     for path in files:
         with open(path, encoding="utf-8") as file:
             entries = json.load(file)

@@ -22,6 +22,11 @@ _COMMON = frozenset(
     11111111 00000000 88888888 66666666 12341234 87654321 iloveyou abc12345 abcd1234
     a1234567 1qaz2wsx qwe12345 admin123 administrator welcome1 changeme letmein1
     zxcvbnm1 asdfghjk 1q2w3e4r woaini1314 lobbydesk reception
+    qwertyuiop 123123123 987654321 11223344 12344321 1q2w3e4r5t zaq12wsx 1qaz2wsx3edc
+    aa123456 qq123456 a123456789 abc123456 5201314520 woaini520 iloveyou1 p@ssw0rd
+    passw0rd password! welcome123 admin1234 admin888 sunshine princess football
+    baseball superman trustno1 starwars dragon123 monkey123 qwerty12345 1234qwer
+    11111111a 00000000a 1234abcd zxcvbnm123 asdf1234 qazwsxedc manager1 front-desk
     """.split()
 )
 

@@ -283,3 +283,141 @@ CREATE INDEX notifications_due ON notifications(status, next_attempt_at);
 @migrations(name="0002_visitors")
 def visitors(db: sqlite_utils.Database) -> None:
     db.executescript(_VISITORS)
+
+
+_SECURITY = """
+-- Failed sign-ins per account, so throttling survives a restart (SECURITY.md 3).
+-- The account is the SHA-256 of the case-folded username: a password typed
+-- into the username box by mistake is never stored.
+CREATE TABLE login_failures (
+    id INTEGER PRIMARY KEY,
+    account_key TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX login_failures_account ON login_failures(account_key, at);
+CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id, ended_at);
+CREATE INDEX audit_log_action ON audit_log(action, id);
+CREATE INDEX visits_name ON visits(name, id);
+CREATE INDEX notifications_related ON notifications(related);
+"""
+
+
+@migrations(name="0004_security")
+def security(db: sqlite_utils.Database) -> None:
+    db.executescript(_SECURITY)
+
+
+def open_building_db(path: str | Path) -> sqlite_utils.Database:  # noqa: F811
+    """Open (creating if needed) the console's database and migrate it.
+
+    Replaces the first definition above (migrations are appended, never edited
+    in place): an existing database is backed up with the SQLite backup API
+    before any pending migration touches it (SECURITY.md 30).
+    """
+    from shared import backup
+
+    db = dbmod.connect(path)
+    if migrations.applied(db) and migrations.pending(db):
+        backup.create(db, backup.folder(Path(path).parent), reason="pre-migration")
+    migrations.apply(db)
+    return db
+
+
+_PARCELS = """
+-- A unit's waiting parcels share one batch: one 6-digit code, one signed QR.
+-- code_hash: HMAC-SHA-256 keyed with SECRET_KEY, bound to the unit (never a
+-- plain hash: a 6-digit code falls to an offline search). code_sealed: the
+-- code under an HMAC keystream, for the residents' messages; wiped on close.
+CREATE TABLE parcel_batches (
+    id INTEGER PRIMARY KEY,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    code_hash TEXT NOT NULL,
+    code_sealed TEXT,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'collected', 'expired')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    closed_at TEXT,
+    reminders_sent INTEGER NOT NULL DEFAULT 0,
+    next_reminder_at TEXT
+);
+CREATE UNIQUE INDEX parcel_batches_open_unit ON parcel_batches(unit_id) WHERE status = 'open';
+CREATE INDEX parcel_batches_unit_code ON parcel_batches(unit_id, code_hash);
+CREATE INDEX parcel_batches_expiry ON parcel_batches(status, expires_at);
+CREATE INDEX parcel_batches_reminder ON parcel_batches(status, next_reminder_at);
+
+-- A kiosk pickup that the desk still has to hand over (the live queue).
+CREATE TABLE parcel_handovers (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES parcel_batches(id),
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    kiosk_id INTEGER REFERENCES kiosks(id),
+    method TEXT NOT NULL,
+    shelves TEXT NOT NULL DEFAULT '',
+    parcel_count INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+    received_at TEXT NOT NULL,
+    done_at TEXT,
+    done_by INTEGER REFERENCES staff(id)
+);
+CREATE INDEX parcel_handovers_status ON parcel_handovers(status, received_at);
+
+ALTER TABLE parcels ADD COLUMN batch_id INTEGER REFERENCES parcel_batches(id);
+ALTER TABLE parcels ADD COLUMN received_by INTEGER REFERENCES staff(id);
+ALTER TABLE parcels ADD COLUMN released_kiosk_id INTEGER REFERENCES kiosks(id);
+ALTER TABLE parcels ADD COLUMN handover_id INTEGER REFERENCES parcel_handovers(id);
+ALTER TABLE parcels ADD COLUMN handed_over_at TEXT;
+ALTER TABLE parcels ADD COLUMN handed_over_by INTEGER REFERENCES staff(id);
+CREATE INDEX parcels_batch ON parcels(batch_id, status);
+CREATE INDEX parcels_tracking ON parcels(tracking_number);
+CREATE INDEX parcels_status_id ON parcels(status, id);
+CREATE INDEX parcels_handover ON parcels(handover_id);
+
+-- Every code typed at a kiosk: 'wrong', 'ok', or 'reset' (a pause began or staff
+-- lifted it). Counted in the database so a restart does not forget guesses.
+CREATE TABLE parcel_code_attempts (
+    id INTEGER PRIMARY KEY,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    kiosk_id INTEGER REFERENCES kiosks(id),
+    outcome TEXT NOT NULL CHECK (outcome IN ('wrong', 'ok', 'reset')),
+    at TEXT NOT NULL
+);
+CREATE INDEX parcel_code_attempts_unit ON parcel_code_attempts(unit_id, id);
+CREATE INDEX parcel_code_attempts_kiosk ON parcel_code_attempts(kiosk_id, at) WHERE outcome = 'wrong';
+
+CREATE TABLE parcel_code_pauses (
+    id INTEGER PRIMARY KEY,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    kiosk_id INTEGER REFERENCES kiosks(id),
+    paused_at TEXT NOT NULL,
+    paused_until TEXT NOT NULL,
+    escalation_id INTEGER REFERENCES escalations(id),
+    lifted_at TEXT,
+    lifted_by INTEGER REFERENCES staff(id)
+);
+CREATE INDEX parcel_code_pauses_unit ON parcel_code_pauses(unit_id, paused_until);
+
+-- Messages to residents about a batch. The text is rendered when sent (it
+-- lists every parcel then waiting), so no pickup code is ever stored here.
+CREATE TABLE parcel_notices (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES parcel_batches(id),
+    resident_id INTEGER NOT NULL REFERENCES residents(id),
+    kind TEXT NOT NULL CHECK (kind IN ('parcel.waiting', 'parcel.reminder')),
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'apprise')),
+    recipient TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'sent', 'failed', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX parcel_notices_due ON parcel_notices(status, next_attempt_at);
+CREATE INDEX parcel_notices_batch ON parcel_notices(batch_id, status);
+"""
+
+
+@migrations(name="0003_parcels")
+def parcels(db: sqlite_utils.Database) -> None:
+    db.executescript(_PARCELS)

@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from shared.errors import LobbyDeskError
 
 VISITOR_PASS = "lobbydesk.visitor-pass"  # noqa: S105 - a purpose salt, not a secret
+PARCEL_PICKUP = "lobbydesk.parcel-pickup"  # a purpose salt
 MAX_TOKEN_LENGTH = 512
 
 

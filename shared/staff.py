@@ -7,9 +7,10 @@ from datetime import timedelta
 import sqlite_utils
 from argon2 import PasswordHasher
 
-from shared import audit, passwords, tokens
+from shared import audit, login_guard, passwords, tokens
 from shared.clock import parse_utc, to_iso
 from shared.db import one, write_transaction
+from shared.errors import InvalidRequest, LobbyDeskError, NotFound
 
 ROLES = ("reception", "manager", "admin")
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -78,16 +79,41 @@ def check_login(
     *,
     device: str | None = None,
 ) -> dict | None:
-    """The staff row if the credentials are right, else None (one answer for both failures)."""
-    member = one(db, "SELECT * FROM staff WHERE username = ? AND active = 1", (username.strip(),))
+    """The staff row if the credentials are right, else None (one answer for both failures).
+
+    Call inside a write transaction. Raises SignInPaused, without checking the
+    password, while the account name is throttled (known or not); catch it
+    inside the transaction so the record of the refused attempt commits.
+    """
+    username = username.strip()
+    member = one(db, "SELECT * FROM staff WHERE username = ? AND active = 1", (username,))
+    # The typed name is kept only when it is an account's: an unknown "username"
+    # is often a password typed into the wrong box.
+    who = {"username": member["username"]} if member else {"username_known": False}
+    actor = f"staff:{member['id']}" if member else "anonymous"
+    wait = login_guard.seconds_to_wait(db, clock, username)
+    if wait:
+        audit.record(
+            db,
+            clock,
+            actor=actor,
+            action="login.paused",
+            detail={**who, "wait_seconds": wait},
+            device=device,
+        )
+        raise login_guard.SignInPaused(wait)
     stored = member["password_hash"] if member else password_hasher.hash(_DUMMY_PASSWORD)
     ok = passwords.verify(password_hasher, stored, password) and member is not None
+    if ok:
+        login_guard.clear(db, username)
+    else:
+        login_guard.record_failure(db, clock, username)
     audit.record(
         db,
         clock,
-        actor=f"staff:{member['id']}" if member else "anonymous",
+        actor=actor,
         action="login.success" if ok else "login.failure",
-        detail={"username": username[:40]},
+        detail=who,
         device=device,
     )
     return member if ok else None
@@ -139,3 +165,199 @@ def end_session(db: sqlite_utils.Database, clock, token: str) -> None:
         "UPDATE staff_sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
         (to_iso(clock.now()), tokens.hash_token(token)),
     )
+
+
+def end_sessions(
+    db: sqlite_utils.Database, clock, staff_id: int, *, keep_session_id: int | None = None
+) -> int:
+    """End every open session of a staff member (but `keep_session_id`); returns how many."""
+    return db.execute(
+        "UPDATE staff_sessions SET ended_at = ? WHERE staff_id = ? AND ended_at IS NULL"
+        " AND id IS NOT ?",
+        (to_iso(clock.now()), staff_id, keep_session_id),
+    ).rowcount
+
+
+def get(db: sqlite_utils.Database, staff_id: int) -> dict:
+    member = one(db, "SELECT * FROM staff WHERE id = ?", (staff_id,))
+    if member is None:
+        raise NotFound(f"staff member {staff_id} does not exist")
+    return member
+
+
+def by_username(db: sqlite_utils.Database, username: str) -> dict:
+    member = one(db, "SELECT * FROM staff WHERE username = ?", (username.strip(),))
+    if member is None:
+        raise NotFound(f"no staff member {username!r}")
+    return member
+
+
+def list_all(db: sqlite_utils.Database, clock) -> list[dict]:
+    """Every account with its number of live sessions, for the admin page."""
+    idle_since = to_iso(clock.now() - IDLE_TIMEOUT)
+    started_since = to_iso(clock.now() - ABSOLUTE_TIMEOUT)
+    return list(
+        db.query(
+            "SELECT st.id, st.username, st.display_name, st.role, st.active, st.created_at,"
+            " (SELECT COUNT(*) FROM staff_sessions s WHERE s.staff_id = st.id"
+            "  AND s.ended_at IS NULL AND s.last_seen_at > ? AND s.created_at > ?) AS sessions"
+            " FROM staff st ORDER BY st.active DESC, st.username",
+            (idle_since, started_since),
+        )
+    )
+
+
+class LastAdmin(LobbyDeskError):
+    """The console needs at least one active admin: make another admin first."""
+
+    code = "last_admin"
+    http_status = 409
+
+
+def _keep_an_admin(db: sqlite_utils.Database, staff_id: int) -> None:
+    others = one(
+        db,
+        "SELECT COUNT(*) AS n FROM staff WHERE role = 'admin' AND active = 1 AND id != ?",
+        (staff_id,),
+    )["n"]
+    if others == 0 and get(db, staff_id)["role"] == "admin":
+        raise LastAdmin()
+
+
+def set_active(db: sqlite_utils.Database, clock, staff_id: int, active: bool, *, actor: str) -> int:
+    """Disable (ending every session at once) or enable an account; returns sessions ended."""
+    with write_transaction(db):
+        if not active:
+            _keep_an_admin(db, staff_id)
+        get(db, staff_id)
+        db.execute("UPDATE staff SET active = ? WHERE id = ?", (int(active), staff_id))
+        ended = 0 if active else end_sessions(db, clock, staff_id)
+        audit.record(
+            db,
+            clock,
+            actor=actor,
+            action="staff.enable" if active else "staff.disable",
+            target=f"staff:{staff_id}",
+            detail={"sessions_ended": ended},
+        )
+    return ended
+
+
+def set_role(db: sqlite_utils.Database, clock, staff_id: int, role: str, *, actor: str) -> None:
+    if role not in ROLES:
+        raise InvalidRequest(f"role must be one of {', '.join(ROLES)}")
+    with write_transaction(db):
+        before = get(db, staff_id)["role"]
+        if before == role:
+            return
+        if before == "admin":
+            _keep_an_admin(db, staff_id)
+        db.execute("UPDATE staff SET role = ? WHERE id = ?", (role, staff_id))
+        # New rights or fewer: sessions holding the old role end.
+        end_sessions(db, clock, staff_id)
+        audit.record(
+            db,
+            clock,
+            actor=actor,
+            action="staff.role",
+            target=f"staff:{staff_id}",
+            detail={"from": before, "to": role},
+        )
+
+
+def set_password(
+    db: sqlite_utils.Database,
+    clock,
+    password_hasher: PasswordHasher,
+    staff_id: int,
+    new_password: str,
+    *,
+    actor: str,
+    keep_session_id: int | None = None,
+) -> int:
+    """A new password (checked by the rules); every other session ends; returns how many."""
+    passwords.check_rules(new_password)
+    new_hash = password_hasher.hash(new_password)
+    with write_transaction(db):
+        member = get(db, staff_id)
+        db.execute("UPDATE staff SET password_hash = ? WHERE id = ?", (new_hash, staff_id))
+        ended = end_sessions(db, clock, staff_id, keep_session_id=keep_session_id)
+        login_guard.clear(db, member["username"])
+        audit.record(
+            db,
+            clock,
+            actor=actor,
+            action="staff.password_change"
+            if actor == f"staff:{staff_id}"
+            else "staff.password_reset",
+            target=f"staff:{staff_id}",
+            detail={"sessions_ended": ended},
+        )
+    return ended
+
+
+def change_own_password(
+    db: sqlite_utils.Database,
+    clock,
+    password_hasher: PasswordHasher,
+    member: dict,
+    current_password: str,
+    new_password: str,
+) -> int:
+    """The signed-in member changes their password; the current one must be right.
+
+    A wrong current password counts against the sign-in throttle, so a borrowed
+    session cannot be used to guess it.
+    """
+    passwords.check_rules(new_password)
+    with write_transaction(db):
+        wait = login_guard.seconds_to_wait(db, clock, member["username"])
+        right = not wait and passwords.verify(
+            password_hasher, get(db, member["id"])["password_hash"], current_password
+        )
+        if not wait and not right:
+            # committed before we refuse: the failure must count
+            login_guard.record_failure(db, clock, member["username"])
+            audit.record(
+                db,
+                clock,
+                actor=f"staff:{member['id']}",
+                action="staff.password_change_refused",
+                target=f"staff:{member['id']}",
+            )
+    if wait:
+        raise login_guard.SignInPaused(wait)
+    if not right:
+        raise WrongPassword()
+    return set_password(
+        db,
+        clock,
+        password_hasher,
+        member["id"],
+        new_password,
+        actor=f"staff:{member['id']}",
+        keep_session_id=member["session_id"],
+    )
+
+
+class WrongPassword(LobbyDeskError):
+    """The current password is not right."""
+
+    code = "wrong_password"
+    http_status = 403
+
+
+def end_all_sessions(db: sqlite_utils.Database, clock, staff_id: int, *, actor: str) -> int:
+    """An admin (page or CLI) signs a staff member out everywhere."""
+    with write_transaction(db):
+        get(db, staff_id)
+        ended = end_sessions(db, clock, staff_id)
+        audit.record(
+            db,
+            clock,
+            actor=actor,
+            action="staff.sessions_ended",
+            target=f"staff:{staff_id}",
+            detail={"sessions_ended": ended},
+        )
+    return ended

@@ -41,6 +41,13 @@ def test_every_command_is_in_the_readme():
             ), command
 
 
+def test_every_console_setting_is_in_the_readme():
+    from console.settings import SETTINGS
+
+    readme = Path("README.md").read_text(encoding="utf-8")
+    assert [s.name for s in SETTINGS if f"LOBBYDESK_{s.name}" not in readme] == []
+
+
 def test_first_admin_is_created_by_the_cli_and_weak_passwords_refused(
     tmp_path, monkeypatch, capsys
 ):

@@ -47,6 +47,14 @@ class HelpCallViewModel:
         self.started_at: datetime | None = None
         self._early_events: dict[int, dict] = {}
 
+    @property
+    def is_reset(self) -> bool:
+        return self.state == IDLE
+
+    def holds_screen(self, now: datetime | None = None) -> bool:
+        """The idle reset applies to a help call as to any screen."""
+        return False
+
     # -- what to queue ---------------------------------------------------
     @property
     def busy(self) -> bool:
@@ -97,7 +105,7 @@ class HelpCallViewModel:
         self._early_events.clear()
         return True
 
-    def on_dead(self, outbox_id: int) -> bool:
+    def on_dead(self, outbox_id: int, error: str = "") -> bool:
         if outbox_id != self.outbox_id or not self.busy:
             return False
         self.state = FAILED

@@ -37,6 +37,7 @@ Config.set("graphics", "height", "1920")
 import pytest  # noqa: E402
 from kivy.app import App  # noqa: E402
 from kivy.base import EventLoop  # noqa: E402
+from kivy.core.text import LabelBase  # noqa: E402
 from kivy.tests.common import UnitTestTouch  # noqa: E402
 
 from kiosk.app import LobbyKioskApp  # noqa: E402
@@ -99,6 +100,21 @@ def screenshot(name: str) -> Path:
     assert flips["file"], "no frame was drawn"
     os.replace(flips["file"], target)  # Window.screenshot appends a counter
     return target
+
+
+_refresh_label = LabelBase.refresh
+
+
+def _refresh_into_a_new_texture(label) -> None:
+    """Mesa's llvmpipe stalls 200-450 ms when Kivy re-renders text into the same
+    texture the last frame drew (same size: a digit typed, a clock ticking): it
+    waits for that frame to be rasterised. A fresh texture each time costs ~1 ms.
+    Tests only: on the kiosk's GPU the reuse is cheap."""
+    label.texture = None
+    _refresh_label(label)
+
+
+LabelBase.refresh = _refresh_into_a_new_texture
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,437 @@
+"""Administration: staff accounts, the audit log, privacy settings, person
+requests and backups (SECURITY.md 2-4, 12, 25, 26, 30).
+
+Who may do what: staff accounts and backups are for admins; the audit log,
+retention settings and person requests are for managers (and admins, who may
+do everything).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from console import settings as console_settings
+from console.db import database_path, get_db
+from console.security import role_required
+from console.visitors import csv_safe
+from shared import audit, backup, building, person, phones, retention, staff
+from shared.clock import local_time, to_iso
+from shared.db import write_transaction
+from shared.errors import LobbyDeskError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+MANAGERS = ("manager",)
+ADMINS = ("admin",)
+AUDIT_PAGE_SIZE = 100
+AUDIT_EXPORT_LIMIT = 100_000
+
+
+def _clock():
+    return current_app.extensions["lobbydesk.clock"]
+
+
+def _actor() -> str:
+    return f"staff:{g.staff['id']}"
+
+
+def _timezone() -> str:
+    try:
+        return building.current(get_db())["timezone"]
+    except LobbyDeskError:
+        return "Asia/Shanghai"
+
+
+@bp.get("/")
+@role_required(*MANAGERS)
+def index():
+    return render_template("admin/index.html")
+
+
+# --- staff accounts (admin) -------------------------------------------------
+
+
+@bp.get("/staff")
+@role_required(*ADMINS)
+def staff_list():
+    members = staff.list_all(get_db(), _clock())
+    for member in members:
+        member["created_local"] = local_time(member["created_at"], _timezone())
+    return render_template("admin/staff.html", members=members, roles=staff.ROLES)
+
+
+@bp.post("/staff")
+@role_required(*ADMINS)
+def staff_create():
+    try:
+        staff.create(
+            get_db(),
+            _clock(),
+            current_app.extensions["lobbydesk.hasher"],
+            username=request.form.get("username", "")[:80],
+            display_name=request.form.get("display_name", "")[:80],
+            password=request.form.get("password", "")[:256],
+            role=request.form.get("role", ""),
+            actor=_actor(),
+        )
+    except (ValueError, LobbyDeskError) as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.staff_list"))
+    flash("账号已创建 · Account created.", "ok")
+    return redirect(url_for("admin.staff_list"))
+
+
+def _staff_action(action, *args, done: str):
+    try:
+        action(*args)
+    except LobbyDeskError as error:
+        flash(str(error), "error")
+    else:
+        flash(done, "ok")
+    return redirect(url_for("admin.staff_list"))
+
+
+@bp.post("/staff/<int:staff_id>/active")
+@role_required(*ADMINS)
+def staff_set_active(staff_id: int):
+    active = request.form.get("active") == "1"
+
+    def act():
+        staff.set_active(get_db(), _clock(), staff_id, active, actor=_actor())
+
+    return _staff_action(
+        act, done="已启用 · Enabled." if active else "已停用，会话已结束 · Disabled; signed out."
+    )
+
+
+@bp.post("/staff/<int:staff_id>/role")
+@role_required(*ADMINS)
+def staff_set_role(staff_id: int):
+    def act():
+        staff.set_role(get_db(), _clock(), staff_id, request.form.get("role", ""), actor=_actor())
+
+    return _staff_action(act, done="角色已更改 · Role changed.")
+
+
+@bp.post("/staff/<int:staff_id>/password")
+@role_required(*ADMINS)
+def staff_reset_password(staff_id: int):
+    def act():
+        staff.set_password(
+            get_db(),
+            _clock(),
+            current_app.extensions["lobbydesk.hasher"],
+            staff_id,
+            request.form.get("password", "")[:256],
+            actor=_actor(),
+        )
+
+    return _staff_action(
+        act, done="密码已重置，会话已结束 · Password reset; signed out everywhere."
+    )
+
+
+@bp.post("/staff/<int:staff_id>/end-sessions")
+@role_required(*ADMINS)
+def staff_end_sessions(staff_id: int):
+    def act():
+        staff.end_all_sessions(get_db(), _clock(), staff_id, actor=_actor())
+
+    return _staff_action(act, done="会话已结束 · Signed out everywhere.")
+
+
+# --- audit log (manager) ------------------------------------------------------
+
+
+def _day(text: str) -> str:
+    if not text:
+        return ""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        abort(400, description="日期格式应为 YYYY-MM-DD · Dates look like 2026-11-27.")
+
+
+def _audit_filters() -> dict:
+    return {
+        "actor": request.args.get("actor", "").strip()[:60],
+        "action": request.args.get("action", "").strip()[:60],
+        "target": request.args.get("target", "").strip()[:60],
+        "day_from": _day(request.args.get("from", "")),
+        "day_to": _day(request.args.get("to", "")),
+    }
+
+
+def audit_search(db, filters: dict, *, timezone: str, before_id=None, limit=AUDIT_PAGE_SIZE):
+    """Audit rows newest first; keyset paging by id. Actor may be a username."""
+    where, params = [], []
+    actor = filters["actor"]
+    if actor:
+        member = next(iter(db.query("SELECT id FROM staff WHERE username = ?", (actor,))), None)
+        where.append("actor = ?")
+        params.append(f"staff:{member['id']}" if member else actor)
+    if filters["action"]:
+        where.append("action LIKE ? ESCAPE '\\'")
+        escaped = filters["action"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(escaped + "%")
+    if filters["target"]:
+        where.append("target = ?")
+        params.append(filters["target"])
+    zone = ZoneInfo(timezone)
+    if filters["day_from"]:
+        where.append("at >= ?")
+        params.append(to_iso(datetime.fromisoformat(filters["day_from"]).replace(tzinfo=zone)))
+    if filters["day_to"]:
+        where.append("at < ?")
+        end = datetime.fromisoformat(filters["day_to"]).replace(tzinfo=zone) + timedelta(days=1)
+        params.append(to_iso(end))
+    if before_id:
+        where.append("id < ?")
+        params.append(before_id)
+    where_sql = " WHERE " + " AND ".join(where) if where else ""
+    # The clauses are fixed strings; every value is a parameter.
+    sql = f"SELECT * FROM audit_log{where_sql} ORDER BY id DESC LIMIT ?"  # noqa: S608
+    rows = list(db.query(sql, [*params, limit]))
+    usernames = {
+        f"staff:{r['id']}": r["username"] for r in db.query("SELECT id, username FROM staff")
+    }
+    for row in rows:
+        row["at_local"] = local_time(row["at"], timezone, "%Y-%m-%d %H:%M:%S")
+        row["actor_name"] = usernames.get(row["actor"], "")
+    return rows
+
+
+@bp.get("/audit")
+@role_required(*MANAGERS)
+def audit_log():
+    filters = _audit_filters()
+    before = request.args.get("before", type=int)
+    rows = audit_search(
+        get_db(), filters, timezone=_timezone(), before_id=before, limit=AUDIT_PAGE_SIZE + 1
+    )
+    more = len(rows) > AUDIT_PAGE_SIZE
+    return render_template(
+        "admin/audit.html",
+        rows=rows[:AUDIT_PAGE_SIZE],
+        filters=filters,
+        older_url=url_for(
+            "admin.audit_log",
+            **{**request.args.to_dict(), "before": rows[AUDIT_PAGE_SIZE - 1]["id"]},
+        )
+        if more
+        else None,
+        export_url=url_for("admin.audit_export", **request.args.to_dict()),
+    )
+
+
+AUDIT_COLUMNS = (
+    ("id", "编号 ID"),
+    ("at", "时间 (UTC) Time"),
+    ("at_local", "本地时间 Local time"),
+    ("actor", "操作者 Actor"),
+    ("actor_name", "用户名 Username"),
+    ("action", "操作 Action"),
+    ("target", "对象 Target"),
+    ("detail", "详情 Detail"),
+    ("device", "设备 Device"),
+)
+
+
+@bp.get("/audit.csv")
+@role_required(*MANAGERS)
+def audit_export():
+    db = get_db()
+    filters = _audit_filters()
+    rows = audit_search(db, filters, timezone=_timezone(), limit=AUDIT_EXPORT_LIMIT)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([label for _key, label in AUDIT_COLUMNS])
+    for row in rows:
+        writer.writerow([csv_safe(row.get(key)) for key, _label in AUDIT_COLUMNS])
+    with write_transaction(db):
+        audit.record(
+            db,
+            _clock(),
+            actor=_actor(),
+            action="audit.export",
+            detail={"rows": len(rows), **filters},
+            device=request.remote_addr,
+        )
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit-log.csv"},
+    )
+
+
+# --- settings (manager: retention; admin: console settings, redacted) -------
+
+
+@bp.get("/settings")
+@role_required(*MANAGERS)
+def settings_page():
+    try:
+        current = building.current(get_db())["settings"]
+    except LobbyDeskError:
+        current = building.SETTING_DEFAULTS
+    config = console_settings.redacted(current_app.config) if g.staff["role"] == "admin" else None
+    return render_template(
+        "admin/settings.html",
+        building_settings=current,
+        console_settings=config,
+        help={s.name: s.help for s in console_settings.SETTINGS},
+    )
+
+
+@bp.post("/settings/retention")
+@role_required(*MANAGERS)
+def settings_retention():
+    try:
+        retention.set_periods(
+            get_db(),
+            _clock(),
+            visit_days=request.form.get("visit_retention_days", ""),
+            photo_days=request.form.get("photo_retention_days", ""),
+            actor=_actor(),
+        )
+    except (ValueError, LobbyDeskError) as error:
+        flash(f"保存失败 · Not saved: {error}", "error")
+    else:
+        flash("保存成功 · Saved.", "ok")
+    return redirect(url_for("admin.settings_page"))
+
+
+# --- person requests (manager) -------------------------------------------------
+# POST only, so the name and phone asked about never sit in a URL or access log.
+
+
+def _person_criteria() -> dict:
+    return person.criteria(request.form.get("name", "")[:80], request.form.get("phone", "")[:40])
+
+
+@bp.get("/person")
+@role_required(*MANAGERS)
+def person_form():
+    return render_template("admin/person.html", found=None, criteria=None)
+
+
+@bp.post("/person")
+@role_required(*MANAGERS)
+def person_find():
+    try:
+        criteria = _person_criteria()
+    except LobbyDeskError as error:
+        flash(str(error), "error")
+        return render_template("admin/person.html", found=None, criteria=None), 400
+    db = get_db()
+    found = person.find(db, **criteria)
+    person.audit_request(db, _clock(), action="person.find", actor=_actor(), found=found)
+    timezone = _timezone()
+    for visit in found["visits"]:
+        visit["received_local"] = local_time(visit["received_at"], timezone)
+        visit["phone_display"] = phones.display(visit["phone"])
+    return render_template(
+        "admin/person.html", found=found, criteria=criteria, counts=person.counts(found)
+    )
+
+
+@bp.post("/person/export")
+@role_required(*MANAGERS)
+def person_export():
+    criteria = _person_criteria()
+    db = get_db()
+    found = person.find(db, **criteria)
+    as_csv = request.form.get("format") == "csv"
+    person.audit_request(
+        db,
+        _clock(),
+        action="person.export_csv" if as_csv else "person.export_json",
+        actor=_actor(),
+        found=found,
+    )
+    if as_csv:
+        return Response(
+            "\ufeff" + person.to_csv(found, cell=csv_safe),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=person-records.csv"},
+        )
+    return Response(
+        person.to_json(found),
+        mimetype="application/json",
+        headers={"Content-Disposition": "attachment; filename=person-records.json"},
+    )
+
+
+@bp.post("/person/delete")
+@role_required(*MANAGERS)
+def person_delete():
+    criteria = _person_criteria()
+    if request.form.get("confirm") != "yes":
+        abort(400, description="请勾选确认 · Tick the confirmation box to delete.")
+    removed = person.delete(
+        get_db(),
+        _clock(),
+        **criteria,
+        visit_ids=request.form.getlist("visit_id", type=int),
+        deny_ids=request.form.getlist("deny_id", type=int),
+        actor=_actor(),
+        data_dir=current_app.config["DATA_DIR"],
+    )
+    flash(
+        f"已删除 {removed['visits']} 条访客记录、{removed['deny_list']} 条黑名单记录 · "
+        f"Deleted {removed['visits']} visit(s) and {removed['deny_list']} deny-list entr(ies).",
+        "ok",
+    )
+    return redirect(url_for("admin.person_form"))
+
+
+# --- backups (admin) -----------------------------------------------------------
+
+
+@bp.get("/backups")
+@role_required(*ADMINS)
+def backups():
+    timezone = _timezone()
+    rows = backup.list_backups(backup.folder(current_app.config["DATA_DIR"]))
+    for row in rows:
+        row["taken_local"] = local_time(to_iso(row["taken_at"]), timezone, "%Y-%m-%d %H:%M:%S")
+    return render_template(
+        "admin/backups.html",
+        backups=rows,
+        interval=current_app.config["BACKUP_INTERVAL_HOURS"],
+        kept=current_app.config["BACKUPS_KEPT"],
+    )
+
+
+@bp.post("/backups")
+@role_required(*ADMINS)
+def backup_now():
+    db = get_db()
+    path = backup.create_from_file(
+        database_path(current_app),
+        backup.folder(current_app.config["DATA_DIR"]),
+        reason="manual",
+        now=_clock().now(),
+        keep=current_app.config["BACKUPS_KEPT"],
+    )
+    with write_transaction(db):
+        audit.record(
+            db, _clock(), actor=_actor(), action="backup.create", detail={"file": path.name}
+        )
+    flash(f"备份完成 · Backed up: {path.name}", "ok")
+    return redirect(url_for("admin.backups"))

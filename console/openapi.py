@@ -1,0 +1,313 @@
+"""The kiosk API described as OpenAPI 3, served at /api/v1/openapi.json.
+
+Kept true by tests: every /api/v1 route is described here and nothing else is
+(tests/test_openapi.py), and schemathesis drives the live server from this
+document (no 5xx, no invalid input accepted).
+"""
+
+from __future__ import annotations
+
+from shared.protocol import API_PREFIX
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+_TIME = {"type": "string", "format": "date-time", "maxLength": 40}
+_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "Made once when the item is queued; reused on every retry.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
+}
+_DEPTH = {
+    "name": "X-Outbox-Depth",
+    "in": "header",
+    "required": False,
+    "description": "How many items the kiosk still has to send (heartbeat).",
+    "schema": {"type": "string", "pattern": "^[0-9]{1,7}$"},
+}
+
+
+def _errors(*statuses: int) -> dict:
+    return {
+        str(status): {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
+        for status in statuses
+    }
+
+
+def _json(schema: dict, description: str = "ok") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_PHONE = {"type": "string", "maxLength": 20, "description": "Chinese mobile (11 digits) or E.164"}
+_COMMON_ERRORS = (400, 401, 413)
+
+
+def document(long_poll_seconds: float) -> dict:
+    paths = {
+        "/pair": {
+            "post": {
+                "summary": "Exchange a one-time pairing code for this kiosk's token",
+                "security": [],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["code"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "code": {"type": "string", "minLength": 4, "maxLength": 32},
+                            "device": {"type": "string", "maxLength": 80},
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "required": ["token", "kiosk", "building"],
+                            "properties": {
+                                "token": {"type": "string"},
+                                "kiosk": {"type": "object"},
+                                "building": {"type": "object"},
+                            },
+                        },
+                        "paired",
+                    ),
+                    **_errors(400, 409, 410, 413),
+                },
+            }
+        },
+        "/ping": {
+            "get": {
+                "summary": "Heartbeat: last seen and outbox depth",
+                "parameters": [_DEPTH],
+                "responses": {
+                    "200": _json({"type": "object", "required": ["ok", "time"]}),
+                    **_errors(400, 401),
+                },
+            }
+        },
+        "/settings": {
+            "get": {
+                "summary": "What the kiosk shows: building names, retention, visitor options",
+                "responses": {"200": _json({"type": "object"}), **_errors(401)},
+            }
+        },
+        "/escalations": {
+            "post": {
+                "summary": "Call reception",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["kind", "created_at"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "kind": {"type": "string", "enum": ["help"]},
+                            "created_at": _TIME,
+                            "language": {"type": "string", "enum": ["zh_CN", "en"]},
+                            "screen": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _json(
+                        {"type": "object", "required": ["id", "status", "received_at"]}, "recorded"
+                    ),
+                    **_errors(*_COMMON_ERRORS, 422),
+                },
+            }
+        },
+        "/feed": {
+            "get": {
+                "summary": "Long-poll for news for this kiosk after a cursor",
+                "parameters": [
+                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {
+                        "name": "wait",
+                        "in": "query",
+                        "schema": {
+                            "type": "number",
+                            "minimum": 0,
+                            "maximum": long_poll_seconds,
+                        },
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["events", "cursor"],
+                            "properties": {
+                                "events": {"type": "array"},
+                                "cursor": {"type": "integer"},
+                            },
+                        }
+                    ),
+                    **_errors(400, 401),
+                },
+            }
+        },
+        "/units/{number}": {
+            "get": {
+                "summary": "Does this host unit exist? (residents stay private)",
+                "parameters": [
+                    {
+                        "name": "number",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": 12},
+                    }
+                ],
+                "responses": {
+                    "200": _json({"type": "object", "required": ["unit", "exists"]}),
+                    **_errors(401, 404, 422),
+                },
+            }
+        },
+        "/visitors/lookup": {
+            "post": {
+                "summary": "Returning visitor by phone: only a masked name is returned",
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["phone"],
+                        "additionalProperties": False,
+                        "properties": {"phone": _PHONE},
+                    }
+                ),
+                "responses": {
+                    "200": _json({"type": "object", "required": ["found", "masked_name"]}),
+                    **_errors(*_COMMON_ERRORS),
+                },
+            }
+        },
+        "/visits": {
+            "post": {
+                "summary": "Register a visitor",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["unit", "created_at"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "name": {"type": "string", "maxLength": 40},
+                            "phone": _PHONE,
+                            "returning": {"type": "boolean"},
+                            "unit": {"type": "string", "maxLength": 12},
+                            "purpose": {
+                                "type": "string",
+                                "enum": ["visit", "delivery", "contractor", "interview", "other"],
+                            },
+                            "party_size": {"type": "integer", "minimum": 1, "maximum": 10},
+                            "language": {"type": "string", "enum": ["zh_CN", "en"]},
+                            "created_at": _TIME,
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _json(
+                        {"type": "object", "required": ["id", "status", "received_at"]},
+                        "registered",
+                    ),
+                    **_errors(*_COMMON_ERRORS, 404, 422),
+                },
+            }
+        },
+        "/visits/sign-out": {
+            "post": {
+                "summary": "Sign a visitor out by the pass QR or the phone number",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "minProperties": 1,
+                        "maxProperties": 1,
+                        "properties": {
+                            "pass": {"type": "string", "maxLength": 512},
+                            "phone": _PHONE,
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "required": ["visit_id", "masked_name"]}, "signed out"
+                    ),
+                    **_errors(*_COMMON_ERRORS, 404, 410, 422),
+                },
+            }
+        },
+        "/parcels/pickup": {
+            "post": {
+                "summary": "Collect every waiting parcel of a unit: unit + 6-digit code, or the signed QR",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body(
+                    {
+                        "oneOf": [
+                            {
+                                "type": "object",
+                                "required": ["unit", "code"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "unit": {"type": "string", "maxLength": 12},
+                                    "code": {"type": "string", "pattern": "^[0-9]{6}$"},
+                                },
+                            },
+                            {
+                                "type": "object",
+                                "required": ["qr"],
+                                "additionalProperties": False,
+                                "properties": {"qr": {"type": "string", "maxLength": 512}},
+                            },
+                        ]
+                    }
+                ),
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["parcels"],
+                            "properties": {"parcels": {"type": "array"}},
+                        },
+                        "released, exactly once",
+                    ),
+                    **_errors(*_COMMON_ERRORS, 404, 409, 410, 422, 423, 429),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": _json({"type": "object"})},
+            }
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Lobby Desk kiosk API",
+            "version": "1",
+            "description": "What a lobby kiosk may ask of its console. Every write carries an "
+            "Idempotency-Key (same key → the original answer; same key, other body → 422).",
+        },
+        "servers": [{"url": API_PREFIX}],
+        "components": {"securitySchemes": {"kiosk": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"kiosk": []}],
+        "paths": paths,
+    }

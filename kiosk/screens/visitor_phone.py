@@ -1,0 +1,25 @@
+"""Visitor step 2: the mobile number on a big keypad, masked once entered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.screens.visitor_base import VisitorScreen, text_or_empty
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class VisitorPhoneScreen(VisitorScreen):
+    display = StringProperty("")
+    error_text = StringProperty("")
+    checking = BooleanProperty(False)
+    required = BooleanProperty(False)
+
+    def show(self, vm, session, now) -> None:
+        self.display = vm.phone_display
+        self.error_text = text_or_empty(session, vm.error_key, **vm.error_values)
+        self.checking = vm.lookup_pending
+        self.required = vm.phone_required

@@ -1,0 +1,37 @@
+"""Visitor step 5: purpose chips, party size − / +, and submit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+
+from kiosk.screens.visitor_base import VisitorScreen, text_or_empty
+from shared import phones
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class VisitorPurposeScreen(VisitorScreen):
+    purpose = StringProperty("visit")
+    party_size = NumericProperty(1)
+    summary = StringProperty("")
+    unit_note = StringProperty("")
+
+    def show(self, vm, session, now) -> None:
+        self.purpose = vm.purpose
+        self.party_size = vm.party_size
+        self.unit_note = text_or_empty(session, vm.unit_note_key)
+        if vm.step == "purpose":
+            name = vm.returning_name if vm.returning else vm.name
+            self.summary = session.text(
+                "visitor.summary",
+                name=name or "",
+                phone=phones.mask(vm.phone)
+                if vm.phone
+                else session.text("visitor.summary.no_phone"),
+                unit=vm.unit or "",
+            )
+        else:
+            self.summary = ""

@@ -1,0 +1,168 @@
+"""Signing out at the kiosk (S10): scan the pass QR, or type the phone number.
+
+    idle ─begin─▶ entry ─scanned / phone_submit─▶ saving ─on_saved─▶ waiting / offline
+    waiting ─on_acked─▶ done ("Goodbye, 张*")
+            ─on_dead──▶ failed (token_invalid, token_expired, not_on_site …: see reception)
+
+The scanner is a USB keyboard wedge typing into a focused TextInput; a camera
+(kiosk/pass_reader.py), where one exists, feeds its decoded text to the same
+`scanned()`.
+"""
+
+from __future__ import annotations
+
+from kiosk.client import error_code_of
+from kiosk.viewmodels.effects import Enqueue
+from shared import phones
+
+IDLE = "idle"
+ENTRY = "entry"
+SAVING = "saving"
+WAITING = "waiting"
+OFFLINE = "offline"
+DONE = "done"
+FAILED = "failed"
+
+KIND = "visit.sign_out"
+PATH = "/api/v1/visits/sign-out"
+MAX_PASS_CHARS = 512
+MAX_PHONE_CHARS = 16
+
+_FAILURES = {
+    "token_invalid": "signout.failed.token_invalid",
+    "token_expired": "signout.failed.token_expired",
+    "not_on_site": "signout.failed.not_on_site",
+    "invalid_phone": "signout.failed.invalid_phone",
+}
+
+
+class SignOutViewModel:
+    def __init__(self):
+        self.online = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = IDLE
+        self.digits = ""
+        self.error_key: str | None = None
+        self.outbox_id: int | None = None
+        self.masked_name = ""
+        self.failure_code: str | None = None
+
+    @property
+    def is_reset(self) -> bool:
+        return self.state == IDLE
+
+    def holds_screen(self, now=None) -> bool:
+        return False
+
+    def begin(self) -> None:
+        self.reset()
+        self.state = ENTRY
+
+    # -- input -------------------------------------------------------------
+    def key(self, key: str) -> None:
+        if self.state != ENTRY:
+            return
+        self.error_key = None
+        if key == "back":
+            self.digits = self.digits[:-1]
+        elif key == "clear":
+            self.digits = ""
+        elif key == "+" and not self.digits:
+            self.digits = "+"
+        elif key.isdigit() and len(self.digits) < MAX_PHONE_CHARS:
+            self.digits += key
+
+    def scanned(self, text: str) -> Enqueue | None:
+        """The scanner (or a camera) read a pass: sign out with it."""
+        if self.state != ENTRY or not isinstance(text, str):
+            return None
+        token = text.strip()
+        if not token:
+            return None
+        if len(token) > MAX_PASS_CHARS:
+            self.error_key = "signout.error_not_a_pass"
+            return None
+        return self._send({"pass": token})
+
+    def phone_submit(self) -> Enqueue | None:
+        if self.state != ENTRY:
+            return None
+        try:
+            phone = phones.normalise(self.digits)
+        except phones.InvalidPhone:
+            self.error_key = "signout.error_phone"
+            return None
+        return self._send({"phone": phone})
+
+    def _send(self, body: dict) -> Enqueue:
+        self.error_key = None
+        self.digits = ""
+        self.state = SAVING
+        return Enqueue(KIND, PATH, body)
+
+    # -- events ------------------------------------------------------------
+    def on_saved(self, outbox_id: int) -> None:
+        if self.state == SAVING:
+            self.outbox_id = outbox_id
+            self.state = WAITING if self.online else OFFLINE
+
+    def on_save_failed(self) -> None:
+        if self.state == SAVING:
+            self.state = FAILED
+            self.failure_code = "not_saved"
+
+    def on_acked(self, outbox_id: int, response: dict | None) -> bool:
+        if outbox_id != self.outbox_id or self.state not in (WAITING, OFFLINE):
+            return False
+        masked = (response or {}).get("masked_name")
+        self.masked_name = masked[:20] if isinstance(masked, str) else ""
+        self.state = DONE
+        return True
+
+    def on_dead(self, outbox_id: int, error: str = "") -> bool:
+        if outbox_id != self.outbox_id or self.state not in (SAVING, WAITING, OFFLINE):
+            return False
+        self.failure_code = error_code_of(error) or "refused"
+        self.state = FAILED
+        return True
+
+    def on_feed_event(self, event: dict) -> bool:
+        return False
+
+    def on_online(self, online: bool) -> None:
+        self.online = online
+
+    # -- what to show ------------------------------------------------------
+    @property
+    def phone_display(self) -> str:
+        return self.digits
+
+    @property
+    def message_key(self) -> str | None:
+        if self.state == ENTRY:
+            return self.error_key
+        if self.state == WAITING and not self.online:
+            return "signout.offline"
+        if self.state == DONE:
+            return "signout.goodbye_named" if self.masked_name else "signout.goodbye"
+        if self.state == FAILED:
+            return _FAILURES.get(self.failure_code or "", "signout.failed.refused")
+        return f"signout.{self.state}" if self.state != IDLE else None
+
+    @property
+    def message_values(self) -> dict:
+        return {"name": self.masked_name} if self.state == DONE and self.masked_name else {}
+
+    @property
+    def detail_key(self) -> str | None:
+        return {
+            FAILED: "signout.see_reception",
+            OFFLINE: "signout.offline_detail",
+            DONE: "signout.thanks",
+        }.get(self.state)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (WAITING, OFFLINE, DONE, FAILED)

@@ -1,0 +1,144 @@
+"""Requests about one person (PIPL arts. 44-47, GDPR arts. 15-17; SECURITY.md 26).
+
+A manager finds every record that names one person (by name, by phone, or
+both: a record matching either is shown), exports it (JSON or CSV), and
+deletes what the person asked to have deleted. Each request is audited with
+counts only: the name and phone are the very data being asked about, so they
+do not go into the (append-only) audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import sqlite_utils
+
+from shared import audit, names, phones, retention
+from shared.db import write_transaction
+from shared.errors import InvalidRequest
+
+KINDS = ("visits", "deny_list", "notifications", "residents")
+# Residents are shown and exported; they are changed by the building's own
+# resident management (a unit's resident list), not erased from here.
+DELETABLE = ("visits", "deny_list")
+
+
+def criteria(name: str = "", phone: str = "") -> dict:
+    """Clean what the manager typed: at least one of name and phone."""
+    name = names.clean(name) if name and name.strip() else None
+    phone = phones.normalise(phone) if phone and phone.strip() else None
+    if not (name or phone):
+        raise InvalidRequest("请填写姓名或电话 · Give a name, a phone number, or both.")
+    return {"name": name, "phone": phone}
+
+
+def find(db: sqlite_utils.Database, *, name: str | None, phone: str | None) -> dict:
+    """Every record naming this person, by kind."""
+    by = "(name = ? COLLATE NOCASE OR phone = ?)"
+    params = (name or "\x00", phone or "\x00")  # a value no stored row has
+    visits = list(
+        db.query(
+            "SELECT v.*, u.number AS unit_number FROM visits v LEFT JOIN units u"
+            " ON u.id = v.unit_id WHERE (v.name = ? COLLATE NOCASE OR v.phone = ?) ORDER BY v.id",
+            params,
+        )
+    )
+    deny = list(db.query(f"SELECT * FROM deny_list WHERE {by} ORDER BY id", params))  # noqa: S608
+    residents = list(
+        db.query(f"SELECT * FROM residents WHERE {by} ORDER BY id", params)  # noqa: S608
+    )
+    related = [f"visit:{v['id']}" for v in visits]
+    addresses = [r[k] for r in residents for k in ("email", "notify_url") if r.get(k)]
+    keys = related + addresses
+    notifications = []
+    if keys:
+        marks = ", ".join("?" * len(keys))
+        notifications = list(
+            db.query(
+                f"SELECT * FROM notifications WHERE related IN ({marks})"  # noqa: S608
+                f" OR recipient IN ({marks}) ORDER BY id",
+                [*keys, *keys],
+            )
+        )
+    return {
+        "visits": visits,
+        "deny_list": deny,
+        "notifications": notifications,
+        "residents": residents,
+    }
+
+
+def counts(found: dict) -> dict:
+    return {kind: len(found[kind]) for kind in KINDS}
+
+
+def to_json(found: dict) -> str:
+    return json.dumps(found, ensure_ascii=False, indent=2, default=str)
+
+
+def to_csv(found: dict, cell=str) -> str:
+    """One CSV: a `record` column (visits, deny_list …) then each kind's own columns.
+
+    `cell` neutralises spreadsheet formulas (console.visitors.csv_safe).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for kind in KINDS:
+        rows = found[kind]
+        if not rows:
+            continue
+        columns = list(rows[0])
+        writer.writerow(["record", *columns])
+        for row in rows:
+            writer.writerow([kind, *(cell(row[c]) for c in columns)])
+        writer.writerow([])
+    return buffer.getvalue()
+
+
+def audit_request(db: sqlite_utils.Database, clock, *, action: str, actor: str, found: dict):
+    with write_transaction(db):
+        audit.record(db, clock, actor=actor, action=action, detail=counts(found))
+
+
+def delete(
+    db: sqlite_utils.Database,
+    clock,
+    *,
+    name: str | None,
+    phone: str | None,
+    visit_ids=None,
+    deny_ids=None,
+    actor: str,
+    data_dir: str | Path | None = None,
+) -> dict:
+    """Delete this person's visits (with their notifications, feed events,
+    idempotency records and photos) and deny-list entries.
+
+    `visit_ids` / `deny_ids` narrow the deletion to the rows the manager kept
+    ticked (a common name can match other people); only rows that match the
+    person are ever deleted. Returns the counts, which are audited.
+    """
+    with write_transaction(db):
+        found = find(db, name=name, phone=phone)
+        visits = _chosen(found["visits"], visit_ids)
+        deny = _chosen(found["deny_list"], deny_ids)
+        removed = retention.delete_visits(db, visits)
+        removed["deny_list"] = 0
+        for entry in deny:
+            removed["deny_list"] += db.execute(
+                "DELETE FROM deny_list WHERE id = ?", (entry["id"],)
+            ).rowcount
+        removed["photos"] = retention.delete_visit_photos(data_dir, [v["id"] for v in visits])
+        audit.record(db, clock, actor=actor, action="person.delete", detail=removed)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return removed
+
+
+def _chosen(rows: list[dict], ids) -> list[dict]:
+    if ids is None:
+        return rows
+    wanted = {int(i) for i in ids}
+    return [row for row in rows if row["id"] in wanted]

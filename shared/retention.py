@@ -1,0 +1,189 @@
+"""Keeping personal data only as long as the building says (SECURITY.md 25).
+
+A daily purge removes visits older than `visit_retention_days` together with
+everything that repeats their data (the resident notifications about them,
+the kiosk feed events, the idempotency records of their kiosk requests), deny
+list entries removed that long ago, and photo files older than
+`photo_retention_days`. Connections run with `PRAGMA secure_delete = ON`, so
+deleted rows are overwritten, and the WAL is checkpointed so the old pages do
+not linger there either.
+
+Idempotency records are kept exactly as long as the record they protect
+(SECURITY.md 14): a record goes with its visit, never before it. Records of
+other kinds (help calls …) stay with theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from shared import audit, building, login_guard
+from shared.clock import to_iso
+from shared.db import write_transaction
+from shared.errors import LobbyDeskError
+
+log = logging.getLogger(__name__)
+PHOTOS_FOLDER = "photos"
+STAFF_SESSIONS_KEPT = timedelta(days=30)
+MAX_RETENTION_DAYS = 3650
+_CHUNK = 500
+
+
+def photos_folder(data_dir: str | Path) -> Path:
+    return Path(data_dir) / PHOTOS_FOLDER
+
+
+def delete_visits(db: sqlite_utils.Database, visits: list[dict]) -> dict:
+    """Delete these visits and every copy of their data. Call inside a write transaction.
+
+    `visits` are rows with at least id, kiosk_id and received_at.
+    """
+    counts = {"visits": 0, "notifications": 0, "kiosk_events": 0, "idempotency_records": 0}
+    for start in range(0, len(visits), _CHUNK):
+        chunk = visits[start : start + _CHUNK]
+        ids = [v["id"] for v in chunk]
+        marks = ", ".join("?" * len(ids))
+        # Only fixed SQL text and "?" placeholders are joined; values are parameters.
+        counts["notifications"] += db.execute(
+            f"DELETE FROM notifications WHERE related IN ({marks})",  # noqa: S608
+            [f"visit:{i}" for i in ids],
+        ).rowcount
+        counts["kiosk_events"] += db.execute(
+            f"DELETE FROM kiosk_events WHERE json_extract(payload, '$.visit_id') IN ({marks})",  # noqa: S608
+            ids,
+        ).rowcount
+        # The registration answer names the visit by id, received_at and a visit
+        # status (which together tell it from a help call's answer, whose status
+        # is open/acknowledged/resolved); a sign-out answer by visit_id.
+        for visit in chunk:
+            counts["idempotency_records"] += db.execute(
+                "DELETE FROM idempotency_records WHERE"
+                " (kiosk_id IS ? AND json_extract(response_body, '$.id') = ?"
+                "  AND json_extract(response_body, '$.received_at') = ?"
+                "  AND json_extract(response_body, '$.status')"
+                "      IN ('pending', 'confirmed', 'denied', 'signed_out'))"
+                " OR json_extract(response_body, '$.visit_id') = ?",
+                (visit["kiosk_id"], visit["id"], visit["received_at"], visit["id"]),
+            ).rowcount
+        counts["visits"] += db.execute(
+            f"DELETE FROM visits WHERE id IN ({marks})",  # noqa: S608
+            ids,
+        ).rowcount
+    return counts
+
+
+def delete_visit_photos(data_dir: str | Path | None, visit_ids) -> int:
+    """Photos are stored as DATA_DIR/photos/visit-<id>.<ext>."""
+    if data_dir is None:
+        return 0
+    folder, removed = photos_folder(data_dir), 0
+    for visit_id in visit_ids:
+        for path in folder.glob(f"visit-{int(visit_id)}.*"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def purge_photos(data_dir: str | Path | None, now: datetime, days: int) -> int:
+    """Delete photo files last written more than `days` days before `now`."""
+    if data_dir is None or not photos_folder(data_dir).is_dir():
+        return 0
+    cutoff = (now - timedelta(days=days)).timestamp()
+    removed = 0
+    for path in photos_folder(data_dir).rglob("*"):
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def purge(db: sqlite_utils.Database, clock, *, data_dir: str | Path | None = None) -> dict:
+    """Remove what is past the building's retention periods; returns the counts (audited)."""
+    try:
+        settings = building.current(db)["settings"]
+    except LobbyDeskError:
+        return {}  # no building yet: nothing to keep or purge
+    now = clock.now()
+    visit_cutoff = to_iso(now - timedelta(days=int(settings["visit_retention_days"])))
+    with write_transaction(db):
+        old = list(
+            db.query(
+                "SELECT id, kiosk_id, received_at FROM visits WHERE received_at < ?",
+                (visit_cutoff,),
+            )
+        )
+        counts = delete_visits(db, old)
+        counts["deny_list"] = db.execute(
+            "DELETE FROM deny_list WHERE removed_at IS NOT NULL AND removed_at < ?",
+            (visit_cutoff,),
+        ).rowcount
+        counts["login_failures"] = login_guard.purge_old(db, clock)
+        counts["staff_sessions"] = db.execute(
+            "DELETE FROM staff_sessions WHERE last_seen_at < ?",
+            (to_iso(now - STAFF_SESSIONS_KEPT),),
+        ).rowcount
+        counts["photos"] = purge_photos(data_dir, now, int(settings["photo_retention_days"]))
+        audit.record(db, clock, actor="system", action="retention.purge", detail=counts)
+    # Move the overwritten pages out of the WAL into the (securely deleted) main file.
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return counts
+
+
+def last_purge_at(db: sqlite_utils.Database) -> str | None:
+    row = next(
+        iter(
+            db.query(
+                "SELECT at FROM audit_log WHERE action = 'retention.purge' ORDER BY id DESC LIMIT 1"
+            )
+        ),
+        None,
+    )
+    return row["at"] if row else None
+
+
+def validate_days(value, *, minimum: int = 1) -> int:
+    try:
+        days = int(str(value).strip())
+    except ValueError as error:
+        raise ValueError("a whole number of days") from error
+    if not minimum <= days <= MAX_RETENTION_DAYS:
+        raise ValueError(f"between {minimum} and {MAX_RETENTION_DAYS} days")
+    return days
+
+
+def set_periods(
+    db: sqlite_utils.Database, clock, *, visit_days, photo_days, actor: str
+) -> dict[str, int]:
+    """Change the building's retention periods (audited with the old and new values)."""
+    values = {
+        "visit_retention_days": validate_days(visit_days),
+        "photo_retention_days": validate_days(photo_days),
+    }
+    with write_transaction(db):
+        current = building.current(db)
+        row = next(iter(db.query("SELECT settings FROM buildings WHERE id = ?", (current["id"],))))
+        stored = json.loads(row["settings"] or "{}")
+        changes = {
+            key: {"from": current["settings"][key], "to": value}
+            for key, value in values.items()
+            if current["settings"][key] != value
+        }
+        if changes:
+            db.execute(
+                "UPDATE buildings SET settings = ? WHERE id = ?",
+                (json.dumps({**stored, **values}, ensure_ascii=False), current["id"]),
+            )
+            audit.record(
+                db,
+                clock,
+                actor=actor,
+                action="settings.change",
+                target=f"building:{current['id']}",
+                detail=changes,
+            )
+    return values

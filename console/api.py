@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, g, request
 
 from console import live
 from console.db import get_db
+from console.security import PUBLIC_API_ENDPOINTS
 from shared import (
     audit,
     building,
@@ -29,6 +30,7 @@ from shared.db import write_transaction
 from shared.errors import InvalidRequest
 
 bp = Blueprint("api", __name__, url_prefix=protocol.API_PREFIX)
+MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
 
 
 def _clock():
@@ -56,7 +58,7 @@ def _outbox_depth() -> int | None:
 @bp.before_request
 def authenticate_kiosk():
     g.kiosk = None
-    if request.endpoint in ("api.pair", "api.openapi_document"):
+    if request.endpoint in PUBLIC_API_ENDPOINTS:
         return
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else None
@@ -91,7 +93,9 @@ def _idempotent_write(handler):
     """Run `handler(db, body)` once per Idempotency-Key, replaying its answer after."""
     key = protocol.check_idempotency_key(request.headers.get(protocol.IDEMPOTENCY_HEADER))
     raw = _json_body()
-    fingerprint = idempotency.request_hash(request.method, request.path, raw)
+    fingerprint = idempotency.request_hash(
+        current_app.config["SECRET_KEY"], request.method, request.path, raw
+    )
     db = get_db()
     with write_transaction(db):
         stored = idempotency.replay(db, g.kiosk["id"], key, fingerprint)
@@ -129,7 +133,9 @@ def kiosk_feed():
         wait = float(request.args.get("wait", "0"))
     except ValueError as error:
         raise InvalidRequest("after and wait must be numbers") from error
-    if after < 0 or not 0 <= wait <= current_app.config["LONG_POLL_SECONDS"]:
+    if not 0 <= after <= MAX_CURSOR:
+        raise InvalidRequest(f"after must be an event id, 0-{MAX_CURSOR}")
+    if not 0 <= wait <= current_app.config["LONG_POLL_SECONDS"]:  # also refuses nan
         raise InvalidRequest(f"wait must be 0-{current_app.config['LONG_POLL_SECONDS']} seconds")
     hub = live.hub(current_app)
     deadline = time.monotonic() + wait

@@ -228,13 +228,6 @@ def initial(db: sqlite_utils.Database) -> None:
     db.executescript(_INITIAL)
 
 
-def open_building_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the console's database and migrate it."""
-    db = dbmod.connect(path)
-    migrations.apply(db)
-    return db
-
-
 _VISITORS = """
 ALTER TABLE visits ADD COLUMN deny_match TEXT;            -- why the deny list matched, for staff
 ALTER TABLE visits ADD COLUMN is_returning INTEGER NOT NULL DEFAULT 0;
@@ -283,44 +276,6 @@ CREATE INDEX notifications_due ON notifications(status, next_attempt_at);
 @migrations(name="0002_visitors")
 def visitors(db: sqlite_utils.Database) -> None:
     db.executescript(_VISITORS)
-
-
-_SECURITY = """
--- Failed sign-ins per account, so throttling survives a restart (SECURITY.md 3).
--- The account is the SHA-256 of the case-folded username: a password typed
--- into the username box by mistake is never stored.
-CREATE TABLE login_failures (
-    id INTEGER PRIMARY KEY,
-    account_key TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE INDEX login_failures_account ON login_failures(account_key, at);
-CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id, ended_at);
-CREATE INDEX audit_log_action ON audit_log(action, id);
-CREATE INDEX visits_name ON visits(name, id);
-CREATE INDEX notifications_related ON notifications(related);
-"""
-
-
-@migrations(name="0004_security")
-def security(db: sqlite_utils.Database) -> None:
-    db.executescript(_SECURITY)
-
-
-def open_building_db(path: str | Path) -> sqlite_utils.Database:  # noqa: F811
-    """Open (creating if needed) the console's database and migrate it.
-
-    Replaces the first definition above (migrations are appended, never edited
-    in place): an existing database is backed up with the SQLite backup API
-    before any pending migration touches it (SECURITY.md 30).
-    """
-    from shared import backup
-
-    db = dbmod.connect(path)
-    if migrations.applied(db) and migrations.pending(db):
-        backup.create(db, backup.folder(Path(path).parent), reason="pre-migration")
-    migrations.apply(db)
-    return db
 
 
 _PARCELS = """
@@ -421,3 +376,44 @@ CREATE INDEX parcel_notices_batch ON parcel_notices(batch_id, status);
 @migrations(name="0003_parcels")
 def parcels(db: sqlite_utils.Database) -> None:
     db.executescript(_PARCELS)
+
+
+_SECURITY = """
+-- Failed sign-ins per account, so throttling survives a restart (SECURITY.md 3).
+-- The account is the SHA-256 of the case-folded username: a password typed
+-- into the username box by mistake is never stored.
+CREATE TABLE login_failures (
+    id INTEGER PRIMARY KEY,
+    account_key TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX login_failures_account ON login_failures(account_key, at);
+CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id, ended_at);
+CREATE INDEX audit_log_action ON audit_log(action, id);
+CREATE INDEX visits_name ON visits(name, id);
+CREATE INDEX notifications_related ON notifications(related);
+"""
+
+
+@migrations(name="0004_security")
+def security(db: sqlite_utils.Database) -> None:
+    db.executescript(_SECURITY)
+
+
+def open_building_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the console's database and migrate it.
+
+    An existing database is backed up with the SQLite backup API before any
+    pending migration touches it (SECURITY.md 30).
+    """
+    from shared import backup
+
+    db = dbmod.connect(path)
+    if migrations.applied(db) and migrations.pending(db):
+        backup.create(db, backup.folder(Path(path).parent), reason="pre-migration")
+    # BEGIN IMMEDIATE around the lot: a second process starting at the same
+    # moment (a CLI command beside the console) waits its turn instead of
+    # failing on a read-to-write lock upgrade; each migration is a savepoint.
+    with dbmod.write_transaction(db):
+        migrations.apply(db)
+    return db

@@ -134,7 +134,9 @@ def test_feed_returns_at_once_when_there_is_news(app, client, kiosk, reception):
     assert again.json["events"] == []
 
 
-@pytest.mark.parametrize("query", ["after=x", "wait=100", "after=-1", "wait=-2"])
+@pytest.mark.parametrize(
+    "query", ["after=x", "wait=100", "after=-1", "wait=-2", "wait=nan", "after=99999999999999999999"]
+)
 def test_feed_rejects_bad_parameters(client, kiosk, query):
     assert client.get(f"/api/v1/feed?{query}", headers=kiosk.headers(key=False)).status_code == 400
 
@@ -153,3 +155,15 @@ def test_kiosk_settings_tell_the_privacy_notice_its_retention(app, client, kiosk
     assert answer["visit_retention_days"] == 90
     assert answer["building"] == {"name": "测试大厦", "name_en": "Test Tower"}
     assert answer["visitor_phone_required"] is False
+
+
+def test_stored_request_fingerprints_are_keyed(app, kiosk):
+    """A body can hold a 6-digit pickup code: a plain hash of it would be reversed offline."""
+    import hashlib
+    import json
+
+    body = {"kind": "help", "created_at": "2026-11-27T08:59:58+00:00", "language": "zh_CN", "screen": "home"}
+    kiosk.call_reception(key="f" * 32)
+    stored = building_db(app)["idempotency_records"].get((1, "f" * 32))["request_hash"]
+    plain = json.dumps(["POST", "/api/v1/escalations", body], sort_keys=True, ensure_ascii=False)
+    assert stored != hashlib.sha256(plain.encode()).hexdigest() and len(stored) == 64

@@ -82,3 +82,27 @@ def test_times_are_stored_utc_and_shown_in_the_building_zone():
     assert local_time(stored, "Europe/London") == "2026-11-27 09:30"
     with pytest.raises(ValueError):
         parse_utc("2026-11-27T09:30:00")  # no zone: refused, never guessed
+
+
+def test_processes_starting_together_migrate_once_without_failing(tmp_path):
+    import subprocess
+    import sys
+
+    path, go = tmp_path / "b.db", tmp_path / "go"
+    code = (
+        "import os, time\nfrom shared.schema import open_building_db\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.001)\n"
+        f"open_building_db({str(path)!r})"
+    )
+    starters = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(6)
+    ]
+    import time
+
+    time.sleep(1.5)  # every process imported and waiting at the line
+    go.touch()
+    errors = [p.communicate(timeout=60)[1] for p in starters]
+    assert [p.returncode for p in starters] == [0] * 6, errors
+    db = open_building_db(path)
+    assert len(migrations.applied(db)) == len({m.name for m in migrations.applied(db)})
+    assert not migrations.pending(db)

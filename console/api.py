@@ -22,12 +22,13 @@ from shared import (
     kiosks,
     names,
     protocol,
+    quarantine,
     signing,
     visitors,
 )
 from shared.clock import to_iso
 from shared.db import write_transaction
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, KioskNotAuthorised
 
 bp = Blueprint("api", __name__, url_prefix=protocol.API_PREFIX)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
@@ -63,11 +64,33 @@ def authenticate_kiosk():
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else None
     db = get_db()
-    g.kiosk = kiosks.authenticate(db, token)
+    try:
+        g.kiosk = kiosks.authenticate(db, token)
+    except KioskNotAuthorised:
+        held = _hold_write_from_revoked_kiosk(db, token)
+        if held is not None:
+            return held
+        raise
     depth = _outbox_depth()
     if kiosks.heartbeat_due(g.kiosk, _clock(), depth):
         with write_transaction(db):
             kiosks.record_heartbeat(db, _clock(), g.kiosk["id"], depth)
+
+
+def _hold_write_from_revoked_kiosk(db, token):
+    """A revoked kiosk's queued write goes to quarantine for staff (202), so the kiosk
+    can let go of it; its reads still get 401. Anything else: None."""
+    revoked = quarantine.revoked_kiosk(db, token)
+    key = request.headers.get(protocol.IDEMPOTENCY_HEADER)
+    if revoked is None or request.method != "POST" or not key:
+        return None
+    protocol.check_idempotency_key(key)
+    body = request.get_data(as_text=True)
+    held_id = quarantine.hold(
+        db, _clock(), kiosk_id=revoked["id"], key=key, path=request.path, body=body
+    )
+    live.hub(current_app).publish()
+    return {"quarantined": True, "quarantine_id": held_id}, 202
 
 
 @bp.get("/openapi.json")

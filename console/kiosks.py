@@ -8,13 +8,21 @@ import io
 import qrcode
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
+from console import live
 from console.db import get_db
 from console.security import role_required
-from shared import kiosks
+from shared import kiosks, quarantine
 from shared.clock import local_time, parse_utc
 from shared.db import one
+from shared.errors import LobbyDeskError
 
 bp = Blueprint("kiosks", __name__, url_prefix="/admin/kiosks")
+QUARANTINE_KINDS = {
+    "/api/v1/escalations": "呼叫前台 · Call reception",
+    "/api/v1/visits": "访客登记 · Visitor registration",
+    "/api/v1/visits/sign-out": "访客签退 · Visitor sign-out",
+    "/api/v1/parcels/pickup": "取件 · Parcel pickup",
+}
 
 
 def _qr_data_uri(text: str) -> str:
@@ -44,7 +52,10 @@ def index():
             and (clock.now() - parse_utc(seen)).total_seconds() <= window
         )
         rows.append({**kiosk, "online": online, "last_seen_local": local_time(seen, timezone)})
-    return render_template("kiosks/index.html", kiosks=rows, building=building)
+    held_count = len(quarantine.held(get_db()))
+    return render_template(
+        "kiosks/index.html", kiosks=rows, building=building, held_count=held_count
+    )
 
 
 @bp.post("/")
@@ -107,3 +118,37 @@ def revoke(kiosk_id: int):
     )
     flash("终端已停用 · Kiosk revoked: its next request is refused.", "ok")
     return redirect(url_for("kiosks.index"))
+
+
+@bp.get("/quarantine")
+@role_required("admin", "manager")
+def quarantine_list():
+    items = quarantine.held(get_db())
+    for item in items:
+        item["kind"] = QUARANTINE_KINDS.get(item["path"], item["path"])
+        item["acceptable"] = item["path"] in quarantine.ACCEPTABLE_PATHS
+    return render_template("kiosks/quarantine.html", items=items)
+
+
+@bp.post("/quarantine/<int:item_id>/accept")
+@role_required("admin", "manager")
+def quarantine_accept(item_id: int):
+    return _decide(quarantine.accept, item_id, "已补录 · Accepted into the live data.")
+
+
+@bp.post("/quarantine/<int:item_id>/discard")
+@role_required("admin", "manager")
+def quarantine_discard(item_id: int):
+    return _decide(quarantine.discard, item_id, "已丢弃 · Discarded.")
+
+
+def _decide(decision, item_id: int, done: str):
+    try:
+        decision(
+            get_db(), current_app.extensions["lobbydesk.clock"], item_id, staff_id=g.staff["id"]
+        )
+        flash(done, "ok")
+    except LobbyDeskError as error:
+        flash(str(error), "error")
+    live.hub(current_app).publish()
+    return redirect(url_for("kiosks.quarantine_list"))

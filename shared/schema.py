@@ -400,6 +400,30 @@ def security(db: sqlite_utils.Database) -> None:
     db.executescript(_SECURITY)
 
 
+_QUARANTINE = """
+-- Writes from revoked kiosks, held for staff (accept / discard); one per key.
+CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY,
+    kiosk_id INTEGER NOT NULL REFERENCES kiosks(id),
+    key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'held' CHECK (status IN ('held', 'accepted', 'discarded')),
+    decided_by INTEGER REFERENCES staff(id),
+    decided_at TEXT,
+    result TEXT,
+    UNIQUE (kiosk_id, key)
+);
+CREATE INDEX quarantine_status ON quarantine(status, id);
+"""
+
+
+@migrations(name="0005_quarantine")
+def quarantine(db: sqlite_utils.Database) -> None:
+    db.executescript(_QUARANTINE)
+
+
 def open_building_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the console's database and migrate it.
 

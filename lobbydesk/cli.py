@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--fullscreen", action="store_true", help="fill the screen (on the real device)"
     )
     kiosk.add_argument("--font", help="a TTF/TTC font with Chinese and Latin glyphs")
+    kiosk.add_argument(
+        "--ca-cert",
+        metavar="PATH",
+        default=os.environ.get("LOBBYDESK_CA_CERT"),
+        help="trust only this CA (the building's) for an https console (env LOBBYDESK_CA_CERT)",
+    )
     kiosk.set_defaults(handler=run_kiosk)
 
     admin = commands.add_parser("admin", help="administration: staff, building")
@@ -304,6 +310,14 @@ def _kiosk_settings(console_url: str, data_dir: str, landscape=False, fullscreen
 def run_kiosk(args) -> int:
     from kiosk.main import KioskSetupError, pair_kiosk
     from kiosk.main import run_kiosk as start_window
+
+    if args.ca_cert:
+        # Every requests session of this process then trusts this CA and no other:
+        # the kiosk refuses a certificate the building did not issue.
+        if not Path(args.ca_cert).is_file():
+            print(f"lobbydesk kiosk: --ca-cert {args.ca_cert} is not a file", file=sys.stderr)
+            return 2
+        os.environ["REQUESTS_CA_BUNDLE"] = str(Path(args.ca_cert).resolve())
 
     try:
         if args.pair:

@@ -148,6 +148,16 @@ def create_escalation():
     return _idempotent_write(handler)
 
 
+@bp.post("/alerts")
+def kiosk_alert():
+    """The kiosk had to give up on an item: staff see it on the kiosk page."""
+
+    def handler(db, raw):
+        return kiosks.record_alert(db, _clock(), g.kiosk["id"], raw), 201
+
+    return _idempotent_write(handler)
+
+
 @bp.get("/feed")
 def kiosk_feed():
     """Long-poll: answer at once if there is news after `after`, else wait for some."""

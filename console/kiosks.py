@@ -53,9 +53,19 @@ def index():
         )
         rows.append({**kiosk, "online": online, "last_seen_local": local_time(seen, timezone)})
     held_count = len(quarantine.held(get_db()))
+    alerts = kiosks.open_alerts(get_db())
     return render_template(
-        "kiosks/index.html", kiosks=rows, building=building, held_count=held_count
+        "kiosks/index.html", kiosks=rows, building=building, held_count=held_count, alerts=alerts
     )
+
+
+@bp.post("/alerts/<int:alert_id>/dismiss")
+@role_required("admin")
+def dismiss_alert(alert_id: int):
+    kiosks.dismiss_alert(
+        get_db(), current_app.extensions["lobbydesk.clock"], alert_id, staff_id=g.staff["id"]
+    )
+    return redirect(url_for("kiosks.index"))
 
 
 @bp.post("/")

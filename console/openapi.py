@@ -131,6 +131,29 @@ def document(long_poll_seconds: float) -> dict:
                 },
             }
         },
+        "/alerts": {
+            "post": {
+                "summary": "Report an item the kiosk dead-lettered (never a silent drop)",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["kind", "item_kind", "error", "created_at"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "kind": {"type": "string", "enum": ["dead_letter"]},
+                            "item_kind": {"type": "string", "minLength": 1, "maxLength": 40},
+                            "error": {"type": "string", "maxLength": 300},
+                            "created_at": _TIME,
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _json({"type": "object", "required": ["id"]}, "recorded"),
+                    **_errors(*_COMMON_ERRORS, 422),
+                },
+            }
+        },
         "/feed": {
             "get": {
                 "summary": "Long-poll for news for this kiosk after a cursor",

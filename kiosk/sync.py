@@ -26,12 +26,13 @@ from kiosk.backoff import Backoff
 from kiosk.client import PERMANENT, UNAUTHORISED, ConsoleClient, Result
 from kiosk.outbox import DEAD, DEFAULT_MAX_ATTEMPTS, Outbox
 from kiosk.store import KioskStore
-from shared.clock import SystemClock, parse_utc
+from shared.clock import SystemClock, parse_utc, to_iso
 from shared.protocol import LONG_POLL_MAX_SECONDS
 
 log = logging.getLogger(__name__)
 
 PING_INTERVAL = 30.0
+ALERT_KIND = "kiosk.alert"
 UNAUTHORISED_RECHECK = 30.0
 
 
@@ -148,7 +149,7 @@ class SyncWorker:
                 log.error("outbox item %s (%s) refused: %s", item.id, item.kind, result.describe())
                 outbox.mark_dead(item.id, result.describe())
                 self._contact(True)
-                self._emit(self.on_dead, item.id, item.kind, result.describe())
+                self._dead_lettered(outbox, item, result.describe())
                 continue
             delay = self.backoff.delay(item.attempts + 1, result.retry_after)
             state = outbox.mark_failed(item.id, result.describe(), now + timedelta(seconds=delay))
@@ -156,7 +157,7 @@ class SyncWorker:
             if state == DEAD:
                 log.error("outbox item %s (%s) dead after %s attempts: %s",
                           item.id, item.kind, item.attempts + 1, result.describe())  # fmt: skip
-                self._emit(self.on_dead, item.id, item.kind, result.describe())
+                self._dead_lettered(outbox, item, result.describe())
                 continue
             log.info("outbox item %s: %s; retry in %.1f s", item.id, result.describe(), delay)
             return delay
@@ -307,6 +308,21 @@ class SyncWorker:
         if first:
             log.error("the console refused this kiosk's token: pair the kiosk again")
             self._emit(self.on_unauthorised)
+
+    def _dead_lettered(self, outbox: Outbox, item, error: str) -> None:
+        """Never a silent drop: tell the screen, and queue an alert for the console's
+        kiosk page (sent whenever the console is reachable). An alert that itself
+        dies raises no further alert."""
+        self._emit(self.on_dead, item.id, item.kind, error)
+        if item.kind == ALERT_KIND:
+            return
+        body = {
+            "kind": "dead_letter",
+            "item_kind": item.kind[:40],
+            "error": error[:300],
+            "created_at": to_iso(self.clock.now()),
+        }
+        outbox.enqueue(ALERT_KIND, "/api/v1/alerts", body)
 
     def _emit(self, callback, *args) -> None:
         if callback is None:

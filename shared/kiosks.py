@@ -14,6 +14,7 @@ from shared import audit, tokens
 from shared.clock import parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import (
+    InvalidRequest,
     KioskNotAuthorised,
     NotFound,
     PairingCodeExpired,
@@ -149,3 +150,50 @@ def revoke(db: sqlite_utils.Database, clock, kiosk_id: int, *, actor: str) -> No
 
 def list_all(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query("SELECT * FROM kiosks ORDER BY id"))
+
+
+def record_alert(db: sqlite_utils.Database, clock, kiosk_id: int, body) -> dict:
+    """A kiosk reports an item it had to dead-letter. Call inside the API's transaction."""
+    if not isinstance(body, dict) or set(body) - {"kind", "item_kind", "error", "created_at"}:
+        raise InvalidRequest("send kind, item_kind, error and created_at")
+    if body.get("kind") != "dead_letter":
+        raise InvalidRequest("kind must be 'dead_letter'")
+    item_kind, error = body.get("item_kind"), body.get("error")
+    if not isinstance(item_kind, str) or not 0 < len(item_kind) <= 40:
+        raise InvalidRequest("item_kind must be a short text")
+    if not isinstance(error, str) or len(error) > 300:
+        raise InvalidRequest("error must be at most 300 characters")
+    try:
+        parse_utc(body.get("created_at"))
+    except (TypeError, ValueError, AttributeError) as failure:
+        raise InvalidRequest("created_at must be an ISO 8601 time with a zone") from failure
+    cursor = db.execute(
+        "INSERT INTO kiosk_alerts (kiosk_id, kind, item_kind, error, created_at, received_at)"
+        " VALUES (?, 'dead_letter', ?, ?, ?, ?)",
+        (kiosk_id, item_kind, error, body["created_at"], to_iso(clock.now())),
+    )
+    return {"id": cursor.lastrowid}
+
+
+def open_alerts(db: sqlite_utils.Database) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT a.*, k.name AS kiosk_name FROM kiosk_alerts a JOIN kiosks k ON k.id = a.kiosk_id"
+            " WHERE a.dismissed_at IS NULL ORDER BY a.id"
+        )
+    )
+
+
+def dismiss_alert(db: sqlite_utils.Database, clock, alert_id: int, *, staff_id: int) -> None:
+    with write_transaction(db):
+        db.execute(
+            "UPDATE kiosk_alerts SET dismissed_at = ?, dismissed_by = ? WHERE id = ? AND dismissed_at IS NULL",
+            (to_iso(clock.now()), staff_id, alert_id),
+        )
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action="kiosk.alert_dismiss",
+            target=f"alert:{alert_id}",
+        )

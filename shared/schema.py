@@ -424,6 +424,28 @@ def quarantine(db: sqlite_utils.Database) -> None:
     db.executescript(_QUARANTINE)
 
 
+_KIOSK_ALERTS = """
+-- What a kiosk could not deliver (dead-lettered after N tries), reported to staff.
+CREATE TABLE kiosk_alerts (
+    id INTEGER PRIMARY KEY,
+    kiosk_id INTEGER NOT NULL REFERENCES kiosks(id),
+    kind TEXT NOT NULL,
+    item_kind TEXT NOT NULL,
+    error TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    dismissed_at TEXT,
+    dismissed_by INTEGER REFERENCES staff(id)
+);
+CREATE INDEX kiosk_alerts_open ON kiosk_alerts(dismissed_at, kiosk_id);
+"""
+
+
+@migrations(name="0006_kiosk_alerts")
+def kiosk_alerts(db: sqlite_utils.Database) -> None:
+    db.executescript(_KIOSK_ALERTS)
+
+
 def open_building_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the console's database and migrate it.
 

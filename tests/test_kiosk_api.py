@@ -135,7 +135,8 @@ def test_feed_returns_at_once_when_there_is_news(app, client, kiosk, reception):
 
 
 @pytest.mark.parametrize(
-    "query", ["after=x", "wait=100", "after=-1", "wait=-2", "wait=nan", "after=99999999999999999999"]
+    "query",
+    ["after=x", "wait=100", "after=-1", "wait=-2", "wait=nan", "after=99999999999999999999"],
 )
 def test_feed_rejects_bad_parameters(client, kiosk, query):
     assert client.get(f"/api/v1/feed?{query}", headers=kiosk.headers(key=False)).status_code == 400
@@ -162,7 +163,12 @@ def test_stored_request_fingerprints_are_keyed(app, kiosk):
     import hashlib
     import json
 
-    body = {"kind": "help", "created_at": "2026-11-27T08:59:58+00:00", "language": "zh_CN", "screen": "home"}
+    body = {
+        "kind": "help",
+        "created_at": "2026-11-27T08:59:58+00:00",
+        "language": "zh_CN",
+        "screen": "home",
+    }
     kiosk.call_reception(key="f" * 32)
     stored = building_db(app)["idempotency_records"].get((1, "f" * 32))["request_hash"]
     plain = json.dumps(["POST", "/api/v1/escalations", body], sort_keys=True, ensure_ascii=False)

@@ -223,6 +223,9 @@ def test_a_refused_request_is_dead_lettered_and_the_queue_moves_on(worker, outbo
     assert seen.named("dead") == [
         (first, "escalation.help", "HTTP 422 idempotency_key_reused: different body")
     ]
+    # … and the console is told, so staff see it on the kiosk page
+    [alert] = console.alerts
+    assert alert["kind"] == "dead_letter" and alert["item_kind"] == "escalation.help"
 
 
 def test_dead_after_n_failed_attempts(store, clock, seen):

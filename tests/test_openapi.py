@@ -72,7 +72,11 @@ def test_api_conforms_to_its_document(api_schema, kiosk_token):
         headers = {} if operation.path == "/pair" else {"Authorization": f"Bearer {kiosk_token}"}
 
         @settings(
-            max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None
+            max_examples=12,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,  # the same cases on every run: CI never flips on luck
         )
         @given(case=operation.as_strategy())
         def conforms(case):

@@ -51,7 +51,9 @@ def test_staff_accept_a_held_call_with_its_original_time_or_discard_it(app, clie
     ]
     actions = [
         r["action"]
-        for r in db.query("SELECT action FROM audit_log WHERE action LIKE 'quarantine.%' ORDER BY id")
+        for r in db.query(
+            "SELECT action FROM audit_log WHERE action LIKE 'quarantine.%' ORDER BY id"
+        )
     ]
     assert actions == [
         "quarantine.hold",

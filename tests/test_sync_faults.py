@@ -256,3 +256,39 @@ def test_a_week_offline_with_5000_items_and_a_wrong_clock_is_delivered_once_in_o
     assert all(row["received_at"] >= console_started for row in rows)  # the console's clock rules
     assert {item.state for item in outbox.items()} == {ACKED}
     store.close()
+
+
+def test_a_dead_lettered_item_is_reported_to_the_console_not_dropped(tmp_path):
+    app = make_app(tmp_path / "console")
+    store = _paired_kiosk_store(app, tmp_path / "kiosk.db")
+    server = ConsoleServer(app).start_in_background()
+    try:
+        outbox = Outbox(store)
+        refused = outbox.enqueue(
+            "escalation.help", "/api/v1/escalations", {"kind": "fire"}
+        )  # never valid
+        good = _help_call(outbox, "2026-11-27T09:00:00+00:00")
+        dead = []
+        worker = SyncWorker(
+            store, ConsoleClient(server.url, store.token), on_dead=lambda *a: dead.append(a)
+        )
+        _drain(worker, outbox)
+        assert outbox.get(refused).state == "dead" and outbox.get(refused).body_json == {
+            "kind": "fire"
+        }
+        assert outbox.get(good).state == ACKED  # the queue moved on
+        assert dead and dead[0][0] == refused
+        [alert] = list(building_db(app).query("SELECT * FROM kiosk_alerts"))
+        assert alert["item_kind"] == "escalation.help" and "kind" in alert["error"]
+        from tests.helpers import StaffBrowser, add_staff
+
+        add_staff(app, username="admin", role="admin", display_name="管理员")
+        staff = StaffBrowser(app.test_client())
+        staff.login("admin")
+        page = staff.client.get("/admin/kiosks/").get_data(as_text=True)
+        assert "Kiosk alerts" in page and "escalation.help" in page
+        staff.post(f"/admin/kiosks/alerts/{alert['id']}/dismiss")
+        assert "Kiosk alerts" not in staff.client.get("/admin/kiosks/").get_data(as_text=True)
+    finally:
+        server.stop()
+        store.close()

@@ -19,16 +19,18 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import store as keys
 from kiosk import theme
-from kiosk.client import RETRYABLE, ConsoleClient, Result
+from kiosk.client import RETRYABLE, ConsoleClient, Result, error_code_of
 from kiosk.config import KioskSettings
 from kiosk.fonts import register_default_font
-from kiosk.outbox import Outbox
+from kiosk.outbox import IN_FLIGHT, READY, Outbox
 from kiosk.queries import QueryWorker
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
+from kiosk.viewmodels import parcel as pickup
 from kiosk.viewmodels import visitor as visit
 from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.help_call import HelpCallViewModel
+from kiosk.viewmodels.parcel import ParcelViewModel
 from kiosk.viewmodels.session import KioskSession
 from kiosk.viewmodels.sign_out import SignOutViewModel
 from kiosk.viewmodels.visitor import VisitorViewModel
@@ -53,6 +55,7 @@ VISITOR_SCREENS = {
     visit.OUTCOME: "visitor_outcome",
 }
 SIGN_OUT = "visitor_sign_out"
+PARCEL = "parcel_pickup"
 
 
 class LobbyKioskApp(App):
@@ -84,8 +87,9 @@ class LobbyKioskApp(App):
         self.help_call = HelpCallViewModel(self.clock)
         self.visitor = VisitorViewModel(self.clock, store.get(keys.VISITOR_SETTINGS))
         self.sign_out = SignOutViewModel()
+        self.parcel = ParcelViewModel(self.clock)
         # Every flow gets every worker callback and picks out its own items.
-        self.flows = [self.help_call, self.visitor, self.sign_out]
+        self.flows = [self.help_call, self.visitor, self.sign_out, self.parcel]
         self.outbox = Outbox(store)
         self.worker: SyncWorker | None = None
         self.queries: QueryWorker | None = None
@@ -104,6 +108,7 @@ class LobbyKioskApp(App):
         from kiosk.screens.coming_soon import ComingSoonScreen
         from kiosk.screens.help import HelpScreen
         from kiosk.screens.home import HomeScreen
+        from kiosk.screens.parcel_pickup import ParcelPickupScreen
 
         Window.size = self.settings.size
         Window.clearcolor = theme.BACKGROUND
@@ -115,6 +120,7 @@ class LobbyKioskApp(App):
         manager.add_widget(ComingSoonScreen(name=COMING_SOON))
         for name, screen_class in visitor_screens().items():
             manager.add_widget(screen_class(name=name))
+        manager.add_widget(ParcelPickupScreen(name=PARCEL))
         return manager
 
     def on_start(self):
@@ -123,6 +129,7 @@ class LobbyKioskApp(App):
         Window.bind(on_touch_down=self._on_any_touch)
         self._tick_event = Clock.schedule_interval(self._tick, 1.0)
         self.session.touched()
+        self.withdraw_stale_pickups(starting=True)  # left from before a restart: never sent
         self.queries = QueryWorker.for_console(
             self.settings.console_url, self.store.token, self._deliver_query
         )
@@ -220,6 +227,8 @@ class LobbyKioskApp(App):
         # Leaving a visitor flow abandons it: nothing of it stays behind.
         self.visitor.reset()
         self.sign_out.reset()
+        self.parcel.reset()
+        self.withdraw_stale_pickups()
         self.root.current = HOME
         self.refresh()
 
@@ -229,6 +238,9 @@ class LobbyKioskApp(App):
             self.visitor.begin(self.store.get(keys.VISITOR_SETTINGS))
             self.refresh_visitor_settings()
             self.show_visitor(navigate=True)
+            return
+        if service == "parcel":
+            self.begin_parcel()
             return
         self.root.get_screen(COMING_SOON).service_key = SERVICES[service]
         self.root.current = COMING_SOON
@@ -262,6 +274,52 @@ class LobbyKioskApp(App):
         self.sign_out.reset()
         self.show_sign_out()
         self.root.current = HOME
+
+    # -- parcel pickup (kv calls these with a ParcelViewModel method's name) ----
+    def begin_parcel(self) -> None:
+        self.visitor.reset()
+        self.sign_out.reset()
+        self.parcel.begin()
+        self.show_parcel()
+        self.root.current = PARCEL
+
+    def parcel_action(self, action: str, *args):
+        """Run ParcelViewModel.<action>(*args): the scanner, the keypad, "pick up"."""
+        effect = getattr(self.parcel, action)(*args)
+        self._carry_out(self.parcel, effect)
+        self.show_parcel()
+        return effect
+
+    def finish_parcel(self) -> None:
+        self.parcel.reset()
+        self.withdraw_stale_pickups()
+        self.show_parcel()
+        self.root.current = HOME
+
+    def withdraw_stale_pickups(self, starting: bool = False) -> None:
+        """Only the console checks a pickup code, so a pickup never waits in the outbox:
+        one the parcel flow no longer waits for (no answer in time, offline, the
+        person gone), or one the console throttled (429), is dead-lettered here
+        before the worker sends it. One already on the wire is left to finish."""
+        now = self.clock.now()
+        states = (READY, IN_FLIGHT) if starting else (READY,)
+        for item in [item for state in states for item in self.outbox.items(state)]:
+            if item.kind != pickup.KIND:
+                continue
+            throttled = error_code_of(item.last_error) in pickup.STOP_RETRYING
+            if not throttled and not starting and self.parcel.keeps(item.id, now):
+                continue
+            error = item.last_error if throttled else pickup.WITHDRAWN
+            if self._withdraw(item.id, item.state, error or pickup.WITHDRAWN):
+                log.warning("parcel pickup %s withdrawn: %s", item.id, error)
+                self.sync_dead(item.id, item.kind, error or pickup.WITHDRAWN)
+
+    def _withdraw(self, item_id: int, state: str, error: str) -> bool:
+        try:
+            return self.outbox.withdraw(item_id, state, error)
+        except sqlite3.Error:
+            log.exception("could not withdraw parcel pickup %s", item_id)
+            return False
 
     def _carry_out(self, flow, effect) -> None:
         if isinstance(effect, Query):
@@ -328,6 +386,7 @@ class LobbyKioskApp(App):
         """Idle: the next person gets a fresh kiosk (SECURITY 24)."""
         for flow in self.flows:
             flow.reset()
+        self.withdraw_stale_pickups()
         self.session.reset(self.clock.now())
         self.language = self.session.language
         self.root.current = HOME
@@ -342,6 +401,7 @@ class LobbyKioskApp(App):
             self.refresh_visitor_settings()
         for flow in self.flows:
             flow.on_online(online)
+        self.withdraw_stale_pickups()
         self.refresh()
 
     def sync_unauthorised(self) -> None:
@@ -349,6 +409,7 @@ class LobbyKioskApp(App):
         self.online = False
         for flow in self.flows:
             flow.on_online(False)
+        self.withdraw_stale_pickups()
         self.refresh()
 
     def sync_acked(self, outbox_id: int, kind: str, response: dict | None) -> None:
@@ -373,6 +434,7 @@ class LobbyKioskApp(App):
         return False  # let the touch reach the widgets
 
     def _tick(self, _dt=None) -> None:
+        self.withdraw_stale_pickups()
         now = self.clock.now()
         held = any(flow.holds_screen(now) for flow in self.flows)
         if self.session.is_idle(now) and self._has_something_to_forget() and not held:
@@ -381,6 +443,8 @@ class LobbyKioskApp(App):
             self.refresh_help()
         elif self.root is not None and self.root.current == VISITOR_SCREENS[visit.OUTCOME]:
             self.show_visitor()
+        elif self.root is not None and self.root.current == PARCEL:
+            self.show_parcel()
 
     def _has_something_to_forget(self) -> bool:
         return (
@@ -394,6 +458,7 @@ class LobbyKioskApp(App):
         self.refresh_help()
         self.show_visitor()
         self.show_sign_out()
+        self.show_parcel()
 
     def refresh_help(self) -> None:
         if self.root is not None:
@@ -415,3 +480,7 @@ class LobbyKioskApp(App):
     def show_sign_out(self) -> None:
         if self.root is not None:
             self.root.get_screen(SIGN_OUT).show(self.sign_out, self.session, self.clock.now())
+
+    def show_parcel(self) -> None:
+        if self.root is not None:
+            self.root.get_screen(PARCEL).show(self.parcel, self.session, self.clock.now())

@@ -134,6 +134,17 @@ class Outbox:
             (READY, to_iso(retry_at), error[:_MAX_ERROR_CHARS]),
         )
 
+    def withdraw(self, item_id: int, from_state: str, error: str) -> bool:
+        """Give up on an item before it is sent (→ dead, kept): only if it is still in
+        `from_state`, i.e. the sender has not taken it meanwhile. True if withdrawn."""
+        with write_transaction(self.db):
+            cursor = self.db.execute(
+                "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?"
+                " WHERE id = ? AND state = ?",
+                (DEAD, error[:_MAX_ERROR_CHARS], item_id, from_state),
+            )
+        return cursor.rowcount == 1
+
     def mark_dead(self, item_id: int, error: str) -> None:
         """Dead-lettered: kept, with its body, for staff to look at. Never deleted."""
         with write_transaction(self.db):

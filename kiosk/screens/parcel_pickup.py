@@ -45,9 +45,10 @@ class ParcelPickupScreen(VisitorScreen):
         values = {"n": len(vm.parcels)} if vm.state == pv.COLLECT else {}
         self.status_text, self.status_english = both(session, title, **values)
         if vm.state == pv.COLLECT:
-            self.detail_text = vm.message(session.language) or session.text(
-                detail, shelves=vm.shelves
-            )
+            detail_text = vm.message(session.language) or session.text(detail, shelves=vm.shelves)
+            if session.language != "en":  # Kivy wraps at spaces only: "找到 1\n件" otherwise
+                detail_text = detail_text.replace(" ", "\u00a0")
+            self.detail_text = detail_text
             self.parcels_text = "\n".join(
                 session.text(
                     "parcel.item",

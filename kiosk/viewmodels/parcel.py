@@ -160,8 +160,7 @@ class ParcelViewModel:
 
     def _send(self, body: dict) -> Enqueue | None:
         self._error(None)
-        self.unit_digits = self.code_digits = ""
-        self.field = UNIT
+        self.code_digits = ""  # the unit stays for a retry; reset() forgets it
         if not self.online:
             # Only the console can check a code: do not queue it for later.
             self.state = OFFLINE
@@ -202,10 +201,7 @@ class ParcelViewModel:
         body = response if isinstance(response, dict) else {}
         found = body.get("parcels") if isinstance(body.get("parcels"), list) else []
         self.parcels = [
-            {
-                name: str(p.get(name) or "")[:40]
-                for name in ("carrier", "shelf", "tracking_tail")
-            }
+            {name: str(p.get(name) or "")[:40] for name in ("carrier", "shelf", "tracking_tail")}
             for p in found
             if isinstance(p, dict)
         ]

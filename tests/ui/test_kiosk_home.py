@@ -101,7 +101,7 @@ def test_idle_60s_returns_home_in_chinese_and_forgets_the_call(kiosk_app, kiosk_
 def test_a_touch_keeps_the_session_alive(kiosk_app, kiosk_clock):
     tap(home(kiosk_app).ids.top_bar.ids.language)
     kiosk_clock.advance(seconds=50)
-    tap(home(kiosk_app).ids.parcel)  # counts as activity
+    tap(home(kiosk_app).ids.repair)  # counts as activity
     kiosk_clock.advance(seconds=50)
     step(70)
     kiosk_app._tick()  # the idle check has run at least once

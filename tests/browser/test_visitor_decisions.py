@@ -1,0 +1,54 @@
+"""Reception confirms and denies visitors in Chromium; the kiosk hears each decision."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from playwright.sync_api import expect
+
+from shared.tokens import new_idempotency_key
+from tests.browser.actions import SCREENSHOTS, open_live_queue
+
+
+def _register(kiosk, name, phone, unit="101"):
+    response = kiosk.session.post(
+        f"{kiosk.base_url}/api/v1/visits",
+        json={"name": name, "phone": phone, "unit": unit, "purpose": "visit", "party_size": 2,
+              "language": "zh_CN", "created_at": datetime.now(UTC).isoformat()},
+        headers={"Idempotency-Key": new_idempotency_key()},
+        timeout=5,
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_reception_confirms_one_visitor_and_denies_another_live(
+    page, console, kiosk, reception_staff
+):
+    open_live_queue(page, console.url, reception_staff)
+    first = _register(kiosk, "张先生", "13812345678")
+    second = _register(kiosk, "李女士", "13900001111")
+    first_row = page.locator(f'tr[data-visit-id="{first}"]')
+    second_row = page.locator(f'tr[data-visit-id="{second}"]')
+    expect(first_row).to_contain_text("张先生")  # arrived without a reload
+    expect(first_row).to_contain_text("138 1234 5678")
+    expect(second_row).to_contain_text("李女士")
+    page.screenshot(path=str(SCREENSHOTS / "console_queue_visitors.png"))
+
+    first_row.get_by_role("button", name="已核验证件 · ID checked — confirm").click()
+    expect(first_row).to_have_count(0)
+    second_row.get_by_label("拒绝原因 · Reason for denial").fill("住户不在家")
+    second_row.get_by_role("button", name="拒绝 · Deny").click()
+    expect(second_row).to_have_count(0)
+
+    events = kiosk.feed(after=0, wait=5)["events"]
+    while len(events) < 2:
+        events += kiosk.feed(after=events[-1]["id"] if events else 0, wait=5)["events"]
+    outcome = {e["payload"]["visit_id"]: e["kind"] for e in events}
+    assert outcome == {first: "visit.confirmed", second: "visit.denied"}
+    confirmed = next(e for e in events if e["kind"] == "visit.confirmed")
+    assert confirmed["payload"]["pass_token"] and confirmed["payload"]["unit"] == "101"
+
+    page.goto(console.url + "/visitors/on-site")
+    expect(page.locator("table.on-site")).to_contain_text("张先生")
+    expect(page.locator("table.on-site")).not_to_contain_text("李女士")

@@ -8,8 +8,6 @@ do everything).
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,8 +26,8 @@ from flask import (
 
 from console import settings as console_settings
 from console.db import database_path, get_db
+from console.exports import csv_response, csv_safe
 from console.security import role_required
-from console.visitors import csv_safe
 from shared import audit, backup, building, person, phones, retention, staff
 from shared.clock import local_time, to_iso
 from shared.db import write_transaction
@@ -258,11 +256,6 @@ def audit_export():
     db = get_db()
     filters = _audit_filters()
     rows = audit_search(db, filters, timezone=_timezone(), limit=AUDIT_EXPORT_LIMIT)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([label for _key, label in AUDIT_COLUMNS])
-    for row in rows:
-        writer.writerow([csv_safe(row.get(key)) for key, _label in AUDIT_COLUMNS])
     with write_transaction(db):
         audit.record(
             db,
@@ -272,11 +265,7 @@ def audit_export():
             detail={"rows": len(rows), **filters},
             device=request.remote_addr,
         )
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=audit-log.csv"},
-    )
+    return csv_response(rows, AUDIT_COLUMNS, "audit-log.csv")
 
 
 # --- settings (manager: retention; admin: console settings, redacted) -------

@@ -8,9 +8,6 @@ answer re-renders the form with the field that needs attention focused.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -26,8 +23,8 @@ from flask import (
 
 from console import documents, live
 from console.db import get_db
+from console.exports import csv_response
 from console.security import role_required
-from console.visitors import csv_safe
 from shared import audit, building, parcels, signing
 from shared.clock import local_time, to_iso
 from shared.db import write_transaction
@@ -216,11 +213,6 @@ def export():
     view = view if view in parcels.VIEWS else "all"
     q = request.args.get("q", "")[: parcels.MAX_SEARCH_LENGTH]
     rows = _decorate(parcels.search(db, _clock(), view=view, text=q, limit=100_000), timezone)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([label for _key, label in CSV_COLUMNS])
-    for row in rows:
-        writer.writerow([csv_safe(row.get(key)) for key, _label in CSV_COLUMNS])
     with write_transaction(db):
         audit.record(
             db,
@@ -229,11 +221,7 @@ def export():
             action="parcel.export",
             detail={"rows": len(rows), "view": view, "q": q},
         )
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=parcels.csv"},
-    )
+    return csv_response(rows, CSV_COLUMNS, "parcels.csv")
 
 
 @bp.get("/<int:parcel_id>/label.pdf")

@@ -37,6 +37,9 @@ class ConsoleServer:
             port=port,
             threads=threads or app.config["THREADS"],
             channel_timeout=app.config["LONG_POLL_SECONDS"] + 30,
+            # Idle keep-alive connections cost little in waitress' event loop; its
+            # default of 100 refused new kiosks once 100 were connected (bench/sync_load.py).
+            connection_limit=1000,
             ident="LobbyDesk",
             clear_untrusted_proxy_headers=True,
             **_proxy_options(app.config.get("TRUSTED_PROXY")),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from flask import (
@@ -21,6 +19,7 @@ from flask import (
 
 from console import documents, live
 from console.db import get_db
+from console.exports import csv_response
 from console.security import role_required
 from shared import audit, building, phones, visitors
 from shared.clock import local_time, to_iso
@@ -137,25 +136,12 @@ def log():
     )
 
 
-def csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas (SECURITY.md 9): a leading = + - @ becomes text."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 @bp.get("/export.csv")
 @role_required(*STAFF)
 def export():
     db = get_db()
     timezone = building.current(db)["timezone"]
     rows = _localise(visitors.search(db, **_filters(), timezone=timezone, limit=100_000), timezone)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([label for _key, label in CSV_COLUMNS])
-    for row in rows:
-        writer.writerow([csv_safe(row.get(key)) for key, _label in CSV_COLUMNS])
     with write_transaction(db):
         audit.record(
             db,
@@ -164,11 +150,7 @@ def export():
             action="visit.export",
             detail={"rows": len(rows), **_filters()},
         )
-    return Response(
-        "\ufeff" + buffer.getvalue(),  # BOM: Excel opens UTF-8 Chinese correctly
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=visitors.csv"},
-    )
+    return csv_response(rows, CSV_COLUMNS, "visitors.csv")
 
 
 @bp.get("/on-site")

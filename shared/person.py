@@ -82,7 +82,7 @@ def to_json(found: dict) -> str:
 def to_csv(found: dict, cell=str) -> str:
     """One CSV: a `record` column (visits, deny_list …) then each kind's own columns.
 
-    `cell` neutralises spreadsheet formulas (console.visitors.csv_safe).
+    `cell` neutralises spreadsheet formulas (console.exports.csv_safe).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -14,6 +14,7 @@
   }
 
   function tick() {
+    if (deferred && !busyTyping()) refresh(false);
     const marker = rows.querySelector(".server-clock");
     if (!marker) return;
     const standard = Number(marker.dataset.standard);
@@ -31,7 +32,18 @@
     });
   }
 
-  async function refresh() {
+  // A live update must not wipe what a receptionist is typing (a denial reason):
+  // while a field in the queue has focus or text, updates wait, then catch up.
+  let deferred = false;
+  function busyTyping() {
+    return Array.from(rows.querySelectorAll("input:not([type=hidden])")).some(function (input) {
+      return input === document.activeElement || input.value !== "";
+    });
+  }
+
+  async function refresh(force) {
+    if (!force && busyTyping()) { deferred = true; return; }
+    deferred = false;
     const response = await fetch(rows.dataset.rowsUrl, { headers: { "X-Requested-With": "fetch" } });
     if (response.status === 401) { window.location.reload(); return; }
     if (!response.ok) return;
@@ -55,7 +67,7 @@
       const problem = await response.json().catch(function () { return null; });
       window.alert((problem && problem.error && problem.error.message) || "操作失败，请重试 · The action failed; please try again.");
     }
-    await refresh();
+    await refresh(true);
   });
 
   function connect() {
@@ -63,9 +75,9 @@
     source.addEventListener("open", function () {
       status.dataset.state = "live";
       status.textContent = "实时更新中 · Live";
-      refresh();
+      refresh(false);
     });
-    source.addEventListener("queue", refresh);
+    source.addEventListener("queue", function () { refresh(false); });
     source.addEventListener("error", function () {
       status.dataset.state = "reconnecting";
       status.textContent = "连接中断，正在重连 · Connection lost, reconnecting…";

@@ -37,15 +37,20 @@ def test_reception_confirms_one_visitor_and_denies_another_live(
 
     first_row.get_by_role("button", name="已核验证件 · ID checked — confirm").click()
     expect(first_row).to_have_count(0)
-    second_row.get_by_label("拒绝原因 · Reason for denial").fill("住户不在家")
+    reason = second_row.get_by_label("拒绝原因 · Reason for denial")
+    reason.fill("住户不在家")
+    third = _register(kiosk, "王先生", "13700002222")  # the queue changes while she types …
+    page.wait_for_timeout(600)
+    expect(reason).to_have_value("住户不在家")  # … and what she typed is not wiped
     second_row.get_by_role("button", name="拒绝 · Deny").click()
     expect(second_row).to_have_count(0)
+    expect(page.locator(f'tr[data-visit-id="{third}"]')).to_contain_text("王先生")  # caught up
 
     events = kiosk.feed(after=0, wait=5)["events"]
     while len(events) < 2:
         events += kiosk.feed(after=events[-1]["id"] if events else 0, wait=5)["events"]
     outcome = {e["payload"]["visit_id"]: e["kind"] for e in events}
-    assert outcome == {first: "visit.confirmed", second: "visit.denied"}
+    assert outcome == {first: "visit.confirmed", second: "visit.denied"}  # the third still waits
     confirmed = next(e for e in events if e["kind"] == "visit.confirmed")
     assert confirmed["payload"]["pass_token"] and confirmed["payload"]["unit"] == "101"
 

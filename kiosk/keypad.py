@@ -30,7 +30,8 @@ class _Pad(GridLayout):
     __events__ = ("on_key",)
 
     def _layout(self) -> list[str]:
-        raise NotImplementedError
+        """The keys in reading order; each pad below says which."""
+        return []
 
     def on_kv_post(self, base_widget) -> None:
         self.keys: dict[str, KeypadKey] = {}

@@ -33,10 +33,6 @@ CHROMIUM_ARGS = [
 TEST_CONFIG = {"STREAM_KEEPALIVE_SECONDS": 0.25}
 
 
-if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
-
-
 class Console:
     """A running console: its app, base URL and (when frozen) its clock."""
 
@@ -78,6 +74,8 @@ def frozen_console(start_console) -> Console:
 
 @pytest.fixture(scope="session")
 def browser() -> Browser:
+    # Never skipped: a missing browser is a set-up failure to see, not a pass.
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/bootstrap test"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

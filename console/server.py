@@ -69,6 +69,11 @@ class ConsoleServer:
         self._jobs.stop()
         live.hub(self.app).close()
         self._server.task_dispatcher.shutdown(timeout=5)
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        try:
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        except OSError:
+            # The loop has already ended and closed its trigger: nothing runs it any
+            # more, so close what is left from here.
+            wasyncore.close_all(self._server._map)
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -175,3 +175,51 @@ def start_kiosk(tmp_path, kiosk_clock, window):
 @pytest.fixture
 def kiosk_app(start_kiosk):
     return start_kiosk()
+
+
+# -- the real console, for end-to-end tests ----------------------------------
+def pair_over_http(app, console_url: str) -> dict:
+    """An admin made a kiosk; the kiosk paired with its code over real HTTP."""
+    import requests
+
+    from shared import kiosks
+    from tests.helpers import building_db
+
+    db = building_db(app)
+    created = kiosks.create(
+        db, app.extensions["lobbydesk.clock"], building_id=1, name="大堂 A", actor="test"
+    )
+    answer = requests.post(
+        f"{console_url}/api/v1/pair", json={"code": created["pairing_code"]}, timeout=5
+    )
+    assert answer.status_code == 201
+    return answer.json()
+
+
+@pytest.fixture
+def console(tmp_path):
+    """The real console over HTTP (waitress), and a receptionist signed in: (app, server, staff)."""
+    from console.server import ConsoleServer
+    from tests.helpers import StaffBrowser, add_staff, make_app
+
+    app = make_app(tmp_path / "console")
+    server = ConsoleServer(app).start_in_background()
+    add_staff(app)
+    staff = StaffBrowser(app.test_client())
+    staff.login()
+    try:
+        yield app, server, staff
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def kiosk(console, start_kiosk):
+    """The kiosk app paired with the real console and online."""
+    app, server, _staff = console
+    running = start_kiosk(
+        console_url=server.url, start_sync=True, pairing=pair_over_http(app, server.url)
+    )
+    bar = running.root.get_screen("home").ids.top_bar.ids
+    assert wait_until(lambda: bar.status_label.text == "在线", timeout=5)
+    return running

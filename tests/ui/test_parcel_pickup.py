@@ -12,14 +12,12 @@ from datetime import timedelta
 import pytest
 from kivy.core.window import Window
 
-from console.server import ConsoleServer
 from kiosk.outbox import Outbox
 from kiosk.viewmodels import parcel as pv
 from shared.clock import SystemClock
-from tests.helpers import StaffBrowser, add_staff, building_db, make_app
+from tests.helpers import building_db
 from tests.test_parcels import log_parcel, other_code, pickup_code, qr_token
-from tests.ui.conftest import screenshot, step, tap, wait_until
-from tests.ui.test_visitor_flow import _pair
+from tests.ui.conftest import pair_over_http, screenshot, step, tap, wait_until
 
 SCREEN = "parcel_pickup"
 
@@ -28,29 +26,6 @@ SCREEN = "parcel_pickup"
 def kiosk_clock():
     """Real time on both sides: the worker really sends."""
     return SystemClock()
-
-
-@pytest.fixture
-def console(tmp_path):
-    """The real console over HTTP (waitress), and a receptionist logged in."""
-    app = make_app(tmp_path / "console")
-    server = ConsoleServer(app).start_in_background()
-    add_staff(app)
-    staff = StaffBrowser(app.test_client())
-    staff.login()
-    try:
-        yield app, server, staff
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def kiosk(console, start_kiosk):
-    app, server, _staff = console
-    kiosk = start_kiosk(console_url=server.url, start_sync=True, pairing=_pair(app, server.url))
-    bar = kiosk.root.get_screen("home").ids.top_bar.ids
-    assert wait_until(lambda: bar.status_label.text == "在线", timeout=5)
-    return kiosk
 
 
 def parcel_screen(kiosk):
@@ -185,7 +160,9 @@ def test_offline_sends_the_person_to_reception_and_releases_nothing(console, sta
     log(staff, "SF1234567890123")
     code = pickup_code(app)
     # No sync worker: the kiosk never comes online.
-    kiosk = start_kiosk(console_url=server.url, start_sync=False, pairing=_pair(app, server.url))
+    kiosk = start_kiosk(
+        console_url=server.url, start_sync=False, pairing=pair_over_http(app, server.url)
+    )
     assert not kiosk.online
     open_pickup(kiosk)
     type_on_keypad(kiosk, "101", code)

@@ -10,17 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import requests
 from kivy.core.window import Window
 from PIL import Image
 
-from console.server import ConsoleServer
 from kiosk.outbox import Outbox
 from kiosk.pass_reader import decode
 from kiosk.viewmodels import visitor as vv
-from shared import kiosks
 from shared.clock import SystemClock
-from tests.helpers import StaffBrowser, add_staff, building_db, make_app
+from tests.helpers import building_db
 from tests.ui.conftest import screenshot, step, tap, wait_until
 
 PHONE = "13812345678"
@@ -46,40 +43,6 @@ class Taps:
     def digit(self, widget):
         self.digits += 1
         tap(widget)
-
-
-def _pair(app, console_url):
-    db = building_db(app)
-    created = kiosks.create(
-        db, app.extensions["lobbydesk.clock"], building_id=1, name="大堂 A", actor="test"
-    )
-    answer = requests.post(
-        f"{console_url}/api/v1/pair", json={"code": created["pairing_code"]}, timeout=5
-    )
-    assert answer.status_code == 201
-    return answer.json()
-
-
-@pytest.fixture
-def console(tmp_path):
-    app = make_app(tmp_path / "console")
-    server = ConsoleServer(app).start_in_background()
-    add_staff(app)
-    staff = StaffBrowser(app.test_client())
-    staff.login()
-    try:
-        yield app, server, staff
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def kiosk(console, start_kiosk):
-    app, server, _staff = console
-    kiosk = start_kiosk(console_url=server.url, start_sync=True, pairing=_pair(app, server.url))
-    bar = kiosk.root.get_screen("home").ids.top_bar.ids
-    assert wait_until(lambda: bar.status_label.text == "在线", timeout=5)
-    return kiosk
 
 
 def screen(kiosk, name=None):

@@ -22,16 +22,21 @@ def _qr_png(text: str) -> io.BytesIO:
     return buffer
 
 
+def _label_page(width: float, height: float, margin: float) -> tuple[FPDF, float]:
+    """One label-sized page (mm) with the CJK font registered; returns it and the usable width."""
+    pdf = FPDF(format=(width, height), unit="mm")
+    pdf.set_margins(margin, margin, margin)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.add_font("cjk", fname=str(find_font()))
+    return pdf, width - 2 * margin
+
+
 def visitor_pass(
     *, building: str, name: str, unit: str, date: str, qr_text: str, size: str = "62mm"
 ) -> bytes:
     width, height = LABEL_SIZES[size]
-    pdf = FPDF(format=(width, height), unit="mm")
-    pdf.set_margins(4, 4, 4)
-    pdf.set_auto_page_break(False)
-    pdf.add_page()
-    pdf.add_font("cjk", fname=str(find_font()))
-    usable = width - 8
+    pdf, usable = _label_page(width, height, margin=4)
     pdf.set_font("cjk", size=9)
     pdf.cell(usable, 5, building, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=11)
@@ -91,12 +96,7 @@ def parcel_label(
         received=received,
     )
     width, height = PARCEL_LABEL_SIZE
-    pdf = FPDF(format=(width, height), unit="mm")
-    pdf.set_margins(3, 3, 3)
-    pdf.set_auto_page_break(False)
-    pdf.add_page()
-    pdf.add_font("cjk", fname=str(find_font()))
-    usable = width - 6
+    pdf, usable = _label_page(width, height, margin=3)
     pdf.set_font("cjk", size=7)
     pdf.cell(usable, 4, name, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=30)

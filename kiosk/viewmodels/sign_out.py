@@ -12,6 +12,7 @@ The scanner is a USB keyboard wedge typing into a focused TextInput; a camera
 from __future__ import annotations
 
 from kiosk.client import error_code_of
+from kiosk.viewmodels import phone_entry
 from kiosk.viewmodels.effects import Enqueue
 from shared import phones
 
@@ -26,7 +27,6 @@ FAILED = "failed"
 KIND = "visit.sign_out"
 PATH = "/api/v1/visits/sign-out"
 MAX_PASS_CHARS = 512
-MAX_PHONE_CHARS = 16
 
 _FAILURES = {
     "token_invalid": "signout.failed.token_invalid",
@@ -65,14 +65,7 @@ class SignOutViewModel:
         if self.state != ENTRY:
             return
         self.error_key = None
-        if key == "back":
-            self.digits = self.digits[:-1]
-        elif key == "clear":
-            self.digits = ""
-        elif key == "+" and not self.digits:
-            self.digits = "+"
-        elif key.isdigit() and len(self.digits) < MAX_PHONE_CHARS:
-            self.digits += key
+        self.digits = phone_entry.press(self.digits, key)
 
     def scanned(self, text: str) -> Enqueue | None:
         """The scanner (or a camera) read a pass: sign out with it."""

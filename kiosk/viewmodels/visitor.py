@@ -28,6 +28,7 @@ from datetime import datetime
 
 from kiosk.client import PERMANENT, Result, error_code_of
 from kiosk.surnames import MAX_INITIALS, search
+from kiosk.viewmodels import phone_entry
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import names, phones
 from shared.clock import SystemClock, to_iso
@@ -60,7 +61,6 @@ EVENT_DENIED = "visit.denied"
 
 PURPOSES = ("visit", "delivery", "contractor", "interview", "other")  # shared.visitors.PURPOSES
 MAX_PARTY_SIZE = 10
-MAX_PHONE_CHARS = 16
 MAX_UNIT_CHARS = 8
 MAX_FULL_NAME_CHARS = 200  # longer input is cut; names.clean refuses > 40 with a message
 REMIND_AFTER_SECONDS = 60
@@ -217,14 +217,7 @@ class VisitorViewModel:
             self.phone, self.phone_digits = None, ""
             if key in ("back", "clear"):
                 return
-        if key == "back":
-            self.phone_digits = self.phone_digits[:-1]
-        elif key == "clear":
-            self.phone_digits = ""
-        elif key == "+" and not self.phone_digits:
-            self.phone_digits = "+"
-        elif key.isdigit() and len(self.phone_digits) < MAX_PHONE_CHARS:
-            self.phone_digits += key
+        self.phone_digits = phone_entry.press(self.phone_digits, key)
 
     @property
     def phone_display(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,13 +36,30 @@ def connect(path: str | Path) -> sqlite_utils.Database:
         str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
     )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA secure_delete = ON")
     db = sqlite_utils.Database(conn, execute_plugins=False)
     check_settings(db)
     return db
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """WAL is stored in the file, so only its first opener switches it. Switching
+    needs the file to itself and does not wait on busy_timeout: when several
+    processes create the database at once, the losers retry until the winner's
+    switch is done (then there is nothing left to do)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def check_settings(db: sqlite_utils.Database) -> None:

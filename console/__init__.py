@@ -30,15 +30,39 @@ def create_app(test_config: dict | None = None) -> Flask:
     live.init_app(app)
     security.init_app(app)
 
-    from console import admin, api, auth, errors, kiosks, parcels, queue, visitors
+    from console import (
+        admin,
+        announcements,
+        api,
+        auth,
+        dashboard,
+        emergency,
+        errors,
+        handover,
+        kiosks,
+        parcels,
+        queue,
+        rating,
+        tickets,
+        visitors,
+    )
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(queue.bp)
-    app.register_blueprint(kiosks.bp)
-    app.register_blueprint(visitors.bp)
-    app.register_blueprint(parcels.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(admin.bp)
+    for feature in (
+        auth,
+        queue,
+        kiosks,
+        visitors,
+        parcels,
+        tickets,
+        rating,
+        announcements,
+        emergency,
+        handover,
+        dashboard,
+        api,
+        admin,
+    ):
+        app.register_blueprint(feature.bp)
     errors.init_app(app)
     return app
 

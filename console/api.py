@@ -196,6 +196,7 @@ def kiosk_settings():
         "visitor_photo_enabled": settings["visitor_photo_enabled"],
         "directions_zh": settings["directions_zh"],
         "directions_en": settings["directions_en"],
+        "ticket_sla_minutes": settings["ticket_sla_minutes"],
     }
 
 
@@ -294,3 +295,111 @@ def parcel_pickup():
         left = max(1, int((until - _clock().now()).total_seconds()) + 1)
         return answer, status, {"Retry-After": str(left)}
     return answer, status
+
+
+# --- tickets: repairs and complaints from the kiosk (shared/tickets.py) -----------------
+
+
+def _ticket_photo_dir():
+    from shared import tickets
+
+    return tickets.photo_folder(current_app.config["DATA_DIR"])
+
+
+def _audit_rejected_qr(rejected, action: str) -> None:
+    """Forged, truncated or expired ticket QR codes are refused and logged (SECURITY.md 21)."""
+    db = get_db()
+    with write_transaction(db):
+        audit.record(
+            db,
+            _clock(),
+            actor=f"kiosk:{g.kiosk['id']}",
+            action=action,
+            detail={"reason": rejected.code},
+        )
+
+
+@bp.url_value_preprocessor
+def _ticket_body_limit(endpoint, _values):
+    """A photo of up to 2 MB travels as base64 inside the JSON body of POST /tickets.
+    Set before any before_request reads the body (a revoked kiosk's write is held)."""
+    if endpoint == "api.create_ticket":
+        from shared import tickets
+
+        request.max_content_length = tickets.MAX_PHOTO_BYTES * 4 // 3 + 64 * 1024
+
+
+@bp.post("/tickets")
+def create_ticket():
+    """A repair or complaint from the kiosk, exactly once; an optional base64 photo."""
+    from shared import tickets
+
+    def handler(db, raw):
+        created = tickets.create_from_kiosk(
+            db, _clock(), kiosk_id=g.kiosk["id"], body=raw, photo_dir=_ticket_photo_dir()
+        )
+        qr = tickets.ticket_qr(current_app.config["SECRET_KEY"], created, _clock().now())
+        return {**created, "qr": qr}, 201
+
+    return _idempotent_write(handler)
+
+
+@bp.post("/tickets/lookup")
+def ticket_lookup():
+    """Read-only (no idempotency key): a ticket's status for the resident at the kiosk."""
+    from shared import tickets
+
+    body = _json_body()
+    try:
+        return tickets.lookup(get_db(), _clock(), current_app.config["SECRET_KEY"], body)
+    except (signing.TokenInvalid, signing.TokenExpired) as rejected:
+        _audit_rejected_qr(rejected, "ticket.qr_rejected")
+        raise
+
+
+@bp.post("/tickets/rating")
+def ticket_rating():
+    """The resident's 1-5 rating of a resolved ticket (reasons when 3 or less), once."""
+    from shared import tickets
+
+    def handler(db, raw):
+        summary = tickets.rate_by_qr(
+            db, _clock(), current_app.config["SECRET_KEY"], raw, kiosk_id=g.kiosk["id"]
+        )
+        return summary, 200
+
+    try:
+        return _idempotent_write(handler)
+    except (signing.TokenInvalid, signing.TokenExpired) as rejected:
+        _audit_rejected_qr(rejected, "ticket.qr_rejected")
+        raise
+
+
+# --- announcements and the emergency broadcast (shared/announcements.py, shared/emergency_broadcast.py)
+
+
+@bp.get("/announcements")
+def kiosk_announcements():
+    """The idle screen's notices: showing now and scheduled, in show order, with the console's time."""
+    from shared import announcements
+
+    return announcements.for_kiosks(get_db(), _clock().now())
+
+
+@bp.get("/announcements/<int:announcement_id>/image")
+def kiosk_announcement_image(announcement_id: int):
+    """A notice's picture: a JPEG re-encoded at upload, without metadata."""
+    from flask import Response
+
+    from shared import announcements
+
+    path = announcements.image_file(get_db(), current_app.config["DATA_DIR"], announcement_id)
+    return Response(path.read_bytes(), mimetype="image/jpeg")  # at most a few hundred KB
+
+
+@bp.get("/broadcast")
+def kiosk_broadcast():
+    """The emergency on now (or null): asked at start and on reconnect, besides the feed."""
+    from shared import emergency_broadcast
+
+    return emergency_broadcast.state_for_kiosk(get_db())

@@ -56,6 +56,143 @@ _PHONE = {"type": "string", "maxLength": 20, "description": "Chinese mobile (11 
 _COMMON_ERRORS = (400, 401, 413)
 
 
+def _ticket_paths() -> dict:
+    """Repairs and complaints (shared/tickets.py): report, look up, rate."""
+    from shared import ticket_catalog, tickets
+
+    find_by = [
+        {
+            "type": "object",
+            "required": ["qr"],
+            "additionalProperties": False,
+            "properties": {"qr": {"type": "string", "minLength": 1, "maxLength": 512}},
+        },
+        {
+            "type": "object",
+            "required": ["number", "unit"],
+            "additionalProperties": False,
+            "properties": {
+                "number": {"type": "string", "pattern": "^#?[0-9]{1,12}$"},
+                "unit": {"type": "string", "minLength": 1, "maxLength": 12},
+            },
+        },
+    ]
+    rating = {
+        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+        "reasons": {
+            "type": "array",
+            "maxItems": len(ticket_catalog.REASON_KEYS),
+            "items": {"type": "string", "enum": list(ticket_catalog.REASON_KEYS)},
+        },
+        "comment": {"type": "string", "maxLength": tickets.MAX_COMMENT},
+    }
+    rate_by = [
+        {
+            **shape,
+            "required": [*shape["required"], "rating"],
+            "properties": {**shape["properties"], **rating},
+        }
+        for shape in find_by
+    ]
+    summary = {
+        "type": "object",
+        "required": [
+            "number",
+            "status",
+            "kind",
+            "category",
+            "problem",
+            "urgency",
+            "received_at",
+            "sla_due_at",
+            "latest_update",
+            "can_rate",
+            "rating",
+        ],
+        "properties": {
+            "number": {"type": "string"},
+            "status": {"type": "string", "enum": list(tickets.STATUSES)},
+            "can_rate": {"type": "boolean"},
+        },
+    }
+    return {
+        "/tickets": {
+            "post": {
+                "summary": "Report a repair or complaint (emergencies also call reception)",
+                "description": "category.problem from the catalog (shared/ticket_catalog.py); "
+                "an emergency problem forces urgency 'emergency'. The photo is a base64 "
+                "JPEG or PNG of at most 2 MB, stored re-encoded without metadata.",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["unit", "category", "problem"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "unit": {"type": "string", "maxLength": 12},
+                            "category": {
+                                "type": "string",
+                                "enum": [c.key for c in ticket_catalog.CATEGORIES],
+                            },
+                            "problem": {"type": "string", "maxLength": 40},
+                            "urgency": {"type": "string", "enum": list(tickets.URGENCIES)},
+                            "description": {
+                                "type": "string",
+                                "maxLength": tickets.MAX_DESCRIPTION,
+                            },
+                            "photo": {
+                                "type": "string",
+                                "format": "byte",
+                                "maxLength": tickets.MAX_PHOTO_BYTES * 4 // 3 + 8,
+                            },
+                            "language": {"type": "string", "enum": ["zh_CN", "en"]},
+                            "created_at": _TIME,
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "required": [
+                                "id",
+                                "number",
+                                "status",
+                                "urgency",
+                                "received_at",
+                                "sla_due_at",
+                                "expected_minutes",
+                                "emergency",
+                                "qr",
+                            ],
+                        },
+                        "recorded",
+                    ),
+                    **_errors(*_COMMON_ERRORS, 422),
+                },
+            }
+        },
+        "/tickets/lookup": {
+            "post": {
+                "summary": "A ticket's status for the resident: by its QR, or number + unit",
+                "requestBody": _body({"oneOf": find_by}),
+                "responses": {"200": _json(summary), **_errors(*_COMMON_ERRORS, 404, 410)},
+            }
+        },
+        "/tickets/rating": {
+            "post": {
+                "summary": "Rate a resolved ticket 1-5 (reasons when 3 or less), once",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body({"oneOf": rate_by}),
+                "responses": {
+                    "200": _json(summary, "rated"),
+                    **_errors(*_COMMON_ERRORS, 404, 409, 410, 422),
+                },
+            }
+        },
+    }
+
+
 def document(long_poll_seconds: float) -> dict:
     paths = {
         "/pair": {
@@ -310,6 +447,65 @@ def document(long_poll_seconds: float) -> dict:
                         "released, exactly once",
                     ),
                     **_errors(*_COMMON_ERRORS, 404, 409, 410, 422, 423, 429),
+                },
+            }
+        },
+        **_ticket_paths(),
+        "/announcements": {
+            "get": {
+                "summary": "Notices for the idle screen: showing now and scheduled, highest priority first",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["now", "announcements"],
+                            "properties": {
+                                "now": _TIME,
+                                "announcements": {"type": "array", "items": {"type": "object"}},
+                            },
+                        }
+                    ),
+                    **_errors(401),
+                },
+            }
+        },
+        "/announcements/{announcement_id}/image": {
+            "get": {
+                "summary": "A notice's picture (JPEG, re-encoded without metadata)",
+                "parameters": [
+                    {
+                        "name": "announcement_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 0},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the picture",
+                        "content": {
+                            "image/jpeg": {"schema": {"type": "string", "format": "binary"}}
+                        },
+                    },
+                    **_errors(401, 404),
+                },
+            }
+        },
+        "/broadcast": {
+            "get": {
+                "summary": "The emergency broadcast on now (null when none), for a kiosk starting or reconnecting",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["emergency", "latest_id"],
+                            "properties": {
+                                "emergency": {"type": "object", "nullable": True},
+                                "latest_id": {"type": "integer"},
+                            },
+                        }
+                    ),
+                    **_errors(401),
                 },
             }
         },

@@ -17,7 +17,7 @@ from flask.sessions import SecureCookieSessionInterface
 from shared import staff
 from shared.protocol import API_PREFIX
 
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "rating.form", "rating.submit"}
 # Kiosk API endpoints answered without a kiosk token (console/api.py skips the
 # bearer check for exactly these; tests/test_routes_matrix.py holds it to that).
 PUBLIC_API_ENDPOINTS = {"api.pair", "api.openapi_document"}

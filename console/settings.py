@@ -65,6 +65,12 @@ SETTINGS = (
     Setting(
         "BACKUPS_KEPT", 14, "How many backups of each kind (scheduled, pre-migration …) to keep."
     ),
+    Setting(
+        "PUBLIC_URL",
+        None,
+        "The console's address as residents reach it (base of rating links in messages); "
+        "default http://HOST:PORT.",
+    ),
 )
 
 
@@ -83,6 +89,15 @@ def from_environment() -> dict:
         else:
             values[setting.name] = raw
     return values
+
+
+def public_url(config) -> str:
+    """Base of links in resident messages, without a trailing slash."""
+    url = (
+        config.get("PUBLIC_URL")
+        or f"http://{config.get('HOST', '127.0.0.1')}:{config.get('PORT', 8080)}"
+    )
+    return str(url).rstrip("/")
 
 
 def secret_key_path(data_dir: str | Path) -> Path:

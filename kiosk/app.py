@@ -17,8 +17,8 @@ from kivy.config import Config
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk import icons, theme
 from kiosk import store as keys
-from kiosk import theme
 from kiosk.client import RETRYABLE, ConsoleClient, Result, error_code_of
 from kiosk.config import KioskSettings
 from kiosk.fonts import register_default_font
@@ -26,13 +26,18 @@ from kiosk.outbox import IN_FLIGHT, READY, Outbox
 from kiosk.queries import QueryWorker
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
+from kiosk.viewmodels import broadcast as bc
 from kiosk.viewmodels import parcel as pickup
+from kiosk.viewmodels import repair as rep
+from kiosk.viewmodels import ticket_status as tstat
 from kiosk.viewmodels import visitor as visit
 from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.help_call import HelpCallViewModel
 from kiosk.viewmodels.parcel import ParcelViewModel
+from kiosk.viewmodels.repair import RepairViewModel
 from kiosk.viewmodels.session import KioskSession
 from kiosk.viewmodels.sign_out import SignOutViewModel
+from kiosk.viewmodels.ticket_status import TicketStatusViewModel
 from kiosk.viewmodels.visitor import VisitorViewModel
 from shared import i18n
 from shared.clock import SystemClock
@@ -43,8 +48,6 @@ _NO_ANSWER = Result(RETRYABLE, message="no query worker")
 
 HOME = "home"
 HELP = "help"
-COMING_SOON = "coming_soon"
-SERVICES = {"visitor": "home.visitor", "parcel": "home.parcel", "repair": "home.repair"}
 VISITOR_SCREENS = {
     visit.PRIVACY: "visitor_privacy",
     visit.PHONE: "visitor_phone",
@@ -56,6 +59,23 @@ VISITOR_SCREENS = {
 }
 SIGN_OUT = "visitor_sign_out"
 PARCEL = "parcel_pickup"
+REPAIR_SCREENS = {
+    rep.UNIT: "repair_unit",
+    rep.CATEGORY: "repair_category",
+    rep.PROBLEM: "repair_problem",
+    rep.URGENCY: "repair_urgency",
+    rep.DETAILS: "repair_details",
+    rep.DONE: "repair_done",
+    rep.EMERGENCY: "repair_emergency",
+}
+TICKET_SCREENS = {
+    tstat.ENTRY: "ticket_status",
+    tstat.LOOKING: "ticket_status",
+    tstat.FOUND: "ticket_status_result",
+    tstat.RATING: "ticket_status_thanks",
+    tstat.THANKS: "ticket_status_thanks",
+    tstat.FAILED: "ticket_status_thanks",
+}
 
 
 class LobbyKioskApp(App):
@@ -90,7 +110,18 @@ class LobbyKioskApp(App):
         self.parcel = ParcelViewModel(self.clock)
         # Every flow gets every worker callback and picks out its own items.
         self.flows = [self.help_call, self.visitor, self.sign_out, self.parcel]
+        self.repair = RepairViewModel(self.clock, store.get(rep.SETTINGS_KEY))
+        self.ticket_status = TicketStatusViewModel(self.clock)
+        self.flows += [self.repair, self.ticket_status]
         self.outbox = Outbox(store)
+        # Announcements and the emergency broadcast: not a flow (they answer no item).
+        self.broadcast = bc.BroadcastViewModel(
+            self.clock, store.get(bc.CACHE_KEY), store.get(bc.EMERGENCY_KEY), store.token
+        )
+        self.emergency_overlay = None
+        self._broadcast_timers: list = []
+        self._broadcast_asking: dict[str, bool] = {}
+        self._pictures_asked: set[str] = set()
         self.worker: SyncWorker | None = None
         self.queries: QueryWorker | None = None
         self._tick_event = None
@@ -103,12 +134,13 @@ class LobbyKioskApp(App):
         from kivy.core.window import Window  # creating the window: not at import
 
         register_default_font(self.settings.font_path)
+        icons.register()  # Font Awesome; without it the repair tiles show text alone
         Config.set("kivy", "exit_on_escape", "0")
         from kiosk.screens import visitor_screens
-        from kiosk.screens.coming_soon import ComingSoonScreen
         from kiosk.screens.help import HelpScreen
         from kiosk.screens.home import HomeScreen
         from kiosk.screens.parcel_pickup import ParcelPickupScreen
+        from kiosk.screens.repair_base import repair_screens
 
         Window.size = self.settings.size
         Window.clearcolor = theme.BACKGROUND
@@ -117,10 +149,11 @@ class LobbyKioskApp(App):
         manager = ScreenManager(transition=NoTransition())
         manager.add_widget(HomeScreen(name=HOME))
         manager.add_widget(HelpScreen(name=HELP))
-        manager.add_widget(ComingSoonScreen(name=COMING_SOON))
         for name, screen_class in visitor_screens().items():
             manager.add_widget(screen_class(name=name))
         manager.add_widget(ParcelPickupScreen(name=PARCEL))
+        for name, screen_class in repair_screens().items():
+            manager.add_widget(screen_class(name=name))
         return manager
 
     def on_start(self):
@@ -137,11 +170,13 @@ class LobbyKioskApp(App):
         if self.start_sync:
             self.start_sync_worker()
         self.refresh()
+        self.start_broadcast()
 
     def on_stop(self):
         from kivy.core.window import Window
 
         Window.unbind(on_touch_down=self._on_any_touch)
+        self.stop_broadcast()
         if self._tick_event is not None:
             self._tick_event.cancel()
             self._tick_event = None
@@ -228,6 +263,8 @@ class LobbyKioskApp(App):
         self.visitor.reset()
         self.sign_out.reset()
         self.parcel.reset()
+        self.repair.reset()
+        self.ticket_status.reset()
         self.withdraw_stale_pickups()
         self.root.current = HOME
         self.refresh()
@@ -242,8 +279,10 @@ class LobbyKioskApp(App):
         if service == "parcel":
             self.begin_parcel()
             return
-        self.root.get_screen(COMING_SOON).service_key = SERVICES[service]
-        self.root.current = COMING_SOON
+        if service == "repair":
+            self.begin_repair()
+            return
+        raise ValueError(f"no such service: {service}")
 
     # -- the visitor flows (kv calls these with a view-model method's name) ----
     def visit(self, action: str, *args, navigate: bool = True):
@@ -296,6 +335,65 @@ class LobbyKioskApp(App):
         self.show_parcel()
         self.root.current = HOME
 
+    # -- repair requests and ticket status (kv calls these with a method's name) ----
+    def begin_repair(self) -> None:
+        self.visitor.reset()
+        self.sign_out.reset()
+        self.parcel.reset()
+        self.ticket_status.reset()
+        self.repair.begin(self.store.get(rep.SETTINGS_KEY))
+        self.refresh_visitor_settings()  # the answer also refreshes the repair settings
+        self.show_repair(navigate=True)
+
+    def repair_action(self, action: str, *args, navigate: bool = True):
+        """Run RepairViewModel.<action>(*args), carry out what it asks, show the result."""
+        effect = getattr(self.repair, action)(*args)
+        self._carry_out(self.repair, effect)
+        self.show_repair(navigate=navigate)
+        return effect
+
+    def finish_repair(self) -> None:
+        self.repair.reset()
+        self.show_repair()
+        self.root.current = HOME
+
+    def begin_ticket_status(self) -> None:
+        self.repair.reset()
+        self.show_repair()
+        self.ticket_status.begin()
+        self.show_ticket_status(navigate=True)
+
+    def ticket_action(self, action: str, *args):
+        """Run TicketStatusViewModel.<action>(*args): scanner, keypad, look up, rate."""
+        effect = getattr(self.ticket_status, action)(*args)
+        self._carry_out(self.ticket_status, effect)
+        self.show_ticket_status(navigate=True)
+        return effect
+
+    def finish_ticket_status(self) -> None:
+        self.ticket_status.reset()
+        self.show_ticket_status()
+        self.root.current = HOME
+
+    def show_repair(self, navigate: bool = False) -> None:
+        """Show the repair flow; go to its current step if asked, or if already in it."""
+        if self.root is None:
+            return
+        now = self.clock.now()
+        for name in REPAIR_SCREENS.values():
+            self.root.get_screen(name).show(self.repair, self.session, now)
+        if navigate or self.root.current in REPAIR_SCREENS.values():
+            self.root.current = REPAIR_SCREENS.get(self.repair.step, HOME)
+
+    def show_ticket_status(self, navigate: bool = False) -> None:
+        if self.root is None:
+            return
+        now = self.clock.now()
+        for name in set(TICKET_SCREENS.values()):
+            self.root.get_screen(name).show(self.ticket_status, self.session, now)
+        if navigate or self.root.current in TICKET_SCREENS.values():
+            self.root.current = TICKET_SCREENS.get(self.ticket_status.state, HOME)
+
     def withdraw_stale_pickups(self, starting: bool = False) -> None:
         """Only the console checks a pickup code, so a pickup never waits in the outbox:
         one the parcel flow no longer waits for (no answer in time, offline, the
@@ -313,6 +411,19 @@ class LobbyKioskApp(App):
             if self._withdraw(item.id, item.state, error or pickup.WITHDRAWN):
                 log.warning("parcel pickup %s withdrawn: %s", item.id, error)
                 self.sync_dead(item.id, item.kind, error or pickup.WITHDRAWN)
+
+    def withdraw_refused_ratings(self) -> None:
+        """A rating the console refused with 409 (not resolved, already rated) is final,
+        though the outbox retries any 409 and holds the queue behind it: dead-letter it
+        here, and the screen says why."""
+        for item in self.outbox.items(READY):
+            if item.kind != tstat.KIND:
+                continue
+            if error_code_of(item.last_error) not in tstat.FINAL_CONFLICTS:
+                continue
+            if self._withdraw(item.id, item.state, item.last_error or ""):
+                log.warning("ticket rating %s withdrawn: %s", item.id, item.last_error)
+                self.sync_dead(item.id, item.kind, item.last_error or "")
 
     def _withdraw(self, item_id: int, state: str, error: str) -> bool:
         try:
@@ -344,7 +455,7 @@ class LobbyKioskApp(App):
 
     def _answered(self, flow, effect: Query, result) -> None:
         if getattr(flow, effect.then)(effect.generation, result):
-            self.show_visitor()
+            self.refresh()
 
     def refresh_visitor_settings(self) -> None:
         """Fetch the building's visitor settings; cache them for offline use."""
@@ -356,6 +467,10 @@ class LobbyKioskApp(App):
             return  # offline: the cached copy (or the defaults) stays
         settings = visit.settings_from(result.body)
         self.store.set(**{keys.VISITOR_SETTINGS: settings})
+        repair_settings = rep.settings_from(result.body)
+        self.store.set(**{rep.SETTINGS_KEY: repair_settings})
+        self.repair.apply_settings(repair_settings)
+        self.show_repair()
         self.visitor.apply_settings(settings)
         self.show_visitor()
 
@@ -399,6 +514,7 @@ class LobbyKioskApp(App):
         if online:
             self.authorised = True
             self.refresh_visitor_settings()
+            self.refresh_broadcast()  # (re)connected: an emergency may have started meanwhile
         for flow in self.flows:
             flow.on_online(online)
         self.withdraw_stale_pickups()
@@ -421,12 +537,129 @@ class LobbyKioskApp(App):
             self.refresh()
 
     def sync_event(self, event: dict) -> None:
+        if self.broadcast_event(event):
+            return
         now = self.clock.now()
         held = any(flow.holds_screen(now) for flow in self.flows)
         if any([flow.on_feed_event(event) for flow in self.flows]):
             if held:  # the awaited answer: give the person a full idle period to read it
                 self.session.touched(now)
             self.refresh()
+
+    # -- announcements and the emergency broadcast (kiosk/viewmodels/broadcast.py) ----
+    def start_broadcast(self) -> None:
+        """Show what the store kept (an emergency survives a restart), then ask the console."""
+        from kiosk.screens.emergency import EmergencyOverlay
+
+        self.emergency_overlay = EmergencyOverlay()
+        self._broadcast_timers = [
+            Clock.schedule_interval(self._broadcast_tick, 1.0),
+            Clock.schedule_interval(lambda _dt: self.refresh_broadcast(True), bc.POLL_SECONDS),
+        ]
+        self.show_broadcast()
+        self.refresh_broadcast()
+
+    def stop_broadcast(self) -> None:
+        for timer in self._broadcast_timers:
+            timer.cancel()
+        self._broadcast_timers = []
+        if self.emergency_overlay is not None:
+            self.emergency_overlay.dismiss()
+
+    def refresh_broadcast(self, polling: bool = False) -> None:
+        """Ask for the emergency state and the announcements, off the UI thread."""
+        if polling and self.worker is not None and not self.online:
+            return  # offline: sync_online asks the moment the console is back
+        self._ask("get_broadcast", self._broadcast_answered)
+        self._ask("get_announcements", self._announcements_answered)
+
+    def _ask(self, call: str, then) -> None:
+        """One request per call in flight; asked again meanwhile, it is repeated after."""
+        if self.queries is None:
+            return
+        if call in self._broadcast_asking:
+            self._broadcast_asking[call] = True
+            return
+        self._broadcast_asking[call] = False
+
+        def answered(result):
+            again = self._broadcast_asking.pop(call, False)
+            then(result)
+            if again:
+                self._ask(call, then)
+
+        self.queries.submit(call, (), answered)
+
+    def _broadcast_answered(self, result) -> None:
+        if result.ok and self.broadcast.apply_state(result.body):
+            self.store.set(**{bc.EMERGENCY_KEY: self.broadcast.emergency_cache()})
+            self.show_broadcast()
+
+    def _announcements_answered(self, result) -> None:
+        if not result.ok:
+            return  # offline: the cached notices stay
+        changed = self.broadcast.apply_announcements(result.body)
+        if changed:
+            self.store.set(**{bc.CACHE_KEY: self.broadcast.cache()})
+        self._fetch_pictures()  # also retries a picture that failed to download
+        if changed:
+            self.show_broadcast()
+
+    def _picture(self, key: str | None) -> str:
+        path = self.settings.data_dir / "announcements" / f"{key}.jpg"
+        return str(path) if key and path.is_file() else ""
+
+    def _fetch_pictures(self) -> None:
+        """Download pictures not cached yet; forget those no announcement uses."""
+        folder = self.settings.data_dir / "announcements"
+        folder.mkdir(parents=True, exist_ok=True)
+        wanted = self.broadcast.images()
+        for path in folder.glob("*.jpg"):
+            if path.stem not in wanted:
+                path.unlink(missing_ok=True)
+        for key, announcement_id in wanted.items():
+            if self._picture(key) or key in self._pictures_asked or self.queries is None:
+                continue
+            self._pictures_asked.add(key)
+
+            def saved(result, key=key):
+                self._pictures_asked.discard(key)
+                if result.ok:
+                    self.show_broadcast()
+
+            target = str(folder / f"{key}.jpg")
+            self.queries.submit("fetch_announcement_image", (announcement_id, target), saved)
+
+    def broadcast_event(self, event: dict) -> bool:
+        """A feed event for the broadcast (True) or for the flows (False)."""
+        what = self.broadcast.on_feed_event(event)
+        if what == bc.ANNOUNCEMENTS:
+            self._ask("get_announcements", self._announcements_answered)
+        elif what == bc.EMERGENCY:
+            self.store.set(**{bc.EMERGENCY_KEY: self.broadcast.emergency_cache()})
+            self.show_broadcast()
+        return what != bc.NOTHING
+
+    def show_broadcast(self) -> None:
+        """While an emergency is on it covers every screen and every flow is reset;
+        when it ends the kiosk is back home, fresh. Otherwise: the carousel."""
+        overlay = self.emergency_overlay
+        if self.root is None or overlay is None:
+            return
+        if self.broadcast.in_emergency:
+            overlay.show(self.broadcast.emergency)
+            if not overlay.is_open:
+                self.reset_to_home()
+                overlay.open()
+        elif overlay.is_open:
+            overlay.dismiss()
+            self.reset_to_home()
+        slide = self.broadcast.slide(self.clock.now())
+        self.root.get_screen(HOME).show_announcement(slide, self._picture(slide and slide.image))
+
+    def _broadcast_tick(self, _dt=None) -> None:
+        if self.broadcast.tick(self.clock.now()):
+            self.show_broadcast()
 
     # -- timers ------------------------------------------------------------
     def _on_any_touch(self, window, touch) -> bool:
@@ -435,6 +668,7 @@ class LobbyKioskApp(App):
 
     def _tick(self, _dt=None) -> None:
         self.withdraw_stale_pickups()
+        self.withdraw_refused_ratings()
         now = self.clock.now()
         held = any(flow.holds_screen(now) for flow in self.flows)
         if self.session.is_idle(now) and self._has_something_to_forget() and not held:
@@ -459,6 +693,8 @@ class LobbyKioskApp(App):
         self.show_visitor()
         self.show_sign_out()
         self.show_parcel()
+        self.show_repair()
+        self.show_ticket_status()
 
     def refresh_help(self) -> None:
         if self.root is not None:

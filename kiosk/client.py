@@ -12,6 +12,7 @@ SECURITY.md 32) and every answer is classified once, here:
 from __future__ import annotations
 
 import email.utils
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -200,3 +201,37 @@ class ConsoleClient:
         return self._call(
             "POST", "/visitors/lookup", json={"phone": phone}, headers=self._headers()
         )
+
+    def lookup_ticket(self, body: dict) -> Result:
+        """A repair ticket's status by {"qr"} or {"number", "unit"}; read-only."""
+        return self._call("POST", "/tickets/lookup", json=body, headers=self._headers())
+
+    # -- announcements and the emergency broadcast (read-only; kiosk/viewmodels/broadcast.py) --
+    def get_announcements(self) -> Result:
+        """The idle screen's notices, showing and scheduled, with the console's time."""
+        return self._call("GET", "/announcements", headers=self._headers())
+
+    def get_broadcast(self) -> Result:
+        """The emergency on now, or null; asked at start and on reconnect."""
+        return self._call("GET", "/broadcast", headers=self._headers())
+
+    def fetch_announcement_image(self, announcement_id: int, target: str) -> Result:
+        """Save a notice's picture (a JPEG) to `target`: written whole, then renamed."""
+        headers = {**self._headers(), "Accept": "image/jpeg"}
+        try:
+            response = self.session.get(
+                self.url(f"/announcements/{int(announcement_id)}/image"),
+                headers=headers,
+                timeout=(self.connect_timeout, self.read_timeout),
+            )
+        except requests.RequestException as error:
+            return Result(RETRYABLE, message=f"connection failed: {error}")
+        if response.status_code != 200:
+            return classify(response)
+        if response.headers.get("Content-Type", "").split(";")[0] != "image/jpeg":
+            return Result(PERMANENT, 200, message="the answer is not a JPEG")
+        partial = f"{target}.part"
+        with open(partial, "wb") as file:
+            file.write(response.content)
+        os.replace(partial, target)
+        return Result(SUCCESS, 200, {"path": target})

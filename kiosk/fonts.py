@@ -29,3 +29,20 @@ def register_default_font(font_path: str | os.PathLike | None = None) -> Path:
     path = find_font(font_path)
     LabelBase.register(DEFAULT_FONT, str(path))
     return path
+
+
+# Font Awesome 4.7 (Debian: fonts-font-awesome) for the repair flow's icons.
+ICON_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/font-awesome/fontawesome-webfont.ttf",
+    "/usr/share/fonts-font-awesome/fonts/fontawesome-webfont.ttf",
+    "/usr/share/fonts/fontawesome/fontawesome-webfont.ttf",  # Fedora, Arch
+)
+
+
+def find_icon_font(candidates=ICON_FONT_CANDIDATES) -> Path | None:
+    """The Font Awesome TTF, or None: the icons are then left out (text alone)."""
+    for candidate in candidates:
+        path = Path(candidate)
+        if path.is_file():
+            return path
+    return None

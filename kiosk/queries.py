@@ -19,7 +19,15 @@ log = logging.getLogger(__name__)
 
 QUERY_CONNECT_TIMEOUT = 2.0
 QUERY_READ_TIMEOUT = 4.0
-ALLOWED = ("get_settings", "unit_exists", "lookup_visitor")
+ALLOWED = (
+    "get_settings",
+    "unit_exists",
+    "lookup_visitor",
+    "lookup_ticket",
+    "get_announcements",
+    "get_broadcast",
+    "fetch_announcement_image",
+)
 
 _STOP = object()
 

@@ -24,6 +24,21 @@ SETTING_DEFAULTS = {
     "parcel_code_valid_days": 14,
     "parcel_reminder_days": [1, 3],
     "parcel_self_service": False,
+    # Repairs and complaints: minutes to resolve by urgency (the SLA clock runs from
+    # received_at), and the departments a ticket can be assigned to; notify_url is an
+    # apprise URL (or mailto:) told when a ticket is assigned there.
+    "ticket_sla_minutes": {"emergency": 15, "urgent": 240, "normal": 4320},
+    "ticket_contacts": [
+        {"key": "maintenance", "name_zh": "工程维修部", "name_en": "Maintenance", "notify_url": ""},
+        {"key": "cleaning", "name_zh": "保洁部", "name_en": "Cleaning", "notify_url": ""},
+        {"key": "security", "name_zh": "秩序维护部", "name_en": "Security", "notify_url": ""},
+        {
+            "key": "customer_service",
+            "name_zh": "客服部",
+            "name_en": "Customer service",
+            "notify_url": "",
+        },
+    ],
 }
 
 

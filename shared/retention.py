@@ -4,7 +4,8 @@ A daily purge removes visits older than `visit_retention_days` together with
 everything that repeats their data (the resident notifications about them,
 the kiosk feed events, the idempotency records of their kiosk requests), deny
 list entries removed that long ago, and photo files older than
-`photo_retention_days`. Connections run with `PRAGMA secure_delete = ON`, so
+`photo_retention_days` (repair photos go by their ticket's received_at, and the
+ticket forgets the file). Connections run with `PRAGMA secure_delete = ON`, so
 deleted rows are overwritten, and the WAL is checkpointed so the old pages do
 not linger there either.
 
@@ -29,6 +30,8 @@ from shared.errors import LobbyDeskError
 
 log = logging.getLogger(__name__)
 PHOTOS_FOLDER = "photos"
+TICKET_PHOTOS = "tickets"
+_NAMED_PHOTOS = "SELECT photo_path FROM tickets WHERE photo_path IS NOT NULL"
 STAFF_SESSIONS_KEPT = timedelta(days=30)
 MAX_RETENTION_DAYS = 3650
 _CHUNK = 500
@@ -89,17 +92,54 @@ def delete_visit_photos(data_dir: str | Path | None, visit_ids) -> int:
     return removed
 
 
+def ticket_photos_folder(data_dir: str | Path) -> Path:
+    """Repair photos: DATA_DIR/photos/tickets/<ticket id>.jpg (shared.tickets.photo_folder)."""
+    return photos_folder(data_dir) / TICKET_PHOTOS
+
+
 def purge_photos(data_dir: str | Path | None, now: datetime, days: int) -> int:
-    """Delete photo files last written more than `days` days before `now`."""
+    """Delete photo files last written more than `days` days before `now` (repair
+    photos go by their ticket instead: purge_ticket_photos)."""
     if data_dir is None or not photos_folder(data_dir).is_dir():
         return 0
     cutoff = (now - timedelta(days=days)).timestamp()
+    tickets_folder = ticket_photos_folder(data_dir)
     removed = 0
     for path in photos_folder(data_dir).rglob("*"):
+        if tickets_folder in path.parents:
+            continue
         if path.is_file() and path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def purge_ticket_photos(
+    db: sqlite_utils.Database, data_dir: str | Path | None, now: datetime, days: int
+) -> int:
+    """Repair photos (DATA_DIR/photos/tickets/<id>.jpg) of tickets received more than
+    `days` days ago: the file goes and the ticket forgets it. Call inside a write
+    transaction."""
+    cutoff = to_iso(now - timedelta(days=days))
+    old = list(
+        db.query(
+            "SELECT id, photo_path FROM tickets WHERE photo_path IS NOT NULL AND received_at < ?",
+            (cutoff,),
+        )
+    )
+    folder = ticket_photos_folder(data_dir) if data_dir is not None else None
+    for ticket in old:
+        if folder is not None:
+            (folder / Path(ticket["photo_path"]).name).unlink(missing_ok=True)
+        db.execute("UPDATE tickets SET photo_path = NULL WHERE id = ?", (ticket["id"],))
+    if folder is not None and folder.is_dir():
+        # A file no ticket names (its request was rolled back) goes by its age.
+        named = {r["photo_path"] for r in db.query(_NAMED_PHOTOS)}
+        for path in folder.iterdir():
+            if path.is_file() and path.name not in named:
+                if path.stat().st_mtime < (now - timedelta(days=days)).timestamp():
+                    path.unlink(missing_ok=True)
+    return len(old)
 
 
 def purge(db: sqlite_utils.Database, clock, *, data_dir: str | Path | None = None) -> dict:
@@ -127,6 +167,9 @@ def purge(db: sqlite_utils.Database, clock, *, data_dir: str | Path | None = Non
             "DELETE FROM staff_sessions WHERE last_seen_at < ?",
             (to_iso(now - STAFF_SESSIONS_KEPT),),
         ).rowcount
+        counts["ticket_photos"] = purge_ticket_photos(
+            db, data_dir, now, int(settings["photo_retention_days"])
+        )
         counts["photos"] = purge_photos(data_dir, now, int(settings["photo_retention_days"]))
         audit.record(db, clock, actor="system", action="retention.purge", detail=counts)
     # Move the overwritten pages out of the WAL into the (securely deleted) main file.

@@ -105,23 +105,17 @@ def test_a_touch_keeps_the_session_alive(kiosk_app, kiosk_clock):
     kiosk_clock.advance(seconds=50)
     step(70)
     kiosk_app._tick()  # the idle check has run at least once
-    assert kiosk_app.root.current == "coming_soon" and kiosk_app.language == "en"
+    assert kiosk_app.root.current == "repair_unit" and kiosk_app.language == "en"
 
 
-def test_coming_soon_is_honest_and_offers_a_person(kiosk_app):
+def test_the_repair_tile_opens_the_repair_flow_and_back_returns_home(kiosk_app):
+    # (the repair flow replaced the coming-soon screen; tests/ui/test_repair_flow.py)
     tap(home(kiosk_app).ids.repair)
-    screen = kiosk_app.root.get_screen("coming_soon")
-    assert kiosk_app.root.current == "coming_soon"
-    assert screen.ids.service.text == "报修"
-    assert screen.ids.title.text == "该服务正在筹备中"
-    assert screen.ids.secondary.text.startswith("This service is being set up.")
-    screenshot("kiosk_coming_soon_zh.png")
-    tap(screen.ids.call_button)
-    assert kiosk_app.root.current == "help"
-    (item,) = Outbox(kiosk_app.store).items()
-    assert item.body_json["screen"] == "coming_soon"
-    tap(kiosk_app.root.get_screen("help").ids.home_button)
-    assert kiosk_app.root.current == "home"
+    screen = kiosk_app.root.get_screen("repair_unit")
+    assert kiosk_app.root.current == "repair_unit"
+    assert screen.ids.header.ids.title.text == "报修：请输入房号"
+    tap(screen.ids.back)
+    assert kiosk_app.root.current == "home" and kiosk_app.repair.is_reset
 
 
 def test_landscape_layout(start_kiosk):

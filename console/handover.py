@@ -1,0 +1,262 @@
+"""The shift handover log for reception: notes, ending a shift, acknowledging it.
+
+Every staff page asks a receptionist who has not yet acknowledged the latest
+handover to read it (the banner in base.html, fed by `unread_handover`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from console.db import get_db
+from console.security import role_required
+from shared import building, handover
+from shared.clock import local_time
+from shared.errors import LobbyDeskError, StaleState
+
+bp = Blueprint("handover", __name__, url_prefix="/handover")
+STAFF = ("reception", "manager")
+MANAGERS = ("manager",)
+LOG_PAGE_SIZE = 20
+STATUS_LABELS = {"open": "未完成 · Open", "done": "已完成 · Done"}
+_NOT_LOOKED_UP = object()
+
+
+def _clock():
+    return current_app.extensions["lobbydesk.clock"]
+
+
+def _timezone() -> str:
+    return building.current(get_db())["timezone"]
+
+
+def _decorate_notes(notes: list[dict], timezone: str) -> list[dict]:
+    for note in notes:
+        note["created_local"] = local_time(note["created_at"], timezone, "%m-%d %H:%M")
+        note["done_local"] = local_time(note["done_at"], timezone, "%m-%d %H:%M")
+        note["category_label"] = handover.CATEGORIES.get(note["category"] or "", "")
+    return notes
+
+
+def _decorate_handover(item: dict | None, timezone: str) -> dict | None:
+    if item is None:
+        return None
+    item["created_local"] = local_time(item["created_at"], timezone)
+    for read in item.get("reads", []):
+        read["read_local"] = local_time(read["read_at"], timezone, "%m-%d %H:%M")
+    _decorate_notes(item.get("notes", []), timezone)
+    return item
+
+
+@bp.app_context_processor
+def handover_banner() -> dict:
+    return {"unread_handover": unread_handover}
+
+
+def unread_handover() -> dict | None:
+    """The latest handover when the signed-in receptionist has not acknowledged it.
+
+    Looked up once per request, and only by templates that ask (base.html), so
+    the partials a live page refetches cost nothing.
+    """
+    found = g.get("_unread_handover", _NOT_LOOKED_UP)
+    if found is _NOT_LOOKED_UP:
+        found = None
+        member = g.get("staff")
+        if member:
+            try:
+                db = get_db()
+                found = _decorate_handover(handover.unread_for(db, member), _timezone())
+                if found:
+                    # On that handover's own page the banner needs no link to it.
+                    found["here"] = (
+                        request.endpoint == "handover.show"
+                        and (request.view_args or {}).get("handover_id") == found["id"]
+                    )
+            except (sqlite3.Error, LobbyDeskError):
+                # The banner never takes a page down with it (an error page included).
+                current_app.logger.exception("unread handover lookup failed")
+        g._unread_handover = found
+    return found
+
+
+def _safe_back(default: str) -> str:
+    back = request.form.get("back", "")
+    # Only this console's own handover pages: never an open redirect.
+    if back.startswith("/handover/") and "//" not in back and "\\" not in back:
+        return back
+    return default
+
+
+def _index_page(form: dict | None = None, error: LobbyDeskError | None = None, status=200):
+    db = get_db()
+    timezone = _timezone()
+    shift = handover.current_shift(db)
+    previous = shift["previous"]
+    if previous:
+        previous = _decorate_handover(handover.get(db, previous["id"]), timezone)
+    notes = _decorate_notes(shift["notes"], timezone)
+    return render_template(
+        "handover/index.html",
+        notes=notes,
+        open_count=sum(1 for n in notes if n["status"] == "open"),
+        previous=previous,
+        form=form or {"text": "", "category": "", "unit": ""},
+        error=error,
+        categories=handover.CATEGORIES,
+        status_labels=STATUS_LABELS,
+        max_length=handover.MAX_TEXT_LENGTH,
+    ), status
+
+
+@bp.get("/")
+@role_required(*STAFF)
+def index():
+    return _index_page()
+
+
+@bp.post("/notes")
+@role_required(*STAFF)
+def add_note():
+    # Kept exactly as typed (the request size limit bounds it), so a refused note
+    # comes back whole for correcting.
+    form = {
+        "text": request.form.get("text", ""),
+        "category": request.form.get("category", "")[:20],
+        "unit": request.form.get("unit", "")[:40],
+    }
+    try:
+        handover.add_note(
+            get_db(),
+            _clock(),
+            staff_id=g.staff["id"],
+            text=form["text"],
+            category=form["category"],
+            unit=form["unit"],
+        )
+    except LobbyDeskError as error:
+        return _index_page(form, error, error.http_status)
+    flash("已记下 · Note added.", "ok")
+    return redirect(url_for("handover.index"))
+
+
+def _set_status(note_id: int, status: str):
+    try:
+        handover.set_status(get_db(), _clock(), note_id, status, staff_id=g.staff["id"])
+        flash(
+            "已标记完成 · Marked done." if status == "done" else "已重新打开 · Opened again.",
+            "ok",
+        )
+    except StaleState as error:
+        flash(str(error), "error")
+    return redirect(_safe_back(url_for("handover.index")))
+
+
+@bp.post("/notes/<int:note_id>/done")
+@role_required(*STAFF)
+def mark_done(note_id: int):
+    return _set_status(note_id, "done")
+
+
+@bp.post("/notes/<int:note_id>/reopen")
+@role_required(*STAFF)
+def reopen(note_id: int):
+    return _set_status(note_id, "open")
+
+
+@bp.post("/end")
+@role_required(*STAFF)
+def end_shift():
+    try:
+        handover_id = handover.end_shift(
+            get_db(),
+            _clock(),
+            staff_id=g.staff["id"],
+            previous_id=request.form.get("previous", type=int),
+        )
+    except StaleState as error:
+        flash(str(error), "error")
+        return redirect(url_for("handover.index"))
+    flash(
+        "已交班，接班同事登录后会看到提醒 · Shift handed over: the next receptionist is asked to read it.",
+        "ok",
+    )
+    return redirect(url_for("handover.show", handover_id=handover_id))
+
+
+@bp.get("/<int:handover_id>")
+@role_required(*STAFF)
+def show(handover_id: int):
+    db = get_db()
+    item = _decorate_handover(handover.get(db, handover_id), _timezone())
+    me = g.staff["id"]
+    return render_template(
+        "handover/show.html",
+        handover=item,
+        is_author=item["author_id"] == me,
+        has_read=any(r["staff_id"] == me for r in item["reads"]),
+        is_latest=(handover.latest(db) or {}).get("id") == handover_id,
+        status_labels=STATUS_LABELS,
+    )
+
+
+@bp.post("/<int:handover_id>/read")
+@role_required(*STAFF)
+def read(handover_id: int):
+    try:
+        first = handover.mark_read(get_db(), _clock(), handover_id, staff_id=g.staff["id"])
+    except handover.NotForTheAuthor as error:
+        flash(str(error), "error")
+        return redirect(url_for("handover.show", handover_id=handover_id))
+    flash("已阅 · Marked as read." if first else "您已阅过 · You had already read it.", "ok")
+    return redirect(url_for("handover.show", handover_id=handover_id))
+
+
+def _day(text: str) -> str:
+    if not text:
+        return ""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        abort(400, description="日期格式应为 YYYY-MM-DD · Dates look like 2026-11-27.")
+
+
+@bp.get("/log")
+@role_required(*MANAGERS)
+def log():
+    timezone = _timezone()
+    filters = {
+        "day_from": _day(request.args.get("from", "")),
+        "day_to": _day(request.args.get("to", "")),
+        "status": request.args.get("status", "")
+        if request.args.get("status") in STATUS_LABELS
+        else "",
+    }
+    before = request.args.get("before", type=int)
+    rows = handover.search(
+        get_db(), **filters, timezone=timezone, before_id=before, limit=LOG_PAGE_SIZE + 1
+    )
+    more = len(rows) > LOG_PAGE_SIZE
+    rows = [_decorate_handover(row, timezone) for row in rows[:LOG_PAGE_SIZE]]
+    return render_template(
+        "handover/log.html",
+        handovers=rows,
+        filters=filters,
+        status_labels=STATUS_LABELS,
+        older_url=url_for("handover.log", **{**request.args.to_dict(), "before": rows[-1]["id"]})
+        if more
+        else None,
+    )

@@ -1,0 +1,178 @@
+"""The resident's rating link: /rate/<token> from the "resolved" message.
+
+Public (no sign-in): the signed token is the permission. It names one ticket
+and one resolution (reopened_count), so a link from before a reopen no longer
+works, and a ticket is rated once per resolution. Works without JavaScript:
+five buttons; a rating of 3 or less asks why on a second page (checkboxes).
+The form carries the CSRF token like every console form.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from console.db import get_db
+from shared import audit, building, signing, tickets
+from shared import ticket_catalog as catalog
+from shared.clock import local_time
+from shared.db import write_transaction
+from shared.errors import InvalidRequest, LobbyDeskError
+
+bp = Blueprint("rating", __name__)
+
+RATING_LABELS = {
+    5: ("非常满意", "Excellent"),
+    4: ("满意", "Good"),
+    3: ("一般", "Fair"),
+    2: ("不满意", "Poor"),
+    1: ("很不满意", "Very poor"),
+}
+# Why a link does not work, in both languages, by error code.
+REFUSALS = {
+    "token_invalid": (
+        "链接无效",
+        "This link is not valid",
+        "请检查链接是否完整，或联系前台。",
+        "Check that the whole link was opened, or contact reception.",
+    ),
+    "token_expired": (
+        "链接已过期",
+        "This link has expired",
+        "评价链接 30 天内有效。如需反馈，请联系前台。",
+        "Rating links work for 30 days. To give feedback, contact reception.",
+    ),
+    "rating_link_outdated": (
+        "链接已失效",
+        "This link no longer works",
+        "这张报修单已重新处理；解决后会发给您新的评价链接。",
+        "The ticket was reopened; you will get a new link when it is resolved.",
+    ),
+    "ticket_already_rated": (
+        "已经评价过了",
+        "Already rated",
+        "这张报修单已经评价过了，谢谢您的反馈。",
+        "This ticket has already been rated. Thank you for your feedback.",
+    ),
+    "ticket_not_resolved": (
+        "暂时不能评价",
+        "Not ready to rate yet",
+        "报修单解决后才能评价。",
+        "You can rate the ticket once it is resolved.",
+    ),
+    "ticket_not_found": (
+        "找不到报修单",
+        "Ticket not found",
+        "请联系前台。",
+        "Please contact reception.",
+    ),
+}
+
+
+def _clock():
+    return current_app.extensions["lobbydesk.clock"]
+
+
+def _refused(error: LobbyDeskError):
+    title_zh, title_en, text_zh, text_en = REFUSALS.get(error.code, REFUSALS["token_invalid"])
+    return render_template(
+        "rating/refused.html",
+        status=error.http_status,
+        title_zh=title_zh,
+        title_en=title_en,
+        text_zh=text_zh,
+        text_en=text_en,
+        building=building.current(get_db()),
+    ), error.http_status
+
+
+def _page(template: str, ticket: dict, token: str, status: int = 200, **extra):
+    current = building.current(get_db())
+    key = f"{ticket['category']}.{ticket['problem']}" if ticket["problem"] else ticket["category"]
+    return render_template(
+        template,
+        ticket=ticket,
+        token=token,
+        building=current,
+        what_zh=catalog.label(key, "zh_CN"),
+        what_en=catalog.label(key, "en"),
+        resolved_local=local_time(ticket["resolved_at"], current["timezone"]),
+        labels=RATING_LABELS,
+        reasons=catalog.LOW_RATING_REASONS,
+        max_comment=tickets.MAX_COMMENT,
+        **extra,
+    ), status
+
+
+def _check(token: str) -> dict:
+    return tickets.check_rating_link(get_db(), _clock(), current_app.config["SECRET_KEY"], token)
+
+
+@bp.get("/rate/<token>", endpoint="form")
+def rating_form(token: str):
+    try:
+        ticket = _check(token)
+    except LobbyDeskError as error:
+        return _refused(error)
+    return _page("rating/form.html", ticket, token)
+
+
+def _audit_rejected(error: LobbyDeskError) -> None:
+    db = get_db()
+    with write_transaction(db):
+        audit.record(
+            db,
+            _clock(),
+            actor="resident:link",
+            action="ticket.rating_link_rejected",
+            detail={"reason": error.code},
+        )
+
+
+@bp.post("/rate/<token>", endpoint="submit")
+def rating_submit(token: str):
+    try:
+        ticket = _check(token)
+    except (signing.TokenInvalid, signing.TokenExpired) as error:
+        _audit_rejected(error)
+        return _refused(error)
+    except LobbyDeskError as error:
+        return _refused(error)
+    raw = request.form.get("rating", "")
+    rating = int(raw) if raw in ("1", "2", "3", "4", "5") else None
+    if rating is None:
+        return _page(
+            "rating/form.html",
+            ticket,
+            token,
+            400,
+            error="请选择 1-5 分 · Choose 1 to 5 stars.",
+        )
+    if rating <= catalog.LOW_RATING and request.form.get("confirm") != "1":
+        # A low rating asks why before it is stored (no JavaScript needed).
+        return _page("rating/reasons.html", ticket, token, rating=rating, chosen=[])
+    reasons = request.form.getlist("reasons")
+    comment = request.form.get("comment") or None
+    try:
+        tickets.rate_by_link(
+            get_db(),
+            _clock(),
+            current_app.config["SECRET_KEY"],
+            token,
+            rating=rating,
+            reasons=reasons,
+            comment=comment,
+        )
+    except InvalidRequest as error:
+        return _page(
+            "rating/reasons.html",
+            ticket,
+            token,
+            400,
+            rating=rating,
+            chosen=reasons,
+            comment=comment or "",
+            error=str(error),
+        )
+    except LobbyDeskError as error:
+        return _refused(error)
+    return _page("rating/thanks.html", tickets.get(get_db(), ticket["id"]), token, rating=rating)

@@ -1,0 +1,110 @@
+"""A found repair ticket: its status (both languages), what it is about, the latest
+update staff made visible and when; once resolved, five big rating buttons, and
+for a low rating the reasons to choose from and a submit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk import icons, theme
+from kiosk.screens.repair_widgets import ChoiceCard, bilingual
+from kiosk.screens.visitor_base import VisitorScreen
+from kiosk.viewmodels import ticket_status as ts
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+STATUS_COLOURS = {
+    "new": theme.AMBER,
+    "assigned": theme.VISITOR,
+    "in_progress": theme.VISITOR,
+    "resolved": theme.GREEN,
+    "closed": theme.MUTED,
+}
+
+
+class RatingButton(ButtonBehavior, BoxLayout):
+    stars = NumericProperty(0)
+    icon = StringProperty("")
+    selected = BooleanProperty(False)
+
+
+class TicketStatusResultScreen(VisitorScreen):
+    title_text = StringProperty("")
+    status_text = StringProperty("")
+    status_english = StringProperty("")
+    status_colour = ColorProperty(theme.INK)
+    what_text = StringProperty("")
+    latest_caption = StringProperty("")
+    latest_text = StringProperty("")
+    can_rate = BooleanProperty(False)
+    asks_reasons = BooleanProperty(False)
+    rating_note = StringProperty("")
+
+    def on_kv_post(self, base_widget) -> None:
+        self.rating_buttons: dict[int, RatingButton] = {}
+        for stars in range(1, 6):
+            button = RatingButton(stars=stars)
+            button.bind(on_release=self._rated)
+            self.rating_buttons[stars] = button
+            self.ids.ratings.add_widget(button)
+        self.reason_chips: dict[str, ChoiceCard] = {}
+        for key, _zh, _en in ts.reasons():
+            chip = ChoiceCard(key=key, primary_size=38, bg_color=theme.AMBER)
+            chip.bind(on_release=self._toggled)
+            self.reason_chips[key] = chip
+            self.ids.reasons.add_widget(chip)
+
+    def _rated(self, button) -> None:
+        App.get_running_app().ticket_action("rate", int(button.stars))
+
+    def _toggled(self, chip) -> None:
+        App.get_running_app().ticket_action("toggle_reason", chip.key)
+
+    def show(self, vm, session, now) -> None:
+        summary = vm.summary
+        language = session.language
+        if summary is None:
+            self.title_text = self.status_text = self.status_english = ""
+            self.what_text = self.latest_caption = self.latest_text = self.rating_note = ""
+            self.can_rate = self.asks_reasons = False
+            return
+        self.title_text = session.text("ticket.result.title", number=summary["number"])
+        key = vm.status_key()
+        self.status_text = session.text(key)
+        self.status_english = session.text_in("en", key) if language != "en" else ""
+        self.status_colour = STATUS_COLOURS.get(summary["status"], theme.INK)
+        self.what_text = vm.what(language)
+        if language != "en":
+            self.what_text += "\n" + vm.what("en")
+        at = vm.latest_at
+        self.latest_caption = session.text("ticket.latest", at=at) if vm.latest_text else ""
+        self.latest_text = vm.latest_text or session.text("ticket.no_update")
+        self.can_rate = vm.can_rate
+        self.asks_reasons = vm.asks_reasons
+        if summary["rating"]:
+            self.rating_note = session.text("ticket.rate.rated", n=summary["rating"])
+        elif not vm.can_rate:
+            self.rating_note = session.text("ticket.rate.later")
+        else:
+            self.rating_note = ""
+        if self.rating_note and language != "en":
+            english = (
+                session.text_in("en", "ticket.rate.rated", n=summary["rating"])
+                if summary["rating"]
+                else session.text_in("en", "ticket.rate.later")
+            )
+            self.rating_note += "\n" + english
+        star = icons.glyph("star")
+        for stars, button in self.rating_buttons.items():
+            button.icon = star
+            button.selected = vm.rating == stars
+        for key, zh, en in ts.reasons():
+            chip = self.reason_chips[key]
+            chip.primary, chip.secondary = bilingual(language, zh, en)
+            chip.selected = key in vm.reasons

@@ -1,0 +1,366 @@
+"""A repair ticket's progress at the kiosk, and the resident's rating (S5).
+
+    idle ─begin─▶ entry ─scanned QR / number + unit─▶ looking ─answer─▶ found
+    looking ─not found, bad QR, offline─▶ entry (a clear message: what to do next)
+    found ─4★ / 5★─────────────────────────▶ rating (queued) ─on_acked─▶ thanks
+          ─1★–3★ ─▶ (reasons chips) ─submit─▶ rating          ─on_dead──▶ failed
+
+The lookup is a read (QueryWorker, POST /api/v1/tickets/lookup); the rating is a
+write through the outbox (POST /api/v1/tickets/rating, idempotent), so it is
+kept even when the kiosk goes offline. The QR or the number + unit that found
+the ticket are kept only while this resident is at the screen: `reset()`
+forgets everything, and they leave the view-model once the rating is queued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kiosk.client import PERMANENT, Result, error_code_of
+from kiosk.viewmodels.effects import Enqueue, Query
+from shared import ticket_catalog as catalog
+from shared.errors import LobbyDeskError
+
+IDLE = "idle"
+ENTRY = "entry"
+LOOKING = "looking"
+FOUND = "found"
+RATING = "rating"  # queued: saving, waiting, offline
+THANKS = "thanks"
+FAILED = "failed"
+
+# rating states (while RATING)
+SAVING = "saving"
+WAITING = "waiting"
+OFFLINE = "offline"
+
+NUMBER, UNIT = "number", "unit"
+KIND = "ticket.rating"
+PATH = "/api/v1/tickets/rating"
+MAX_NUMBER_CHARS = 9
+MAX_UNIT_CHARS = 8
+MAX_QR_CHARS = 2048
+MAX_TEXT_CHARS = 300  # a staff update as shown on the kiosk
+STATUSES = ("new", "assigned", "in_progress", "resolved", "closed")
+
+# 409s the outbox would retry, though they are final for a rating (the app withdraws them)
+FINAL_CONFLICTS = ("ticket_already_rated", "ticket_not_resolved")
+
+_LOOKUP_ERRORS = {
+    "ticket_not_found": "ticket.error.not_found",
+    "token_invalid": "ticket.error.bad_qr",
+    "token_expired": "ticket.error.expired_qr",
+}
+_RATING_FAILURES = {
+    "ticket_already_rated": "ticket.rating.failed.already",
+    "ticket_not_resolved": "ticket.rating.failed.not_resolved",
+    "ticket_not_found": "ticket.rating.failed.refused",
+    "not_saved": "ticket.rating.failed.not_saved",
+}
+
+
+def low_rating() -> int:
+    return catalog.LOW_RATING
+
+
+def reasons() -> list[tuple[str, str, str]]:
+    """(key, 中文, English) of the reasons offered for a low rating, in order."""
+    return [tuple(reason) for reason in catalog.LOW_RATING_REASONS]
+
+
+def _label(key_path: str, language: str) -> str:
+    try:
+        return catalog.label(key_path, language)
+    except LobbyDeskError:
+        return ""
+
+
+def summary_from(body: dict | None) -> dict | None:
+    """The console's resident_summary, checked: only what the kiosk shows."""
+    if not isinstance(body, dict):
+        return None
+    number = body.get("number")
+    status = body.get("status")
+    if not isinstance(number, str | int) or isinstance(number, bool) or status not in STATUSES:
+        return None
+    update = body.get("latest_update")
+    latest = None
+    if isinstance(update, dict) and isinstance(update.get("text"), str):
+        at = update.get("at")
+        latest = {"text": update["text"][:MAX_TEXT_CHARS], "at": at if isinstance(at, str) else ""}
+    rating = body.get("rating")
+    return {
+        "number": str(number)[: MAX_NUMBER_CHARS + 3],
+        "status": status,
+        "category": str(body.get("category") or ""),
+        "problem": str(body.get("problem") or ""),
+        "urgency": str(body.get("urgency") or ""),
+        "latest_update": latest,
+        "can_rate": body.get("can_rate") is True,
+        "rating": rating if isinstance(rating, int) and not isinstance(rating, bool) else None,
+    }
+
+
+def local_time(iso: str) -> str:
+    """ "11-27 17:05" in the kiosk's own time zone; "" when unreadable."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return ""
+    if moment.tzinfo is None:
+        return ""
+    return moment.astimezone().strftime("%m-%d %H:%M")
+
+
+class TicketStatusViewModel:
+    def __init__(self, clock=None):
+        self.clock = clock
+        self.online = False
+        self.generation = 0
+        self.reset()
+
+    # -- life cycle --------------------------------------------------------
+    def reset(self) -> None:
+        self.generation += 1  # an answer for the previous resident is ignored
+        self.state = IDLE
+        self.field = NUMBER
+        self.number_digits = ""
+        self.unit_digits = ""
+        self.error_key: str | None = None
+        self.offer_call = False
+        self.ident: dict | None = None  # {"qr"} or {"number", "unit"}: found the ticket
+        self.summary: dict | None = None
+        self.rating: int | None = None
+        self.reasons: list[str] = []
+        self.rating_state: str | None = None
+        self.outbox_id: int | None = None
+        self.failure_code: str | None = None
+
+    @property
+    def is_reset(self) -> bool:
+        return self.state == IDLE
+
+    def holds_screen(self, now=None) -> bool:
+        return False
+
+    def begin(self) -> None:
+        self.reset()
+        self.state = ENTRY
+
+    def back(self) -> None:
+        """From the ticket back to the entry (a new lookup); from the entry: leave."""
+        if self.state == FOUND:
+            self.begin()
+        else:
+            self.reset()
+
+    # -- entry -------------------------------------------------------------
+    def select(self, field: str) -> None:
+        if self.state == ENTRY and field in (NUMBER, UNIT):
+            self.field = field
+
+    def key(self, key: str) -> None:
+        if self.state != ENTRY:
+            return
+        self.error_key, self.offer_call = None, False
+        limit = MAX_NUMBER_CHARS if self.field == NUMBER else MAX_UNIT_CHARS
+        digits = self.number_digits if self.field == NUMBER else self.unit_digits
+        if key == "back":
+            if not digits and self.field == UNIT:
+                self.field = NUMBER  # ⌫ on an empty unit goes back to the number
+                return
+            digits = digits[:-1]
+        elif key == "clear":
+            digits = ""
+        elif len(key) == 1 and key.isdigit() and len(digits) < limit:
+            digits += key
+        if self.field == NUMBER:
+            self.number_digits = digits
+        else:
+            self.unit_digits = digits
+
+    def submit(self) -> Query | None:
+        """The big button: "Next" on the number, "Look up" on the unit."""
+        if self.state != ENTRY:
+            return None
+        if not self.number_digits:
+            self.field = NUMBER
+            self.error_key = "ticket.error.number_empty"
+            return None
+        if self.field == NUMBER and not self.unit_digits:
+            self.error_key = None
+            self.field = UNIT
+            return None
+        if not self.unit_digits:
+            self.field = UNIT
+            self.error_key = "ticket.error.unit_empty"
+            return None
+        return self._look_up({"number": self.number_digits, "unit": self.unit_digits})
+
+    def scanned(self, text) -> Query | None:
+        """The USB scanner typed the ticket QR's text and Enter."""
+        if self.state != ENTRY or not isinstance(text, str):
+            return None
+        token = text.strip()
+        if not token:
+            return None
+        if len(token) > MAX_QR_CHARS or any(ch.isspace() for ch in token):
+            self.error_key = "ticket.error.bad_qr"
+            return None
+        return self._look_up({"qr": token})
+
+    def _look_up(self, body: dict) -> Query | None:
+        self.error_key, self.offer_call = None, False
+        if not self.online:
+            self.error_key, self.offer_call = "ticket.error.offline", True
+            return None
+        self.ident = body
+        self.state = LOOKING
+        return Query("lookup_ticket", (dict(body),), "on_lookup", self.generation)
+
+    def on_lookup(self, generation: int, result: Result) -> bool:
+        if generation != self.generation or self.state != LOOKING:
+            return False
+        summary = summary_from(result.body) if result.ok else None
+        if summary is not None:
+            self.summary = summary
+            self.number_digits = self.unit_digits = ""
+            self.state = FOUND
+            return True
+        by_qr = bool(self.ident and "qr" in self.ident)
+        self.ident = None
+        self.state = ENTRY
+        if result.ok:  # an answer the kiosk cannot read
+            self.error_key, self.offer_call = "ticket.error.offline", True
+        elif result.outcome == PERMANENT:
+            key = _LOOKUP_ERRORS.get(result.error_code or "")
+            if key is None:
+                key = "ticket.error.bad_qr" if by_qr else "ticket.error.not_found"
+            self.error_key = key
+            self.offer_call = key == "ticket.error.not_found"
+            if key == "ticket.error.not_found":
+                self.field = NUMBER
+        else:  # no connection, 5xx, not authorised
+            self.error_key, self.offer_call = "ticket.error.offline", True
+        return True
+
+    # -- rating ------------------------------------------------------------
+    @property
+    def can_rate(self) -> bool:
+        return self.state == FOUND and bool(self.summary and self.summary["can_rate"])
+
+    @property
+    def asks_reasons(self) -> bool:
+        return self.can_rate and self.rating is not None and self.rating <= low_rating()
+
+    def rate(self, stars) -> Enqueue | None:
+        """One of the five big buttons: 4–5 send at once, 1–3 ask why first."""
+        if not self.can_rate or not isinstance(stars, int) or not 1 <= stars <= 5:
+            return None
+        self.rating = stars
+        if stars <= low_rating():
+            return None
+        self.reasons = []
+        return self._send_rating()
+
+    def toggle_reason(self, key: str) -> None:
+        if not self.asks_reasons or key not in {r[0] for r in reasons()}:
+            return
+        if key in self.reasons:
+            self.reasons.remove(key)
+        else:
+            self.reasons.append(key)
+
+    def submit_rating(self) -> Enqueue | None:
+        if not self.asks_reasons:
+            return None
+        return self._send_rating()
+
+    def _send_rating(self) -> Enqueue | None:
+        if self.ident is None or self.rating is None:
+            return None
+        order = [r[0] for r in reasons()]
+        body = {
+            **self.ident,
+            "rating": self.rating,
+            "reasons": sorted(self.reasons, key=order.index),
+        }
+        self.state, self.rating_state = RATING, SAVING
+        return Enqueue(KIND, PATH, body)
+
+    def on_saved(self, outbox_id: int) -> None:
+        if self.state == RATING and self.rating_state == SAVING:
+            self.outbox_id = outbox_id
+            self.rating_state = WAITING if self.online else OFFLINE
+            self.ident = None  # the outbox has it now
+
+    def on_save_failed(self) -> None:
+        if self.state == RATING and self.rating_state == SAVING:
+            self.state, self.failure_code = FAILED, "not_saved"
+
+    def on_acked(self, outbox_id: int, response: dict | None) -> bool:
+        if outbox_id != self.outbox_id or self.state != RATING:
+            return False
+        summary = summary_from(response)
+        if summary is not None:
+            self.summary = summary
+        self.state = THANKS
+        return True
+
+    def on_dead(self, outbox_id: int, error: str = "") -> bool:
+        if outbox_id != self.outbox_id or self.state != RATING:
+            return False
+        self.state = FAILED
+        self.failure_code = error_code_of(error) or "refused"
+        return True
+
+    def on_feed_event(self, event: dict) -> bool:
+        return False
+
+    def on_online(self, online: bool) -> None:
+        self.online = online
+
+    # -- what to show ------------------------------------------------------
+    @property
+    def number_display(self) -> str:
+        return self.number_digits
+
+    @property
+    def unit_display(self) -> str:
+        return self.unit_digits
+
+    def status_key(self) -> str | None:
+        return f"ticket.status.{self.summary['status']}" if self.summary else None
+
+    def what(self, language: str) -> str:
+        """ "水管/漏水 · 水龙头漏水" for the found ticket."""
+        if not self.summary:
+            return ""
+        category, problem = self.summary["category"], self.summary["problem"]
+        parts = [_label(category, language), _label(f"{category}.{problem}", language)]
+        return " · ".join(part for part in parts if part)
+
+    @property
+    def latest_text(self) -> str:
+        update = (self.summary or {}).get("latest_update")
+        return update["text"] if update else ""
+
+    @property
+    def latest_at(self) -> str:
+        update = (self.summary or {}).get("latest_update")
+        return local_time(update["at"]) if update else ""
+
+    def outcome_keys(self) -> tuple[str | None, str | None]:
+        """(title, what to do next) once a rating was given."""
+        if self.state == RATING:
+            if self.rating_state == SAVING or (self.rating_state == WAITING and self.online):
+                return "ticket.rating.sending", None
+            return "ticket.rating.saved_offline", "ticket.rating.offline_detail"
+        if self.state == THANKS:
+            return "ticket.rating.thanks", "ticket.rating.thanks_detail"
+        if self.state == FAILED:
+            return (
+                _RATING_FAILURES.get(self.failure_code or "", "ticket.rating.failed.refused"),
+                "ticket.rating.failed.next",
+            )
+        return None, None

@@ -1,0 +1,371 @@
+"""The shift handover log (交接班记录), the pass-on log of a concierge desk.
+
+During a shift a receptionist writes notes (open until someone marks them
+done). Ending the shift makes a handover: every note written since the
+previous handover plus every note still open, whoever wrote it. Each
+receptionist other than its author acknowledges the latest handover
+("已阅 · Read"); until they do, every staff page says so. Who read it, and
+when, is kept for the author and for managers.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from shared import audit
+from shared.clock import to_iso
+from shared.db import one, write_transaction
+from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
+
+MAX_TEXT_LENGTH = 1000
+MAX_UNIT_LENGTH = 12
+CATEGORIES = {
+    "todo": "待办 · To do",
+    "visitor": "访客 · Visitor",
+    "parcel": "快递 · Parcel",
+    "repair": "报修 · Repair",
+    "other": "其他 · Other",
+}
+STATUSES = ("open", "done")
+# Whose pages carry the unread-handover banner: the receptionists taking over.
+MUST_ACKNOWLEDGE_ROLES = ("reception",)
+# Line breaks and tabs are how people lay out a note; bidi overrides and the
+# like could make a note read differently from what was typed.
+_ALLOWED_CONTROLS = "\n\t"
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+class InvalidNote(LobbyDeskError):
+    """Write the note: 1-1000 characters, no control characters."""
+
+    code = "invalid_note"
+
+
+class UnknownNoteUnit(LobbyDeskError):
+    """There is no such unit in this building."""
+
+    code = "unknown_unit"
+
+
+class NotForTheAuthor(LobbyDeskError):
+    """The handover's author does not acknowledge their own handover."""
+
+    code = "own_handover"
+    http_status = 409
+
+
+def clean_text(text) -> str:
+    """The note as stored: line endings made \\n, outer blank space trimmed; or InvalidNote."""
+    if not isinstance(text, str):
+        raise InvalidNote()
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise InvalidNote("请填写交接内容 · Write the note first.")
+    for position, ch in enumerate(text, start=1):
+        if (unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS) or (
+            ch in _BIDI_CONTROLS
+        ):
+            raise InvalidNote(
+                f"第 {position} 个字符是控制字符，请删除 · Character {position} is a control "
+                f"character (U+{ord(ch):04X}); please remove it."
+            )
+    if len(text) > MAX_TEXT_LENGTH:
+        raise InvalidNote(
+            f"最多 {MAX_TEXT_LENGTH} 字，现在 {len(text)} 字 · At most {MAX_TEXT_LENGTH} "
+            f"characters; this note has {len(text)}."
+        )
+    return text
+
+
+def _category(value) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in CATEGORIES:
+        raise InvalidNote("请选择列表中的类别 · Pick a category from the list.")
+    return value
+
+
+def _unit_id(db: sqlite_utils.Database, typed) -> int | None:
+    typed = (typed or "").strip() if isinstance(typed, str) else typed
+    if typed in (None, ""):
+        return None
+    if not isinstance(typed, str) or len(typed) > MAX_UNIT_LENGTH:
+        raise UnknownNoteUnit("房号最多 12 个字符 · A unit number has at most 12 characters.")
+    unit = one(db, "SELECT id FROM units WHERE number = ? COLLATE NOCASE", (typed,))
+    if unit is None:
+        raise UnknownNoteUnit(f"没有房号“{typed}” · There is no unit “{typed}” in this building.")
+    return unit["id"]
+
+
+def add_note(
+    db: sqlite_utils.Database,
+    clock,
+    *,
+    staff_id: int,
+    text,
+    category=None,
+    unit=None,
+) -> int:
+    """A new open note; every input is checked before anything is written."""
+    text = clean_text(text)
+    category = _category(category)
+    with write_transaction(db):
+        unit_id = _unit_id(db, unit)
+        cursor = db.execute(
+            "INSERT INTO handover_notes (author_id, text, category, unit_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (staff_id, text, category, unit_id, to_iso(clock.now())),
+        )
+        # The text stays out of the audit log: it may name residents or visitors.
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action="handover.note_add",
+            target=f"handover_note:{cursor.lastrowid}",
+            detail={"category": category, "unit_id": unit_id, "length": len(text)},
+        )
+    return cursor.lastrowid
+
+
+_NOTE_SQL = (
+    "SELECT n.*, u.number AS unit_number, a.display_name AS author_name,"
+    " d.display_name AS done_by_name"
+    " FROM handover_notes n JOIN staff a ON a.id = n.author_id"
+    " LEFT JOIN units u ON u.id = n.unit_id LEFT JOIN staff d ON d.id = n.done_by"
+)
+
+
+def get_note(db: sqlite_utils.Database, note_id: int) -> dict:
+    note = one(db, _NOTE_SQL + " WHERE n.id = ?", (note_id,))
+    if note is None:
+        raise NotFound(f"交接事项 {note_id} 不存在 · Handover note {note_id} does not exist.")
+    return note
+
+
+def set_status(
+    db: sqlite_utils.Database, clock, note_id: int, status: str, *, staff_id: int
+) -> dict:
+    """Mark a note done (recording who and when) or open again; returns the note."""
+    if status not in STATUSES:
+        raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}")
+    with write_transaction(db):
+        note = get_note(db, note_id)
+        if note["status"] == status:
+            if status == "done":
+                raise StaleState(
+                    f"{note['done_by_name']} 已标记完成 · {note['done_by_name']} already "
+                    "marked this done."
+                )
+            raise StaleState("该事项已重新打开 · This note is already open again.")
+        if status == "done":
+            db.execute(
+                "UPDATE handover_notes SET status = 'done', done_at = ?, done_by = ? WHERE id = ?",
+                (to_iso(clock.now()), staff_id, note_id),
+            )
+        else:
+            db.execute(
+                "UPDATE handover_notes SET status = 'open', done_at = NULL, done_by = NULL"
+                " WHERE id = ?",
+                (note_id,),
+            )
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action="handover.note_done" if status == "done" else "handover.note_reopen",
+            target=f"handover_note:{note_id}",
+        )
+        return get_note(db, note_id)
+
+
+def latest(db: sqlite_utils.Database) -> dict | None:
+    return one(
+        db,
+        "SELECT h.*, s.display_name AS author_name FROM handovers h"
+        " JOIN staff s ON s.id = h.author_id ORDER BY h.id DESC LIMIT 1",
+    )
+
+
+def current_shift(db: sqlite_utils.Database) -> dict:
+    """What ending the shift now would hand over: new notes since the last handover,
+    then every older note still open (oldest first within each)."""
+    previous = latest(db)
+    since = previous["last_note_id"] if previous else 0
+    notes = list(
+        db.query(
+            _NOTE_SQL + " WHERE n.id > ? OR n.status = 'open' ORDER BY n.id",
+            (since,),
+        )
+    )
+    for note in notes:
+        note["carried"] = note["id"] <= since
+    return {"previous": previous, "notes": notes, "since_note_id": since}
+
+
+def end_shift(db: sqlite_utils.Database, clock, *, staff_id: int, previous_id: int | None) -> int:
+    """The outgoing receptionist hands over; returns the new handover's id.
+
+    `previous_id` is the latest handover the receptionist's page showed (None
+    for the first ever): if someone else ended the shift meanwhile, nothing
+    is written and StaleState says so.
+    """
+    with write_transaction(db):
+        shift = current_shift(db)
+        previous = shift["previous"]
+        if (previous["id"] if previous else None) != (previous_id or None):
+            who = previous["author_name"] if previous else "?"
+            raise StaleState(
+                f"{who} 刚刚已交班，请查看后再交班 · "
+                f"{who} has just ended the shift; check it before ending yours."
+            )
+        last_note = one(db, "SELECT COALESCE(MAX(id), 0) AS id FROM handover_notes")["id"]
+        cursor = db.execute(
+            "INSERT INTO handovers (author_id, created_at, last_note_id) VALUES (?, ?, ?)",
+            (staff_id, to_iso(clock.now()), last_note),
+        )
+        handover_id = cursor.lastrowid
+        for note in shift["notes"]:
+            db.execute(
+                "INSERT INTO handover_items (handover_id, note_id, status_then, carried)"
+                " VALUES (?, ?, ?, ?)",
+                (handover_id, note["id"], note["status"], int(note["carried"])),
+            )
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action="handover.end_shift",
+            target=f"handover:{handover_id}",
+            detail={
+                "notes": len(shift["notes"]),
+                "open": sum(1 for n in shift["notes"] if n["status"] == "open"),
+            },
+        )
+    return handover_id
+
+
+def get(db: sqlite_utils.Database, handover_id: int) -> dict:
+    """A handover with its notes (as they stand now, and as they were) and its readers."""
+    handover = one(
+        db,
+        "SELECT h.*, s.display_name AS author_name FROM handovers h"
+        " JOIN staff s ON s.id = h.author_id WHERE h.id = ?",
+        (handover_id,),
+    )
+    if handover is None:
+        raise NotFound(f"交接记录 {handover_id} 不存在 · Handover {handover_id} does not exist.")
+    handover["notes"] = list(
+        db.query(
+            _NOTE_SQL.replace("SELECT n.*", "SELECT n.*, i.status_then, i.carried")
+            + " JOIN handover_items i ON i.note_id = n.id WHERE i.handover_id = ?"
+            " ORDER BY i.carried, n.id",
+            (handover_id,),
+        )
+    )
+    handover["reads"] = reads(db, handover_id)
+    return handover
+
+
+def reads(db: sqlite_utils.Database, handover_id: int) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT r.staff_id, r.read_at, s.display_name AS reader_name FROM handover_reads r"
+            " JOIN staff s ON s.id = r.staff_id WHERE r.handover_id = ? ORDER BY r.read_at",
+            (handover_id,),
+        )
+    )
+
+
+def mark_read(db: sqlite_utils.Database, clock, handover_id: int, *, staff_id: int) -> bool:
+    """Acknowledge a handover ("已阅 · Read"); False if this person had already."""
+    with write_transaction(db):
+        handover = get(db, handover_id)
+        if handover["author_id"] == staff_id:
+            raise NotForTheAuthor(
+                "这是您自己的交班记录，由接班同事确认 · This is your own handover: the colleague "
+                "taking over acknowledges it."
+            )
+        if any(r["staff_id"] == staff_id for r in handover["reads"]):
+            return False
+        db.execute(
+            "INSERT INTO handover_reads (handover_id, staff_id, read_at) VALUES (?, ?, ?)",
+            (handover_id, staff_id, to_iso(clock.now())),
+        )
+        audit.record(
+            db,
+            clock,
+            actor=f"staff:{staff_id}",
+            action="handover.read",
+            target=f"handover:{handover_id}",
+        )
+    return True
+
+
+def unread_for(db: sqlite_utils.Database, member: dict | None) -> dict | None:
+    """The latest handover if this staff member still has to acknowledge it."""
+    if not member or member["role"] not in MUST_ACKNOWLEDGE_ROLES:
+        return None
+    return one(
+        db,
+        "SELECT h.*, s.display_name AS author_name FROM handovers h"
+        " JOIN staff s ON s.id = h.author_id"
+        " WHERE h.id = (SELECT MAX(id) FROM handovers) AND h.author_id != ?"
+        " AND NOT EXISTS (SELECT 1 FROM handover_reads r WHERE r.handover_id = h.id"
+        " AND r.staff_id = ?)",
+        (member["id"], member["id"]),
+    )
+
+
+def search(
+    db: sqlite_utils.Database,
+    *,
+    day_from: str = "",
+    day_to: str = "",
+    status: str = "",
+    timezone: str = "Asia/Shanghai",
+    before_id: int | None = None,
+    limit: int = 20,
+) -> list[dict]:
+    """The log for managers: handovers newest first (keyset paging by before_id), each
+    with its notes (only those now `status`, when given) and who acknowledged it.
+
+    With a status filter, a handover none of whose notes match is left out.
+    """
+    where, params = [], []
+    zone = ZoneInfo(timezone)
+    if day_from:
+        where.append("h.created_at >= ?")
+        params.append(to_iso(datetime.fromisoformat(day_from).replace(tzinfo=zone)))
+    if day_to:
+        where.append("h.created_at < ?")
+        params.append(
+            to_iso(datetime.fromisoformat(day_to).replace(tzinfo=zone) + timedelta(days=1))
+        )
+    if before_id:
+        where.append("h.id < ?")
+        params.append(before_id)
+    if status in STATUSES:
+        where.append(
+            "EXISTS (SELECT 1 FROM handover_items i JOIN handover_notes n ON n.id = i.note_id"
+            " WHERE i.handover_id = h.id AND n.status = ?)"
+        )
+        params.append(status)
+    # The clauses are fixed strings; every value is a parameter.
+    where_sql = " WHERE " + " AND ".join(where) if where else ""
+    ids = [
+        row["id"]
+        for row in db.query(
+            f"SELECT h.id FROM handovers h{where_sql} ORDER BY h.id DESC LIMIT ?",  # noqa: S608
+            [*params, limit],
+        )
+    ]
+    handovers = [get(db, handover_id) for handover_id in ids]
+    if status in STATUSES:
+        for handover in handovers:
+            handover["notes"] = [n for n in handover["notes"] if n["status"] == status]
+    return handovers

@@ -355,6 +355,22 @@ def test_no_answer_to_the_unit_check_accepts_the_unit(vm):
     assert vm.step == vv.PURPOSE and not vm.unit_checked
 
 
+def test_the_unit_keypad_keeps_eight_digits_and_waits_while_the_unit_is_checked(vm):
+    to_name_step(vm)
+    pick_name(vm)
+    for key in "123456789":
+        vm.unit_key(key)
+    assert vm.unit_digits == "12345678"  # a ninth digit is ignored
+    vm.unit_key("back")
+    vm.unit_key("x")
+    assert vm.unit_digits == "1234567"
+    vm.unit_key("clear")
+    vm.unit_key("5")
+    assert vm.unit_next() is not None and vm.unit_checking
+    vm.unit_key("6")  # the console is checking "5": the keypad waits for its answer
+    assert vm.unit_digits == "5" and vm.step == vv.UNIT
+
+
 # -- outcome ---------------------------------------------------------------------------
 
 

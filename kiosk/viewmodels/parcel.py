@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from kiosk.client import error_code_of
+from kiosk.viewmodels.digit_entry import TwoFieldEntry
 from kiosk.viewmodels.effects import Enqueue
 from shared.clock import SystemClock
 
@@ -72,9 +73,7 @@ class ParcelViewModel:
     def reset(self) -> None:
         """Forget this resident entirely (Done, idle, leaving the flow)."""
         self.state = IDLE
-        self.field = UNIT
-        self.unit_digits = ""
-        self.code_digits = ""
+        self.entry = TwoFieldEntry((UNIT, MAX_UNIT_CHARS), (CODE, CODE_DIGITS))
         self.error_key: str | None = None
         self.error_values: dict = {}
         self.outbox_id: int | None = None
@@ -104,44 +103,42 @@ class ParcelViewModel:
         return self.state in (SAVING, SENDING)
 
     # -- input -------------------------------------------------------------
+    @property
+    def field(self) -> str:
+        """The field the keypad types into: UNIT or CODE."""
+        return self.entry.field
+
+    @property
+    def unit_digits(self) -> str:
+        return self.entry.digits[UNIT]
+
+    @property
+    def code_digits(self) -> str:
+        return self.entry.digits[CODE]
+
     def select(self, field: str) -> None:
-        if self.state == ENTRY and field in (UNIT, CODE):
-            self.field = field
+        if self.state == ENTRY:
+            self.entry.select(field)
 
     def key(self, key: str) -> None:
-        if self.state != ENTRY:
-            return
-        self._error(None)
-        limit = MAX_UNIT_CHARS if self.field == UNIT else CODE_DIGITS
-        digits = self.unit_digits if self.field == UNIT else self.code_digits
-        if key == "back":
-            if not digits and self.field == CODE:
-                self.field = UNIT  # ⌫ on an empty code goes back to the unit
-                return
-            digits = digits[:-1]
-        elif key == "clear":
-            digits = ""
-        elif len(key) == 1 and key.isdigit() and len(digits) < limit:
-            digits += key
-        if self.field == UNIT:
-            self.unit_digits = digits
-        else:
-            self.code_digits = digits
+        if self.state == ENTRY:
+            self._error(None)
+            self.entry.press(key)
 
     def submit(self) -> Enqueue | None:
         """The big button: "Next" on the unit, "Pick up" on the code."""
         if self.state != ENTRY:
             return None
         if not self.unit_digits:
-            self.field = UNIT
+            self.entry.field = UNIT
             self._error("parcel.error.unit_empty")
             return None
         if self.field == UNIT and not self.code_digits:
             self._error(None)
-            self.field = CODE
+            self.entry.field = CODE
             return None
         if len(self.code_digits) != CODE_DIGITS:
-            self.field = CODE
+            self.entry.field = CODE
             self._error("parcel.error.code_format")
             return None
         return self._send({"unit": self.unit_digits, "code": self.code_digits})
@@ -160,7 +157,7 @@ class ParcelViewModel:
 
     def _send(self, body: dict) -> Enqueue | None:
         self._error(None)
-        self.code_digits = ""  # the unit stays for a retry; reset() forgets it
+        self.entry.clear(CODE)  # the unit stays for a retry; reset() forgets it
         if not self.online:
             # Only the console can check a code: do not queue it for later.
             self.state = OFFLINE
@@ -224,14 +221,14 @@ class ParcelViewModel:
         code = error_code_of(error) or "refused"
         if code == "wrong_code":
             left = (details or {}).get("attempts_left")
-            self.state, self.field = ENTRY, CODE
+            self.state, self.entry.field = ENTRY, CODE
             if isinstance(left, int) and not isinstance(left, bool):
                 self._error("parcel.error.wrong_code_left", n=left)
             else:
                 self._error("parcel.error.wrong_code")
         elif code in _ENTRY_ERRORS:
             self.state = ENTRY
-            self.field = UNIT if code == "unknown_unit" else CODE
+            self.entry.field = UNIT if code == "unknown_unit" else CODE
             self._error(_ENTRY_ERRORS[code])
         else:
             self._fail(code)

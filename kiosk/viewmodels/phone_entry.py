@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+from kiosk.viewmodels import digit_entry
+
 MAX_PHONE_CHARS = 16  # "+" and up to 15 digits: the longest E.164 number
 
 
 def press(digits: str, key: str) -> str:
-    """The digits after one keypad key: ⌫, clear, a leading +, or a digit."""
-    if key == "back":
-        return digits[:-1]
-    if key == "clear":
-        return ""
+    """The digits after one keypad key: a leading +, else ⌫, clear or a digit."""
     if key == "+" and not digits:
         return "+"
-    if key.isdigit() and len(digits) < MAX_PHONE_CHARS:
-        return digits + key
-    return digits
+    return digit_entry.press(digits, key, MAX_PHONE_CHARS)

@@ -28,15 +28,15 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from kiosk.client import PERMANENT, Result, error_code_of
-from kiosk.viewmodels.effects import Enqueue, Query
+from kiosk.client import error_code_of
+from kiosk.viewmodels.effects import Enqueue
+from kiosk.viewmodels.unit_entry import UNIT, UnitEntry
 from shared import ticket_catalog as catalog
 from shared.clock import SystemClock, to_iso
 from shared.errors import LobbyDeskError
 
-# steps
+# steps (UNIT, the first, is imported with UnitEntry, which runs it)
 IDLE = "idle"
-UNIT = "unit"
 CATEGORY = "category"
 PROBLEM = "problem"
 URGENCY = "urgency"
@@ -58,7 +58,6 @@ KIND = "ticket.create"
 PATH = "/api/v1/tickets"
 NORMAL, URGENT = "normal", "urgent"
 CHOICES = (NORMAL, URGENT)  # what a resident picks; an emergency problem forces "emergency"
-MAX_UNIT_CHARS = 8
 MAX_NOTE_CHARS = 300  # typed text; with the tapped places it stays under MAX_DESCRIPTION
 MAX_DESCRIPTION = 500  # shared.tickets.MAX_DESCRIPTION
 MAX_NUMBER_CHARS = 12
@@ -127,7 +126,11 @@ def clean_note(text: str) -> str:
     return kept[:MAX_NOTE_CHARS]
 
 
-class RepairViewModel:
+class RepairViewModel(UnitEntry):
+    UNIT_EMPTY_ERROR = "repair.unit.error_empty"
+    UNIT_UNKNOWN_ERROR = "repair.unit.error_unknown"
+    STEP_AFTER_UNIT = CATEGORY
+
     def __init__(self, clock=None, settings: dict | None = None):
         self.clock = clock or SystemClock()
         self.online = False
@@ -142,11 +145,7 @@ class RepairViewModel:
         self.step = IDLE
         self.error_key: str | None = None
         self.error_values: dict = {}
-        self.unit_digits = ""
-        self.unit: str | None = None
-        self.unit_checking = False
-        self.unit_checked = False
-        self.offer_call = False
+        self._forget_unit()
         self.category_key: str | None = None
         self.problem_key: str | None = None
         self.urgency = NORMAL
@@ -190,7 +189,7 @@ class RepairViewModel:
         return max(0.0, ((now or self.clock.now()) - self.saved_at).total_seconds())
 
     def back(self) -> None:
-        self._error(None)
+        self._set_error(None)
         self.offer_call = False
         if self.step == UNIT:
             self.reset()
@@ -203,58 +202,11 @@ class RepairViewModel:
         elif self.step == DETAILS:
             self.step = URGENCY
 
-    def _error(self, key: str | None, **values) -> None:
+    def _set_error(self, key: str | None, **values) -> None:
         self.error_key = key
         self.error_values = values
 
-    # -- 1. the unit ---------------------------------------------------------
-    def unit_key(self, key: str) -> None:
-        if self.step != UNIT or self.unit_checking:
-            return
-        self._error(None)
-        self.offer_call = False
-        self.unit_checked = False
-        if key == "back":
-            self.unit_digits = self.unit_digits[:-1]
-        elif key == "clear":
-            self.unit_digits = ""
-        elif len(key) == 1 and key.isdigit() and len(self.unit_digits) < MAX_UNIT_CHARS:
-            self.unit_digits += key
-
-    def unit_next(self) -> Query | None:
-        if self.step != UNIT or self.unit_checking:
-            return None
-        if not self.unit_digits:
-            self._error("repair.unit.error_empty")
-            return None
-        self.unit = self.unit_digits
-        self.offer_call = False
-        if not self.online:
-            self._accept_unit(checked=False)
-            return None
-        self.unit_checking = True
-        return Query("unit_exists", (self.unit,), "on_unit_checked", self.generation)
-
-    def _accept_unit(self, checked: bool) -> None:
-        self.unit_checked = checked
-        self.unit_checking = False
-        self.step = CATEGORY
-
-    def on_unit_checked(self, generation: int, result: Result) -> bool:
-        """GET /units/<n>: 200 exists, 422 unknown; no answer → accept (checked on delivery)."""
-        if generation != self.generation or not self.unit_checking or self.step != UNIT:
-            return False
-        if result.ok:
-            self._accept_unit(checked=True)
-        elif result.outcome == PERMANENT:
-            self.unit_checking = False
-            self.offer_call = True
-            self._error("repair.unit.error_unknown", unit=self.unit)
-        else:  # no connection, 5xx, not authorised: the console checks it on delivery
-            self._accept_unit(checked=False)
-        return True
-
-    # -- 2. category, 3. problem ----------------------------------------------
+    # -- 1. the unit (UnitEntry), 2. category, 3. problem --------------------------
     def pick_category(self, key: str) -> None:
         if self.step != CATEGORY:
             return
@@ -358,7 +310,7 @@ class RepairViewModel:
         self.step = EMERGENCY if urgency == "emergency" else DONE
         self.state = SAVING
         self.saved_at = self.clock.now()
-        self._error(None)
+        self._set_error(None)
         return Enqueue(KIND, PATH, body)
 
     # -- 5. outcome events -------------------------------------------------------

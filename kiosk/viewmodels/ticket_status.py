@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from kiosk.client import PERMANENT, Result, error_code_of
+from kiosk.viewmodels.digit_entry import TwoFieldEntry
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import ticket_catalog as catalog
 from shared.errors import LobbyDeskError
@@ -123,9 +124,7 @@ class TicketStatusViewModel:
     def reset(self) -> None:
         self.generation += 1  # an answer for the previous resident is ignored
         self.state = IDLE
-        self.field = NUMBER
-        self.number_digits = ""
-        self.unit_digits = ""
+        self.entry = TwoFieldEntry((NUMBER, MAX_NUMBER_CHARS), (UNIT, MAX_UNIT_CHARS))
         self.error_key: str | None = None
         self.offer_call = False
         self.ident: dict | None = None  # {"qr"} or {"number", "unit"}: found the ticket
@@ -155,44 +154,42 @@ class TicketStatusViewModel:
             self.reset()
 
     # -- entry -------------------------------------------------------------
+    @property
+    def field(self) -> str:
+        """The field the keypad types into: NUMBER or UNIT."""
+        return self.entry.field
+
+    @property
+    def number_digits(self) -> str:
+        return self.entry.digits[NUMBER]
+
+    @property
+    def unit_digits(self) -> str:
+        return self.entry.digits[UNIT]
+
     def select(self, field: str) -> None:
-        if self.state == ENTRY and field in (NUMBER, UNIT):
-            self.field = field
+        if self.state == ENTRY:
+            self.entry.select(field)
 
     def key(self, key: str) -> None:
-        if self.state != ENTRY:
-            return
-        self.error_key, self.offer_call = None, False
-        limit = MAX_NUMBER_CHARS if self.field == NUMBER else MAX_UNIT_CHARS
-        digits = self.number_digits if self.field == NUMBER else self.unit_digits
-        if key == "back":
-            if not digits and self.field == UNIT:
-                self.field = NUMBER  # ⌫ on an empty unit goes back to the number
-                return
-            digits = digits[:-1]
-        elif key == "clear":
-            digits = ""
-        elif len(key) == 1 and key.isdigit() and len(digits) < limit:
-            digits += key
-        if self.field == NUMBER:
-            self.number_digits = digits
-        else:
-            self.unit_digits = digits
+        if self.state == ENTRY:
+            self.error_key, self.offer_call = None, False
+            self.entry.press(key)
 
     def submit(self) -> Query | None:
         """The big button: "Next" on the number, "Look up" on the unit."""
         if self.state != ENTRY:
             return None
         if not self.number_digits:
-            self.field = NUMBER
+            self.entry.field = NUMBER
             self.error_key = "ticket.error.number_empty"
             return None
         if self.field == NUMBER and not self.unit_digits:
             self.error_key = None
-            self.field = UNIT
+            self.entry.field = UNIT
             return None
         if not self.unit_digits:
-            self.field = UNIT
+            self.entry.field = UNIT
             self.error_key = "ticket.error.unit_empty"
             return None
         return self._look_up({"number": self.number_digits, "unit": self.unit_digits})
@@ -224,7 +221,7 @@ class TicketStatusViewModel:
         summary = summary_from(result.body) if result.ok else None
         if summary is not None:
             self.summary = summary
-            self.number_digits = self.unit_digits = ""
+            self.entry.clear()
             self.state = FOUND
             return True
         by_qr = bool(self.ident and "qr" in self.ident)
@@ -239,7 +236,7 @@ class TicketStatusViewModel:
             self.error_key = key
             self.offer_call = key == "ticket.error.not_found"
             if key == "ticket.error.not_found":
-                self.field = NUMBER
+                self.entry.field = NUMBER
         else:  # no connection, 5xx, not authorised
             self.error_key, self.offer_call = "ticket.error.offline", True
         return True

@@ -26,20 +26,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kiosk.client import PERMANENT, Result, error_code_of
+from kiosk.client import Result, error_code_of
 from kiosk.surnames import MAX_INITIALS, search
 from kiosk.viewmodels import phone_entry
 from kiosk.viewmodels.effects import Enqueue, Query
+from kiosk.viewmodels.unit_entry import UNIT, UnitEntry
 from shared import names, phones
 from shared.clock import SystemClock, to_iso
 
-# steps
+# steps (UNIT is imported with UnitEntry, which runs it)
 IDLE = "idle"
 PRIVACY = "privacy"
 PHONE = "phone"
 RETURNING = "returning"
 NAME = "name"
-UNIT = "unit"
 PURPOSE = "purpose"
 OUTCOME = "outcome"
 STEPS = (PRIVACY, PHONE, RETURNING, NAME, UNIT, PURPOSE, OUTCOME)
@@ -61,7 +61,6 @@ EVENT_DENIED = "visit.denied"
 
 PURPOSES = ("visit", "delivery", "contractor", "interview", "other")  # shared.visitors.PURPOSES
 MAX_PARTY_SIZE = 10
-MAX_UNIT_CHARS = 8
 MAX_FULL_NAME_CHARS = 200  # longer input is cut; names.clean refuses > 40 with a message
 REMIND_AFTER_SECONDS = 60
 HOLD_SCREEN_SECONDS = 300  # the waiting screen outlasts the idle reset, up to this
@@ -100,7 +99,11 @@ def settings_from(body: dict | None) -> dict:
     return merged
 
 
-class VisitorViewModel:
+class VisitorViewModel(UnitEntry):
+    UNIT_EMPTY_ERROR = "visitor.unit.error_empty"
+    UNIT_UNKNOWN_ERROR = "visitor.unit.error_unknown"
+    STEP_AFTER_UNIT = PURPOSE
+
     def __init__(self, clock=None, settings: dict | None = None):
         self.clock = clock or SystemClock()
         self.online: bool = False
@@ -121,11 +124,7 @@ class VisitorViewModel:
         self.returning = False
         self.name_mode = PICKER
         self.initials = ""
-        self.unit_digits = ""
-        self.unit: str | None = None
-        self.unit_checking = False
-        self.unit_checked = False
-        self.offer_call = False
+        self._forget_unit()
         self.purpose = PURPOSES[0]
         self.party_size = 1
         self.state: str | None = None
@@ -365,53 +364,7 @@ class VisitorViewModel:
         self._set_error(None)
         self.step = UNIT
 
-    # -- unit ------------------------------------------------------------------
-    def unit_key(self, key: str) -> None:
-        if self.step != UNIT or self.unit_checking:
-            return
-        self._set_error(None)
-        self.offer_call = False
-        self.unit_checked = False
-        if key == "back":
-            self.unit_digits = self.unit_digits[:-1]
-        elif key == "clear":
-            self.unit_digits = ""
-        elif key.isdigit() and len(self.unit_digits) < MAX_UNIT_CHARS:
-            self.unit_digits += key
-
-    def unit_next(self) -> Query | None:
-        if self.step != UNIT or self.unit_checking:
-            return None
-        if not self.unit_digits:
-            self._set_error("visitor.unit.error_empty")
-            return None
-        self.unit = self.unit_digits
-        self.offer_call = False
-        if not self.online:
-            return self._accept_unit(checked=False)
-        self.unit_checking = True
-        return Query("unit_exists", (self.unit,), "on_unit_checked", self.generation)
-
-    def _accept_unit(self, checked: bool) -> None:
-        self.unit_checked = checked
-        self.unit_checking = False
-        self.step = PURPOSE
-
-    def on_unit_checked(self, generation: int, result: Result) -> bool:
-        """GET /units/<n>: 200 exists, 422 unknown; no answer → accept (checked on delivery)."""
-        if generation != self.generation or not self.unit_checking or self.step != UNIT:
-            return False
-        if result.ok:
-            self._accept_unit(checked=True)
-        elif result.outcome == PERMANENT:
-            self.unit_checking = False
-            self.offer_call = True
-            self._set_error("visitor.unit.error_unknown", unit=self.unit)
-        else:  # no connection, 5xx, not authorised: the console checks it on delivery
-            self._accept_unit(checked=False)
-        return True
-
-    # -- purpose, party size, submit ----------------------------------------------
+    # -- unit (UnitEntry), purpose, party size, submit ---------------------------
     def pick_purpose(self, purpose: str) -> None:
         if self.step == PURPOSE and purpose in PURPOSES:
             self.purpose = purpose

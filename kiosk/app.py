@@ -2,7 +2,8 @@
 
 Behaviour lives in the view-models (kiosk/viewmodels), I/O in SyncWorker's
 threads; this class only moves worker callbacks onto the main thread and
-copies view-model state into widgets.
+copies view-model state into widgets. Announcements and the emergency
+broadcast have their own glue: BroadcastController (kiosk/broadcast_desk.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import icons, theme
 from kiosk import store as keys
+from kiosk.broadcast_desk import BroadcastController
 from kiosk.client import RETRYABLE, ConsoleClient, Result, error_code_of
 from kiosk.config import KioskSettings
 from kiosk.fonts import register_default_font
@@ -26,7 +28,6 @@ from kiosk.outbox import IN_FLIGHT, READY, Outbox
 from kiosk.queries import QueryWorker
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
-from kiosk.viewmodels import broadcast as bc
 from kiosk.viewmodels import parcel as pickup
 from kiosk.viewmodels import repair as rep
 from kiosk.viewmodels import ticket_status as tstat
@@ -115,16 +116,16 @@ class LobbyKioskApp(App):
         self.flows += [self.repair, self.ticket_status]
         self.outbox = Outbox(store)
         # Announcements and the emergency broadcast: not a flow (they answer no item).
-        self.broadcast = bc.BroadcastViewModel(
-            self.clock, store.get(bc.CACHE_KEY), store.get(bc.EMERGENCY_KEY), store.token
-        )
-        self.emergency_overlay = None
-        self._broadcast_timers: list = []
-        self._broadcast_asking: dict[str, bool] = {}
-        self._pictures_asked: set[str] = set()
+        self.broadcast_desk = BroadcastController(self, home_screen=HOME)
+        self.broadcast = self.broadcast_desk.model
         self.worker: SyncWorker | None = None
         self.queries: QueryWorker | None = None
         self._tick_event = None
+
+    @property
+    def emergency_overlay(self):
+        """The full-screen emergency notice (None until on_start)."""
+        return self.broadcast_desk.overlay
 
     # -- Kivy life cycle -------------------------------------------------
     def get_application_config(self, defaultpath="%(appdir)s/%(appname)s.ini"):
@@ -170,13 +171,13 @@ class LobbyKioskApp(App):
         if self.start_sync:
             self.start_sync_worker()
         self.refresh()
-        self.start_broadcast()
+        self.broadcast_desk.start()
 
     def on_stop(self):
         from kivy.core.window import Window
 
         Window.unbind(on_touch_down=self._on_any_touch)
-        self.stop_broadcast()
+        self.broadcast_desk.stop()
         if self._tick_event is not None:
             self._tick_event.cancel()
             self._tick_event = None
@@ -514,7 +515,7 @@ class LobbyKioskApp(App):
         if online:
             self.authorised = True
             self.refresh_visitor_settings()
-            self.refresh_broadcast()  # (re)connected: an emergency may have started meanwhile
+            self.broadcast_desk.refresh()  # (re)connected: an emergency may have started meanwhile
         for flow in self.flows:
             flow.on_online(online)
         self.withdraw_stale_pickups()
@@ -537,7 +538,7 @@ class LobbyKioskApp(App):
             self.refresh()
 
     def sync_event(self, event: dict) -> None:
-        if self.broadcast_event(event):
+        if self.broadcast_desk.on_feed_event(event):  # announcements, emergencies
             return
         now = self.clock.now()
         held = any(flow.holds_screen(now) for flow in self.flows)
@@ -545,121 +546,6 @@ class LobbyKioskApp(App):
             if held:  # the awaited answer: give the person a full idle period to read it
                 self.session.touched(now)
             self.refresh()
-
-    # -- announcements and the emergency broadcast (kiosk/viewmodels/broadcast.py) ----
-    def start_broadcast(self) -> None:
-        """Show what the store kept (an emergency survives a restart), then ask the console."""
-        from kiosk.screens.emergency import EmergencyOverlay
-
-        self.emergency_overlay = EmergencyOverlay()
-        self._broadcast_timers = [
-            Clock.schedule_interval(self._broadcast_tick, 1.0),
-            Clock.schedule_interval(lambda _dt: self.refresh_broadcast(True), bc.POLL_SECONDS),
-        ]
-        self.show_broadcast()
-        self.refresh_broadcast()
-
-    def stop_broadcast(self) -> None:
-        for timer in self._broadcast_timers:
-            timer.cancel()
-        self._broadcast_timers = []
-        if self.emergency_overlay is not None:
-            self.emergency_overlay.dismiss()
-
-    def refresh_broadcast(self, polling: bool = False) -> None:
-        """Ask for the emergency state and the announcements, off the UI thread."""
-        if polling and self.worker is not None and not self.online:
-            return  # offline: sync_online asks the moment the console is back
-        self._ask("get_broadcast", self._broadcast_answered)
-        self._ask("get_announcements", self._announcements_answered)
-
-    def _ask(self, call: str, then) -> None:
-        """One request per call in flight; asked again meanwhile, it is repeated after."""
-        if self.queries is None:
-            return
-        if call in self._broadcast_asking:
-            self._broadcast_asking[call] = True
-            return
-        self._broadcast_asking[call] = False
-
-        def answered(result):
-            again = self._broadcast_asking.pop(call, False)
-            then(result)
-            if again:
-                self._ask(call, then)
-
-        self.queries.submit(call, (), answered)
-
-    def _broadcast_answered(self, result) -> None:
-        if result.ok and self.broadcast.apply_state(result.body):
-            self.store.set(**{bc.EMERGENCY_KEY: self.broadcast.emergency_cache()})
-            self.show_broadcast()
-
-    def _announcements_answered(self, result) -> None:
-        if not result.ok:
-            return  # offline: the cached notices stay
-        changed = self.broadcast.apply_announcements(result.body)
-        if changed:
-            self.store.set(**{bc.CACHE_KEY: self.broadcast.cache()})
-        self._fetch_pictures()  # also retries a picture that failed to download
-        if changed:
-            self.show_broadcast()
-
-    def _picture(self, key: str | None) -> str:
-        path = self.settings.data_dir / "announcements" / f"{key}.jpg"
-        return str(path) if key and path.is_file() else ""
-
-    def _fetch_pictures(self) -> None:
-        """Download pictures not cached yet; forget those no announcement uses."""
-        folder = self.settings.data_dir / "announcements"
-        folder.mkdir(parents=True, exist_ok=True)
-        wanted = self.broadcast.images()
-        for path in folder.glob("*.jpg"):
-            if path.stem not in wanted:
-                path.unlink(missing_ok=True)
-        for key, announcement_id in wanted.items():
-            if self._picture(key) or key in self._pictures_asked or self.queries is None:
-                continue
-            self._pictures_asked.add(key)
-
-            def saved(result, key=key):
-                self._pictures_asked.discard(key)
-                if result.ok:
-                    self.show_broadcast()
-
-            target = str(folder / f"{key}.jpg")
-            self.queries.submit("fetch_announcement_image", (announcement_id, target), saved)
-
-    def broadcast_event(self, event: dict) -> bool:
-        """A feed event for the broadcast (True) or for the flows (False)."""
-        what = self.broadcast.on_feed_event(event)
-        if what == bc.ANNOUNCEMENTS:
-            self._ask("get_announcements", self._announcements_answered)
-        elif what == bc.EMERGENCY:
-            self.store.set(**{bc.EMERGENCY_KEY: self.broadcast.emergency_cache()})
-            self.show_broadcast()
-        return what != bc.NOTHING
-
-    def show_broadcast(self) -> None:
-        """While an emergency is on it covers every screen and every flow is reset;
-        when it ends the kiosk is back home, fresh. Otherwise: the carousel."""
-        overlay = self.emergency_overlay
-        if self.root is None or overlay is None:
-            return
-        if self.broadcast.in_emergency:
-            overlay.show(self.broadcast.emergency)
-            if not overlay.is_open:
-                self.reset_to_home()
-                overlay.open()
-        elif overlay.is_open:
-            overlay.dismiss()
-            self.reset_to_home()
-        slide = self.broadcast.slide(self.clock.now())
-        self.root.get_screen(HOME).show_announcement(slide, self._picture(slide and slide.image))
-
-    def _broadcast_tick(self, _dt=None) -> None:
-        if self.broadcast.tick(self.clock.now()):
-            self.show_broadcast()
 
     # -- timers ------------------------------------------------------------
     def _on_any_touch(self, window, touch) -> bool:

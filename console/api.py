@@ -1,7 +1,9 @@
 """The kiosk API, /api/v1. Bearer token per kiosk; JSON in and out.
 
 Writes are exactly-once: the business row and the idempotency record commit in
-one transaction, and a replayed key returns the original answer.
+one transaction, and a replayed key returns the original answer. New writes are
+rate-limited per kiosk (SECURITY.md 16: a token bucket, shared/rate_limit.py);
+a replay is never counted. Over the limit: 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from shared import (
     names,
     protocol,
     quarantine,
+    rate_limit,
     signing,
     visitors,
 )
@@ -112,20 +115,54 @@ def ping():
     return {"ok": True, "time": to_iso(_clock().now()), "kiosk": g.kiosk["name"]}
 
 
-def _idempotent_write(handler):
-    """Run `handler(db, body)` once per Idempotency-Key, replaying its answer after."""
+def _kiosk_writes() -> rate_limit.TokenBuckets:
+    """This console's per-kiosk write buckets (one process: state in memory).
+    KIOSK_WRITE_BURST / KIOSK_WRITES_PER_SECOND in the config change the limit."""
+    buckets = current_app.extensions.get("lobbydesk.kiosk_writes")
+    if buckets is None:
+        buckets = current_app.extensions.setdefault(
+            "lobbydesk.kiosk_writes",
+            rate_limit.TokenBuckets(
+                current_app.config.get("KIOSK_WRITE_BURST", rate_limit.KIOSK_WRITE_BURST),
+                current_app.config.get(
+                    "KIOSK_WRITES_PER_SECOND", rate_limit.KIOSK_WRITES_PER_SECOND
+                ),
+            ),
+        )
+    return buckets
+
+
+@bp.errorhandler(rate_limit.RateLimited)
+def _rate_limited(error: rate_limit.RateLimited):
+    body = {"error": {"code": error.code, "message": str(error), "retry_after": error.retry_after}}
+    return body, error.http_status, {"Retry-After": str(error.retry_after)}
+
+
+def _idempotent_write(handler, prepare=None):
+    """Run `handler(db, body)` once per Idempotency-Key, replaying its answer after.
+
+    A stored key is answered at once (never rate-limited). A new write takes a
+    token from the kiosk's bucket (RateLimited → 429 otherwise); then
+    `prepare(body)`, if given, does slow work (decoding a photo) before the
+    write transaction, and its result goes to `handler(db, body, prepared)`."""
     key = protocol.check_idempotency_key(request.headers.get(protocol.IDEMPOTENCY_HEADER))
     raw = _json_body()
     fingerprint = idempotency.request_hash(
         current_app.config["SECRET_KEY"], request.method, request.path, raw
     )
     db = get_db()
+    stored = idempotency.replay(db, g.kiosk["id"], key, fingerprint)
+    if stored is not None:
+        status, answer = stored
+        return answer, status
+    _kiosk_writes().check(g.kiosk["id"], _clock().now().timestamp())
+    prepared = prepare(raw) if prepare is not None else None
     with write_transaction(db):
-        stored = idempotency.replay(db, g.kiosk["id"], key, fingerprint)
+        stored = idempotency.replay(db, g.kiosk["id"], key, fingerprint)  # a twin won the race
         if stored is not None:
             status, answer = stored
             return answer, status
-        answer, status = handler(db, raw)
+        answer, status = handler(db, raw) if prepare is None else handler(db, raw, prepared)
         idempotency.remember(db, _clock(), g.kiosk["id"], key, fingerprint, status, answer)
     live.hub(current_app).publish()
     return answer, status
@@ -331,27 +368,39 @@ def _ticket_body_limit(endpoint, _values):
 
 @bp.post("/tickets")
 def create_ticket():
-    """A repair or complaint from the kiosk, exactly once; an optional base64 photo."""
+    """A repair or complaint from the kiosk, exactly once; an optional base64 photo,
+    decoded before the write transaction (a replayed key is answered without it)."""
     from shared import tickets
 
-    def handler(db, raw):
+    def prepare(raw):
+        return tickets.prepare_kiosk_report(raw, _clock().now())
+
+    def handler(db, raw, photo_jpeg):
         created = tickets.create_from_kiosk(
-            db, _clock(), kiosk_id=g.kiosk["id"], body=raw, photo_dir=_ticket_photo_dir()
+            db,
+            _clock(),
+            kiosk_id=g.kiosk["id"],
+            body=raw,
+            photo_dir=_ticket_photo_dir(),
+            photo_jpeg=photo_jpeg,
         )
         qr = tickets.ticket_qr(current_app.config["SECRET_KEY"], created, _clock().now())
         return {**created, "qr": qr}, 201
 
-    return _idempotent_write(handler)
+    return _idempotent_write(handler, prepare)
 
 
 @bp.post("/tickets/lookup")
 def ticket_lookup():
-    """Read-only (no idempotency key): a ticket's status for the resident at the kiosk."""
+    """No idempotency key: a ticket's status for the resident at the kiosk. By number +
+    unit, misses are audited and throttled per kiosk (429 + Retry-After)."""
     from shared import tickets
 
     body = _json_body()
     try:
-        return tickets.lookup(get_db(), _clock(), current_app.config["SECRET_KEY"], body)
+        return tickets.lookup(
+            get_db(), _clock(), current_app.config["SECRET_KEY"], body, kiosk_id=g.kiosk["id"]
+        )
     except (signing.TokenInvalid, signing.TokenExpired) as rejected:
         _audit_rejected_qr(rejected, "ticket.qr_rejected")
         raise
@@ -359,7 +408,8 @@ def ticket_lookup():
 
 @bp.post("/tickets/rating")
 def ticket_rating():
-    """The resident's 1-5 rating of a resolved ticket (reasons when 3 or less), once."""
+    """The resident's 1-5 rating of a resolved ticket (reasons when 3 or less), once,
+    by the ticket's signed QR only ({"number", "unit"} → 400 rating_needs_qr)."""
     from shared import tickets
 
     def handler(db, raw):

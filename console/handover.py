@@ -94,9 +94,17 @@ def unread_handover() -> dict | None:
 
 
 def _safe_back(default: str) -> str:
+    """The "back" form field if it is one of this console's own handover pages, else
+    `default`: never an open redirect, and never a header with a line break in it."""
     back = request.form.get("back", "")
-    # Only this console's own handover pages: never an open redirect.
-    if back.startswith("/handover/") and "//" not in back and "\\" not in back:
+    if (
+        back.startswith("/handover/")
+        and len(back) <= 2000
+        and all("!" <= ch <= "~" for ch in back)  # printable ASCII: no CR, LF, tab or space
+        and "//" not in back
+        and "\\" not in back
+        and "/../" not in back.split("?", 1)[0] + "/"
+    ):
         return back
     return default
 

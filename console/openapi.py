@@ -37,11 +37,34 @@ _DEPTH = {
 }
 
 
-def _errors(*statuses: int) -> dict:
-    return {
-        str(status): {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
-        for status in statuses
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending this request again.",
+        "schema": {"type": "integer", "minimum": 1},
     }
+}
+
+
+def _errors(*statuses: int) -> dict:
+    answers = {}
+    for status in statuses:
+        answer = {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
+        if status == 429:
+            answer["description"] = "too many requests: wait Retry-After seconds"
+            answer["headers"] = _RETRY_AFTER
+        answers[str(status)] = answer
+    return answers
+
+
+def _rate_limited_writes(paths: dict) -> dict:
+    """Every write (it carries an Idempotency-Key) may be refused with 429 + Retry-After:
+    the kiosk's allowance of new writes (a burst, then about one a second) is used up.
+    A replayed key is never refused."""
+    for item in paths.values():
+        for operation in item.values():
+            if _KEY in operation.get("parameters", []):
+                operation["responses"].setdefault("429", _errors(429)["429"])
+    return paths
 
 
 def _json(schema: dict, description: str = "ok") -> dict:
@@ -86,14 +109,12 @@ def _ticket_paths() -> dict:
         },
         "comment": {"type": "string", "maxLength": tickets.MAX_COMMENT},
     }
-    rate_by = [
-        {
-            **shape,
-            "required": [*shape["required"], "rating"],
-            "properties": {**shape["properties"], **rating},
-        }
-        for shape in find_by
-    ]
+    rate_by = {
+        "type": "object",
+        "required": ["qr", "rating"],
+        "additionalProperties": False,
+        "properties": {**find_by[0]["properties"], **rating},
+    }
     summary = {
         "type": "object",
         "required": [
@@ -175,15 +196,24 @@ def _ticket_paths() -> dict:
         "/tickets/lookup": {
             "post": {
                 "summary": "A ticket's status for the resident: by its QR, or number + unit",
+                "description": "Ticket numbers are sequential, so look-ups by number + unit "
+                f"are throttled per kiosk: each miss (404) is audited, and after "
+                f"{tickets.LOOKUP_MISS_LIMIT} misses in "
+                f"{int(tickets.LOOKUP_WINDOW.total_seconds() // 60)} minutes every number + "
+                "unit look-up from that kiosk gets 429 too_many_attempts with Retry-After "
+                "(until the oldest miss ages out). Look-ups by QR are never throttled.",
                 "requestBody": _body({"oneOf": find_by}),
-                "responses": {"200": _json(summary), **_errors(*_COMMON_ERRORS, 404, 410)},
+                "responses": {"200": _json(summary), **_errors(*_COMMON_ERRORS, 404, 410, 429)},
             }
         },
         "/tickets/rating": {
             "post": {
                 "summary": "Rate a resolved ticket 1-5 (reasons when 3 or less), once",
+                "description": "Only with the signed QR from the ticket's receipt (the resident "
+                "scans it); a body with number + unit is refused with 400 rating_needs_qr. "
+                "Residents without the receipt rate through the link in the 'resolved' message.",
                 "parameters": [_KEY, _DEPTH],
-                "requestBody": _body({"oneOf": rate_by}),
+                "requestBody": _body(rate_by),
                 "responses": {
                     "200": _json(summary, "rated"),
                     **_errors(*_COMMON_ERRORS, 404, 409, 410, 422),
@@ -523,10 +553,13 @@ def document(long_poll_seconds: float) -> dict:
             "title": "Lobby Desk kiosk API",
             "version": "1",
             "description": "What a lobby kiosk may ask of its console. Every write carries an "
-            "Idempotency-Key (same key → the original answer; same key, other body → 422).",
+            "Idempotency-Key (same key → the original answer; same key, other body → 422). "
+            "New writes are rate-limited per kiosk (a burst, then about one a second): 429 "
+            '{"error": {"code": "rate_limited", "message", "retry_after"}} with Retry-After; '
+            "a replayed key is never limited.",
         },
         "servers": [{"url": API_PREFIX}],
         "components": {"securitySchemes": {"kiosk": {"type": "http", "scheme": "bearer"}}},
         "security": [{"kiosk": []}],
-        "paths": paths,
+        "paths": _rate_limited_writes(paths),
     }

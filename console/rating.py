@@ -5,20 +5,31 @@ and one resolution (reopened_count), so a link from before a reopen no longer
 works, and a ticket is rated once per resolution. Works without JavaScript:
 five buttons; a rating of 3 or less asks why on a second page (checkboxes).
 The form carries the CSRF token like every console form.
+
+Anyone on the internet can post to it, so a post never writes more than a
+rating: a forged or expired link goes to the application log (not the
+append-only audit log), and each client address may post POST_LIMIT times in
+POST_WINDOW_SECONDS (429 page after that). A stored rating is audited.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+
 from flask import Blueprint, current_app, render_template, request
 
 from console.db import get_db
-from shared import audit, building, signing, tickets
+from shared import building, rate_limit, signing, tickets
 from shared import ticket_catalog as catalog
 from shared.clock import local_time
-from shared.db import write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError
 
 bp = Blueprint("rating", __name__)
+log = logging.getLogger(__name__)
+
+POST_LIMIT = 20  # rating posts per client address …
+POST_WINDOW_SECONDS = 600  # … in any 10 minutes
 
 RATING_LABELS = {
     5: ("非常满意", "Excellent"),
@@ -116,24 +127,43 @@ def rating_form(token: str):
     return _page("rating/form.html", ticket, token)
 
 
-def _audit_rejected(error: LobbyDeskError) -> None:
-    db = get_db()
-    with write_transaction(db):
-        audit.record(
-            db,
-            _clock(),
-            actor="resident:link",
-            action="ticket.rating_link_rejected",
-            detail={"reason": error.code},
+def _posts() -> rate_limit.WindowLimit:
+    """Rating posts per client address, in memory (one console process)."""
+    limit = current_app.extensions.get("lobbydesk.rating_posts")
+    if limit is None:
+        limit = current_app.extensions.setdefault(
+            "lobbydesk.rating_posts", rate_limit.WindowLimit(POST_LIMIT, POST_WINDOW_SECONDS)
         )
+    return limit
+
+
+def _too_many(retry_after: float):
+    seconds = max(1, math.ceil(retry_after))
+    minutes = max(1, math.ceil(seconds / 60))
+    page = render_template(
+        "rating/refused.html",
+        status=429,
+        title_zh="操作太频繁",
+        title_en="Too many tries",
+        text_zh=f"请 {minutes} 分钟后再试。如需帮助，请联系前台。",
+        text_en=f"Please try again in {minutes} minute{'s' if minutes > 1 else ''}. "
+        "For help, contact reception.",
+        building=building.current(get_db()),
+    )
+    return page, 429, {"Retry-After": str(seconds)}
 
 
 @bp.post("/rate/<token>", endpoint="submit")
 def rating_submit(token: str):
+    wait = _posts().hit(request.remote_addr or "", _clock().now().timestamp())
+    if wait > 0:
+        log.debug("rating posts from %s throttled for %.0f s", request.remote_addr, wait)
+        return _too_many(wait)
     try:
         ticket = _check(token)
     except (signing.TokenInvalid, signing.TokenExpired) as error:
-        _audit_rejected(error)
+        # Anyone can post a made-up link: the application log, not the append-only audit log.
+        log.warning("rating link refused (%s) from %s", error.code, request.remote_addr)
         return _refused(error)
     except LobbyDeskError as error:
         return _refused(error)

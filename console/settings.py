@@ -66,6 +66,16 @@ SETTINGS = (
         "BACKUPS_KEPT", 14, "How many backups of each kind (scheduled, pre-migration …) to keep."
     ),
     Setting(
+        "KIOSK_WRITE_BURST",
+        60,
+        "New writes a kiosk may send at once before the console paces it (SECURITY.md 16).",
+    ),
+    Setting(
+        "KIOSK_WRITES_PER_SECOND",
+        2,
+        "Then this many writes a second per kiosk; more get 429 + Retry-After and wait.",
+    ),
+    Setting(
         "PUBLIC_URL",
         None,
         "The console's address as residents reach it (base of rating links in messages); "

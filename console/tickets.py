@@ -33,7 +33,8 @@ from console import settings as console_settings
 from console.db import get_db
 from console.security import role_required
 from shared import audit, building, phones, ticket_catalog, tickets
-from shared.clock import local_time, parse_utc, to_iso
+from shared import clock as shared_clock
+from shared.clock import parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import LobbyDeskError
 
@@ -115,6 +116,15 @@ class FormInvalid(LobbyDeskError):
 # --- small helpers ---------------------------------------------------------------------------
 
 
+def local_time(stored: str | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """shared.clock.local_time that never takes a page down: a stored time that does
+    not parse or does not fit the building's zone (year 9999 + 8 h) is shown as stored."""
+    try:
+        return shared_clock.local_time(stored, timezone, fmt)
+    except (ValueError, OverflowError, TypeError):
+        return str(stored)
+
+
 def _clock():
     return current_app.extensions["lobbydesk.clock"]
 
@@ -189,9 +199,12 @@ def sla_clock(ticket: dict, now: datetime, timezone: str) -> dict:
     """What the page says about the SLA: due time, time left or overdue by."""
     due = ticket.get("sla_due_at") or ""
     state = {"due_local": local_time(due, timezone), "overdue": False, "text": "", "state": "ok"}
-    if not due:
+    try:
+        due_at = parse_utc(due) if due else None
+    except (ValueError, OverflowError):
+        due_at = None
+    if due_at is None:
         return state
-    due_at = parse_utc(due)
     if ticket["status"] in tickets.OPEN_STATUSES:
         if tickets.is_overdue(ticket, now):
             zh, en = _duration((now - due_at).total_seconds())
@@ -201,8 +214,12 @@ def sla_clock(ticket: dict, now: datetime, timezone: str) -> dict:
             state.update(state="running", text=f"剩余 {zh} · {en} left")
         return state
     finished = ticket.get("resolved_at") or ticket.get("closed_at")
-    if finished:
-        late = (parse_utc(finished) - due_at).total_seconds()
+    try:
+        finished_at = parse_utc(finished) if finished else None
+    except (ValueError, OverflowError):
+        finished_at = None
+    if finished_at is not None:
+        late = (finished_at - due_at).total_seconds()
         zh, en = _duration(late)
         state["state"] = "late" if late > 0 else "met"
         state["text"] = (

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PING_INTERVAL = 30.0
 ALERT_KIND = "kiosk.alert"
+RATE_LIMITED = "rate_limited"  # the console's per-kiosk write limit (429 + Retry-After)
 UNAUTHORISED_RECHECK = 30.0
 
 
@@ -152,6 +153,12 @@ class SyncWorker:
                 self._dead_lettered(outbox, item, result.describe())
                 continue
             delay = self.backoff.delay(item.attempts + 1, result.retry_after)
+            if result.error_code == RATE_LIMITED:
+                # The console is pacing this kiosk (a backlog after a long time offline):
+                # the item is fine, so waiting is not a failed attempt that could kill it.
+                outbox.release(item.id, result.describe(), now + timedelta(seconds=delay))
+                self._contact(True)
+                return delay
             state = outbox.mark_failed(item.id, result.describe(), now + timedelta(seconds=delay))
             self._set_online(result.reached_console)
             if state == DEAD:

@@ -170,9 +170,12 @@ def clean_image(raw: bytes) -> bytes:
             Image.DecompressionBombWarning) as error:  # fmt: skip
         raise ImageRejected(not_a_picture) from error
     rgb.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
+    # convert() and thumbnail() keep the source's info (a JPEG comment, an ICC profile,
+    # EXIF …) and save() writes some of it back: a fresh image holds the pixels only.
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
     out = io.BytesIO()
-    # A new image object: no EXIF, ICC, XMP or comments are carried over.
-    rgb.save(out, format="JPEG", quality=85, optimize=True)
+    clean.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()
 
 

@@ -10,7 +10,6 @@ when, is kept for the author and for managers.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from shared import audit
 from shared.clock import to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
+from shared.text import refusal_message, refused_character
 
 MAX_TEXT_LENGTH = 1000
 MAX_UNIT_LENGTH = 12
@@ -33,10 +33,10 @@ CATEGORIES = {
 STATUSES = ("open", "done")
 # Whose pages carry the unread-handover banner: the receptionists taking over.
 MUST_ACKNOWLEDGE_ROLES = ("reception",)
-# Line breaks and tabs are how people lay out a note; bidi overrides and the
-# like could make a note read differently from what was typed.
+# Line breaks and tabs are how people lay out a note; every other control or
+# invisible character (shared/text.py) could make a note read differently from
+# what was typed.
 _ALLOWED_CONTROLS = "\n\t"
-_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 
 class InvalidNote(LobbyDeskError):
@@ -65,14 +65,9 @@ def clean_text(text) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise InvalidNote("请填写交接内容 · Write the note first.")
-    for position, ch in enumerate(text, start=1):
-        if (unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS) or (
-            ch in _BIDI_CONTROLS
-        ):
-            raise InvalidNote(
-                f"第 {position} 个字符是控制字符，请删除 · Character {position} is a control "
-                f"character (U+{ord(ch):04X}); please remove it."
-            )
+    refused = refused_character(text, _ALLOWED_CONTROLS)
+    if refused is not None:
+        raise InvalidNote(refusal_message(*refused))
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidNote(
             f"最多 {MAX_TEXT_LENGTH} 字，现在 {len(text)} 字 · At most {MAX_TEXT_LENGTH} "

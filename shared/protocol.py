@@ -45,9 +45,11 @@ def _timestamp(body: dict, field: str) -> str:
     if not isinstance(value, str) or len(value) > 40:
         raise InvalidRequest(f"{field} must be an ISO 8601 time with a zone")
     try:
-        parse_utc(value)
-    except ValueError as error:
+        moment = parse_utc(value)
+    except (ValueError, OverflowError) as error:  # overflow: year 1 or 9999 moved to UTC
         raise InvalidRequest(f"{field} must be an ISO 8601 time with a zone") from error
+    if not 2000 <= moment.year < 2100:
+        raise InvalidRequest(f"{field} must be a time between 2000 and 2099")
     return value
 
 

@@ -16,7 +16,13 @@ resolution: at the kiosk, or through a signed link in the message.
 
 Photos are decoded, opened and checked by Pillow, then re-encoded as a JPEG of
 at most 1600 px a side with no metadata (GPS, camera …): the original bytes are
-never stored (SECURITY.md 15).
+never stored (SECURITY.md 15). The API does that before its write transaction
+(prepare_kiosk_report), so a photo never holds the database's write lock.
+
+Looking a ticket up by number + unit is throttled per kiosk (ticket numbers are
+sequential): each miss is audited, and after LOOKUP_MISS_LIMIT misses in
+LOOKUP_WINDOW the kiosk gets 429 until the oldest ages out. Rating at the kiosk
+needs the ticket's signed QR; the number + unit alone never rate a ticket.
 """
 
 from __future__ import annotations
@@ -25,11 +31,11 @@ import base64
 import binascii
 import io
 import json
+import math
 import os
 import re
-import unicodedata
 import warnings
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,6 +46,8 @@ from shared import ticket_catalog as catalog
 from shared.clock import local_time, parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
+from shared.rate_limit import RateLimited
+from shared.text import refusal_message, refused_character
 
 STATUSES = ("new", "assigned", "in_progress", "resolved", "closed")
 OPEN_STATUSES = ("new", "assigned", "in_progress")
@@ -54,7 +62,11 @@ MAX_SHORT_TEXT = 80
 MAX_PEOPLE = 200
 MAX_PHOTO_BYTES = 2_000_000
 MAX_PHOTO_SIDE = 1600
-MAX_PHOTO_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+MAX_PHOTO_PIXELS = 16_000_000  # a bigger picture (or a decompression bomb) is never decoded
+# Palette and black-and-white pictures compress to almost nothing: a few KB can
+# unpack to a huge image, and no phone takes photos like that.
+MAX_PALETTE_PIXELS = 4_000_000
+_PALETTE_MODES = ("1", "P")
 PHOTO_FOLDER = ("photos", "tickets")
 _PHOTO_FORMATS = ("JPEG", "PNG")  # only these decoders ever see the bytes
 DEFAULT_PAGE_SIZE = 50
@@ -64,6 +76,13 @@ TICKET_QR = "lobbydesk.ticket"  # a purpose salt, not a secret
 TICKET_RATING = "lobbydesk.ticket-rating"  # a purpose salt, not a secret
 QR_VALID_FOR = timedelta(days=365)
 RATING_LINK_VALID_FOR = timedelta(days=30)
+LOOKUP_MISS_LIMIT = 5  # number + unit look-ups that find nothing, per kiosk …
+LOOKUP_WINDOW = timedelta(minutes=10)  # … within this window: then 429 until the oldest ages out
+LOOKUP_MISSED = "ticket.lookup_missed"
+# Times people and kiosks give (created_at, incident_at) lie in this window; the
+# latest is the console's now + TIME_SLACK (a kiosk's clock may run a little ahead).
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+TIME_SLACK = timedelta(days=1)
 
 # status → where staff may move it; "reopen" goes back to assigned (or new).
 TRANSITIONS = {
@@ -87,7 +106,6 @@ URGENCY_LABELS = {
 }
 KIND_LABELS = {"repair": ("报修", "Repair"), "complaint": ("投诉", "Complaint")}
 _NUMBER = re.compile(r"[0-9]{1,12}")
-_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -126,6 +144,28 @@ class PhotoRejected(LobbyDeskError):
 
     code = "photo_rejected"
     http_status = 422
+
+
+class RatingNeedsQr(InvalidRequest):
+    """请扫描报修单二维码评价 · Scan the ticket's QR code to rate it (the number and unit alone cannot rate a ticket)."""
+
+    code = "rating_needs_qr"
+    http_status = 400
+
+
+class LookupThrottled(RateLimited):
+    """Too many look-ups by number + unit found nothing at this kiosk."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: float):
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            retry_after,
+            f"查询未找到的次数太多，请 {minutes} 分钟后再试，或扫描报修单二维码、呼叫前台 · "
+            f"Too many look-ups found no ticket: try again in {minutes} minute"
+            f"{'s' if minutes > 1 else ''}, scan the ticket's QR code, or call reception.",
+        )
 
 
 class RatingLinkOutdated(LobbyDeskError):
@@ -183,13 +223,9 @@ def clean_text(value, field: str, limit: int, *, multiline: bool = True) -> str 
     if not isinstance(value, str):
         raise InvalidRequest(f"{field} must be text")
     text = value.replace("\r\n", "\n")
-    for ch in text:
-        if ch == "\n" and multiline:
-            continue
-        if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS:
-            raise InvalidRequest(
-                f"{field}: 含有不允许的控制字符 · contains a control character that is not allowed"
-            )
+    refused = refused_character(text, "\n" if multiline else "")
+    if refused is not None:
+        raise InvalidRequest(f"{field}: {refusal_message(*refused)}")
     text = text.strip()
     if len(text) > limit:
         raise InvalidRequest(
@@ -198,9 +234,25 @@ def clean_text(value, field: str, limit: int, *, multiline: bool = True) -> str 
     return text or None
 
 
-def _clean_time(value, field: str, timezone: str) -> str | None:
+def _in_window(moment: datetime, field: str, now: datetime | None) -> str:
+    """The moment in UTC (stored form) if it lies between EARLIEST_TIME and now +
+    TIME_SLACK (no upper bound without `now`); a clear InvalidRequest otherwise."""
+    latest = now + TIME_SLACK if now is not None else None
+    message = (
+        f"{field}: 时间须在 2000-01-01 到明天之间 · must be a time between 2000-01-01 and tomorrow"
+    )
+    try:
+        utc = moment.astimezone(UTC)  # years 1 and 9999 with an offset do not fit: OverflowError
+    except (OverflowError, ValueError) as error:
+        raise InvalidRequest(message) from error
+    if utc < EARLIEST_TIME or (latest is not None and utc > latest):
+        raise InvalidRequest(message)
+    return to_iso(utc)
+
+
+def _clean_time(value, field: str, timezone: str, now: datetime) -> str | None:
     """An ISO time with a zone, or a zone-less one (a datetime-local form field) read
-    as the building's wall clock; stored in UTC."""
+    as the building's wall clock, within the sane window; stored in UTC."""
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 40:
@@ -211,7 +263,7 @@ def _clean_time(value, field: str, timezone: str) -> str | None:
         raise InvalidRequest(f"{field}: 时间格式不对 · not a date and time") from error
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
-    return to_iso(moment)
+    return _in_window(moment, field, now)
 
 
 def _settings(db) -> dict:
@@ -246,7 +298,11 @@ def assignee_label(db: sqlite_utils.Database, assigned_to: str | None) -> str:
 
 
 def prepare_photo(encoded) -> bytes:
-    """A base64 JPEG/PNG from the kiosk → a clean JPEG (≤ 1600 px, no metadata)."""
+    """A base64 JPEG/PNG from the kiosk → a clean JPEG (≤ 1600 px, no metadata).
+
+    Up to a second of work for a big photo: call it outside any write transaction.
+    Only the header is read before the size checks; a JPEG is decoded straight at
+    a reduced scale (draft), so a 16-megapixel photo decodes as about 4."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not isinstance(encoded, str):
@@ -268,12 +324,26 @@ def prepare_photo(encoded) -> bytes:
                 if probe.format not in ("JPEG", "PNG"):
                     raise PhotoRejected()
                 width, height = probe.size
-                if width * height > MAX_PHOTO_PIXELS or not width or not height:
+                if not width or not height:
+                    raise PhotoRejected()
+                if width * height > MAX_PHOTO_PIXELS:
                     raise PhotoRejected(
-                        "照片像素太多 · The photo has too many pixels; take a smaller one."
+                        f"照片像素太多（最多 {MAX_PHOTO_PIXELS // 10_000} 万像素）· The photo "
+                        f"has too many pixels ({width} × {height}; at most "
+                        f"{MAX_PHOTO_PIXELS // 1_000_000} megapixels): take a smaller one."
+                    )
+                if probe.mode in _PALETTE_MODES and width * height > MAX_PALETTE_PIXELS:
+                    raise PhotoRejected(
+                        f"这张图片不像照片，尺寸也太大 · This picture ({width} × {height}, "
+                        f"{'black and white' if probe.mode == '1' else 'a few colours'}) is not "
+                        f"a photo and too large: take a photo with the camera."
                     )
                 probe.verify()
             with Image.open(io.BytesIO(raw), formats=_PHOTO_FORMATS) as image:
+                if image.format == "JPEG" and max(width, height) > MAX_PHOTO_SIDE:
+                    # Decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size.
+                    scale = MAX_PHOTO_SIDE / max(width, height)
+                    image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
                 image.load()
                 image = ImageOps.exif_transpose(image)  # keep it upright, then drop the EXIF
                 image = image.convert("RGB")
@@ -324,8 +394,10 @@ _KIOSK_FIELDS = {
 }
 
 
-def validate_kiosk_body(body) -> dict:
-    """POST /api/v1/tickets, checked field by field (the photo is checked later)."""
+def validate_kiosk_body(body, now: datetime | None = None) -> dict:
+    """POST /api/v1/tickets, checked field by field (the photo is checked later).
+    created_at must lie between 2000-01-01 and `now` + TIME_SLACK (the console's
+    clock; without `now` only the lower bound is checked)."""
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object")
     unknown = set(body) - _KIOSK_FIELDS
@@ -347,9 +419,12 @@ def validate_kiosk_body(body) -> dict:
         if not isinstance(created_at, str) or len(created_at) > 40:
             raise InvalidRequest("created_at must be an ISO 8601 time with a zone")
         try:
-            parse_utc(created_at)
+            moment = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
         except ValueError as error:
             raise InvalidRequest("created_at must be an ISO 8601 time with a zone") from error
+        if moment.tzinfo is None:
+            raise InvalidRequest("created_at must be an ISO 8601 time with a zone")
+        _in_window(moment, "created_at", now)
     photo = body.get("photo")
     if photo is not None and not isinstance(photo, str):
         raise PhotoRejected("photo must be base64 text · 照片格式不对")
@@ -437,14 +512,32 @@ def _raise_emergency(db, clock, ticket: dict, *, kiosk_id: int | None) -> int:
     return cursor.lastrowid
 
 
+def prepare_kiosk_report(body, now: datetime) -> bytes | None:
+    """The slow part of a kiosk report, done before any write transaction: the body
+    checked, then its photo (if any) decoded and re-encoded. Returns the clean JPEG
+    for create_from_kiosk(photo_jpeg=…), or None without a photo."""
+    fields = validate_kiosk_body(body, now)
+    return prepare_photo(fields["photo"]) if fields["photo"] else None
+
+
 def create_from_kiosk(
-    db: sqlite_utils.Database, clock, *, kiosk_id: int | None, body, photo_dir: str | Path
+    db: sqlite_utils.Database,
+    clock,
+    *,
+    kiosk_id: int | None,
+    body,
+    photo_dir: str | Path,
+    photo_jpeg: bytes | None = None,
 ) -> dict:
     """A resident's report from the kiosk. Call inside the API's write transaction:
-    nothing is stored unless every field (and the photo) passed."""
-    fields = validate_kiosk_body(body)
+    nothing is stored unless every field (and the photo) passed. `photo_jpeg` is
+    the body's photo already prepared (prepare_kiosk_report); without it the photo
+    is decoded here, inside the caller's transaction."""
+    fields = validate_kiosk_body(body, clock.now())
     unit = building.unit_by_number(db, fields["unit"])
-    photo = prepare_photo(fields["photo"]) if fields["photo"] else None
+    photo = None
+    if fields["photo"]:
+        photo = photo_jpeg if photo_jpeg is not None else prepare_photo(fields["photo"])
     problem = fields["problem"]
     category = catalog.category(fields["category"])
     with write_transaction(db):
@@ -534,7 +627,9 @@ def create_at_desk(db: sqlite_utils.Database, clock, *, staff_id: int, form: dic
             form.get("reporter_name"), "reporter_name", 40, multiline=False
         ),
         "reporter_phone": phones.normalise(phone) if phone else None,
-        "incident_at": _clean_time(form.get("incident_at"), "incident_at", current["timezone"]),
+        "incident_at": _clean_time(
+            form.get("incident_at"), "incident_at", current["timezone"], clock.now()
+        ),
         "people_involved": clean_text(form.get("people_involved"), "people_involved", MAX_PEOPLE),
         "language": "zh_CN",
         "source": "desk",
@@ -652,37 +747,82 @@ def rating_url(public_url: str, secret_key: str, ticket: dict, now: datetime) ->
     return f"{public_url.rstrip('/')}/rate/{rating_link_token(secret_key, ticket, now)}"
 
 
-def _find(db, clock, secret_key: str, body) -> dict:
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object")
-    if "qr" in body:
-        payload = signing.verify(secret_key, TICKET_QR, body["qr"], clock.now())
-        ticket_id = payload.get("t")
-        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
-            raise signing.TokenInvalid()
-        return get(db, ticket_id)
-    number, unit = body.get("number"), body.get("unit")
-    if not isinstance(number, str) or not isinstance(unit, str):
-        raise InvalidRequest('send {"qr": "..."} or {"number": "...", "unit": "..."}')
+def _by_qr(db, clock, secret_key: str, qr) -> dict:
+    payload = signing.verify(secret_key, TICKET_QR, qr, clock.now())
+    ticket_id = payload.get("t")
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+        raise signing.TokenInvalid()
+    return get(db, ticket_id)
+
+
+def _by_number(db, number: str, unit: str) -> dict | None:
     number = number.strip().removeprefix("#")
     if not _NUMBER.fullmatch(number) or not 1 <= len(unit.strip()) <= 12:
-        raise TicketNotFound()
+        return None
     row = one(
         db,
         "SELECT t.id FROM tickets t JOIN units u ON u.id = t.unit_id"
         " WHERE t.id = ? AND u.number = ?",
         (int(number), unit.strip()),
     )
-    if row is None:
-        raise TicketNotFound()
-    return get(db, row["id"])
+    return get(db, row["id"]) if row else None
 
 
-def lookup(db: sqlite_utils.Database, clock, secret_key: str, body) -> dict:
-    """The kiosk's status check: {"qr"} or {"number", "unit"} → resident_summary."""
+def _check_lookup_throttle(db, clock, actor: str) -> None:
+    """429 once `actor` had LOOKUP_MISS_LIMIT misses within LOOKUP_WINDOW.
+
+    The misses are the audit log's own rows (one per miss, append-only, so a
+    restart forgets nothing). Newest first through the (action, id) index, and
+    only back to the window's start: a few rows, however long the log."""
+    now = clock.now()
+    since = to_iso(now - LOOKUP_WINDOW)
+    recent = []
+    rows = db.execute(
+        "SELECT actor, at FROM audit_log WHERE action = ? ORDER BY id DESC", (LOOKUP_MISSED,)
+    )
+    try:
+        for row_actor, at in rows:
+            if at <= since:
+                return
+            if row_actor == actor:
+                recent.append(parse_utc(at))
+                if len(recent) == LOOKUP_MISS_LIMIT:
+                    frees_at = recent[-1] + LOOKUP_WINDOW  # the oldest of the last five
+                    raise LookupThrottled((frees_at - now).total_seconds())
+    finally:
+        rows.close()
+
+
+def lookup(
+    db: sqlite_utils.Database, clock, secret_key: str, body, *, kiosk_id: int | None = None
+) -> dict:
+    """The kiosk's status check: {"qr"} or {"number", "unit"} → resident_summary.
+
+    By number + unit, a miss is audited (ticket.lookup_missed) and a kiosk with
+    LOOKUP_MISS_LIMIT misses in LOOKUP_WINDOW gets LookupThrottled (429) for every
+    number + unit look-up, found or not, until the oldest miss ages out."""
     if not isinstance(body, dict) or set(body) not in ({"qr"}, {"number", "unit"}):
         raise InvalidRequest('send {"qr": "..."} or {"number": "...", "unit": "..."}')
-    return resident_summary(db, clock, _find(db, clock, secret_key, body))
+    if "qr" in body:
+        return resident_summary(db, clock, _by_qr(db, clock, secret_key, body["qr"]))
+    number, unit = body["number"], body["unit"]
+    if not isinstance(number, str) or not isinstance(unit, str):
+        raise InvalidRequest('send {"qr": "..."} or {"number": "...", "unit": "..."}')
+    actor = f"kiosk:{kiosk_id}" if kiosk_id is not None else "system"
+    with write_transaction(db):
+        _check_lookup_throttle(db, clock, actor)
+        ticket = _by_number(db, number, unit)
+        if ticket is None:
+            audit.record(
+                db,
+                clock,
+                actor=actor,
+                action=LOOKUP_MISSED,
+                detail={"number": number.strip()[:20], "unit": unit.strip()[:12]},
+            )
+    if ticket is None:
+        raise TicketNotFound()
+    return resident_summary(db, clock, ticket)
 
 
 # --- rating --------------------------------------------------------------------------------
@@ -756,16 +896,20 @@ def rate(
 def rate_by_qr(
     db: sqlite_utils.Database, clock, secret_key: str, body, *, kiosk_id: int | None = None
 ) -> dict:
-    """The kiosk's rating: {"qr"} or {"number", "unit"} plus "rating", "reasons" (and
-    optionally "comment")."""
+    """The kiosk's rating: {"qr"} plus "rating", "reasons" (and optionally "comment").
+
+    Only the signed QR on the resident's receipt rates a ticket: a ticket number
+    is a sequential id and a unit is no secret, so {"number", "unit"} is refused
+    with RatingNeedsQr (the resident scans the QR, or uses the link in the
+    "resolved" message)."""
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object")
     which = set(body) - {"rating", "reasons", "comment"}
-    if which not in ({"qr"}, {"number", "unit"}) or "rating" not in body:
-        raise InvalidRequest(
-            'send {"qr": "..."} or {"number": "...", "unit": "..."} with "rating" and "reasons"'
-        )
-    ticket = _find(db, clock, secret_key, {k: body[k] for k in which})
+    if which == {"number", "unit"}:
+        raise RatingNeedsQr()
+    if which != {"qr"} or "rating" not in body:
+        raise InvalidRequest('send {"qr": "..."} with "rating" and "reasons"')
+    ticket = _by_qr(db, clock, secret_key, body["qr"])
     return rate(
         db,
         clock,
@@ -1136,7 +1280,7 @@ def record_complaint(
     the resident was told. Empty fields are cleared; the place is kept if left empty."""
     timezone = building.current(db)["timezone"]
     values = {
-        "incident_at": _clean_time(incident_at, "incident_at", timezone),
+        "incident_at": _clean_time(incident_at, "incident_at", timezone, clock.now()),
         "people_involved": clean_text(people_involved, "people_involved", MAX_PEOPLE),
         "forwarded_to": clean_text(forwarded_to, "forwarded_to", MAX_SHORT_TEXT, multiline=False),
         "resident_told": clean_text(resident_told, "resident_told", MAX_COMMENT),

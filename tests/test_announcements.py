@@ -174,6 +174,32 @@ def test_a_picture_is_checked_reencoded_without_metadata_and_served_to_kiosks(
     assert anonymous.status_code == 401
 
 
+def test_a_jpeg_loses_its_comment_exif_icc_profile_and_xmp(app, manager, tmp_path):
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"  # camera make
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0)}  # GPS
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">SECRETXMP</x:xmpmeta>'
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 200, 30)).save(
+        out, format="JPEG", exif=exif, icc_profile=icc, comment=b"SECRETCOMMENT", xmp=xmp
+    )
+    original = out.getvalue()
+    with Image.open(io.BytesIO(original)) as sent:  # the test picture carries all four
+        assert {"comment", "exif", "icc_profile", "xmp"} <= set(sent.info)
+    assert publish(manager, original).status_code == 302
+    [row] = rows(app)
+    saved = (tmp_path / "announcements" / row["image_path"]).read_bytes()
+    with Image.open(io.BytesIO(saved)) as picture:
+        assert picture.format == "JPEG" and picture.size == (300, 200)
+        kept = set(picture.info) - {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi"}
+        assert kept == set() and not picture.getexif()
+    for secret in (b"SECRETCOMMENT", b"SpyCam", b"SECRETXMP", icc[:64]):
+        assert secret not in saved
+
+
 def test_a_transparent_png_gets_a_white_background(app, manager, tmp_path):
     out = io.BytesIO()
     Image.new("RGBA", (40, 40), (0, 0, 0, 0)).save(out, format="PNG")

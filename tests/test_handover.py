@@ -73,6 +73,13 @@ def _end_shift(browser):
         ("钥匙在抽屉\x07里", "Character 6 is a control character (U+0007)"),
         ("ok\x00", "U+0000"),
         ("房号 \u202e1021", "U+202E"),
+        ("房号 \u200f1021", "U+200F"),
+        ("١٢\u061c٣", "U+061C"),
+        ("第一行\u2028第二行", "U+2028"),
+        ("第一段\u2029第二段", "U+2029"),
+        ("钥匙\u200b在抽屉", "Character 3 is a control character (U+200B)"),
+        ("\ufeff钥匙", "U+FEFF"),
+        ("钥匙\ue000", "U+E000"),
         (None, "1-1000 characters"),
     ],
 )
@@ -345,6 +352,35 @@ def test_what_was_typed_is_shown_as_text_and_redirects_stay_on_the_console(app):
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     response = a.post("/handover/notes/1/done", back="//evil.example/handover/")
     assert response.headers["Location"] == "/handover/"
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "/handover/\r\nSet-Cookie: a=b",
+        "/handover/\nLocation: https://evil.example/",
+        "/handover/\t/evil.example",
+        "/handover/ log",
+        "/handover/../../admin/",
+        "/handover/..",
+        "/handover/log\\evil",
+    ],
+)
+def test_a_back_field_that_is_not_a_plain_handover_path_goes_to_the_index(app, back):
+    a = _signed_in(app, "a")
+    a.post("/handover/notes", text="送水")
+    response = a.post("/handover/notes/1/done", back=back)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/handover/"
+    assert "Set-Cookie" not in response.headers or "a=b" not in response.headers["Set-Cookie"]
+    assert _db(app)["handover_notes"].get(1)["status"] == "done"  # the change was kept
+
+
+def test_a_back_field_to_a_handover_page_is_followed(app):
+    a = _signed_in(app, "a")
+    a.post("/handover/notes", text="送水")
+    response = a.post("/handover/notes/1/done", back="/handover/log?page=2&q=%E9%80%81")
+    assert response.headers["Location"] == "/handover/log?page=2&q=%E9%80%81"
 
 
 def test_an_unknown_handover_is_a_clear_404(app):

@@ -2,7 +2,14 @@
 
 import pytest
 
-from tests.helpers import building_db
+from tests.helpers import building_db, make_app
+
+
+@pytest.fixture
+def app(tmp_path, clock):
+    """The console with a small per-kiosk write limit (30 at once, then 1 a second), so
+    the limit's tests below read plainly; production defaults: console/settings.py."""
+    return make_app(tmp_path, clock, KIOSK_WRITE_BURST=30, KIOSK_WRITES_PER_SECOND=1)
 
 
 def test_call_reception_is_recorded_with_the_consoles_time(app, kiosk, clock):
@@ -61,6 +68,21 @@ def test_two_kiosks_may_use_the_same_key_independently(app, client, kiosk):
             "kind",
         ),
         (b'{"kind": "help", "created_at": "yesterday"}', "application/json", "created_at"),
+        (  # year 1 east of UTC: before datetime's minimum once moved to UTC
+            b'{"kind": "help", "created_at": "0001-01-01T00:00:00+08:00"}',
+            "application/json",
+            "created_at",
+        ),
+        (
+            b'{"kind": "help", "created_at": "9999-12-31T23:59:59-05:00"}',
+            "application/json",
+            "created_at",
+        ),
+        (
+            b'{"kind": "help", "created_at": "1970-01-01T00:00:00Z"}',
+            "application/json",
+            "between 2000 and 2099",
+        ),
         (
             b'{"kind": "help", "created_at": "2026-11-27T09:00:00"}',
             "application/json",
@@ -173,3 +195,65 @@ def test_stored_request_fingerprints_are_keyed(app, kiosk):
     stored = building_db(app)["idempotency_records"].get((1, "f" * 32))["request_hash"]
     plain = json.dumps(["POST", "/api/v1/escalations", body], sort_keys=True, ensure_ascii=False)
     assert stored != hashlib.sha256(plain.encode()).hexdigest() and len(stored) == 64
+
+
+# --- the per-kiosk write limit (SECURITY.md 16) ------------------------------------------
+
+
+def test_a_kiosk_may_send_30_writes_at_once_then_one_a_second(app, client, kiosk, clock):
+    from tests.helpers import KioskCaller, paired_kiosk
+
+    answers = [kiosk.call_reception(key=f"burst-{n:027d}") for n in range(30)]
+    assert {a.status_code for a in answers} == {201}
+    refused = kiosk.call_reception(key="burst-" + "x" * 27)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+    error = refused.json["error"]
+    assert error["code"] == "rate_limited" and error["retry_after"] == 1
+    assert "请 1 秒后再试" in error["message"] and "try again in 1 s" in error["message"]
+    assert building_db(app)["escalations"].count == 30
+    assert building_db(app)["idempotency_records"].count == 30  # the refused one: not stored
+    # A retry of a stored write is answered as before and costs nothing.
+    replay = kiosk.call_reception(key=f"burst-{0:027d}")
+    assert replay.status_code == 201 and replay.json == answers[0].json
+    # Another kiosk has its own allowance.
+    other = KioskCaller(client, paired_kiosk(app, name="大堂 B")[1])
+    assert other.call_reception().status_code == 201
+    # Reads are not limited.
+    assert client.get("/api/v1/ping", headers=kiosk.headers(False)).status_code == 200
+    # One second later the refused write goes through (same key), then the next waits again.
+    clock.advance(seconds=1)
+    assert kiosk.call_reception(key="burst-" + "x" * 27).status_code == 201
+    assert kiosk.call_reception().status_code == 429
+    clock.advance(seconds=30)
+    assert {kiosk.call_reception().status_code for _ in range(30)} == {201}
+    assert kiosk.call_reception().status_code == 429
+
+
+def test_a_burst_of_emergency_reports_raises_no_more_than_the_limit(app, kiosk):
+    body = {"unit": "101", "category": "water", "problem": "burst_pipe"}
+    codes = [
+        kiosk.client.post("/api/v1/tickets", json=body, headers=kiosk.headers()).status_code
+        for _ in range(45)
+    ]
+    assert codes == [201] * 30 + [429] * 15
+    db = building_db(app)
+    assert (
+        db.execute("SELECT COUNT(*) FROM escalations WHERE kind = 'emergency'").fetchone()[0] == 30
+    )
+    assert db["tickets"].count == 30
+
+
+def test_every_write_route_shares_the_kiosks_allowance(app, client, kiosk):
+    for n in range(30):
+        assert kiosk.call_reception().status_code == 201, n
+    for path, body in [
+        ("/api/v1/tickets", {"unit": "101", "category": "water", "problem": "dripping_tap"}),
+        ("/api/v1/tickets/rating", {"qr": "x", "rating": 5}),
+        ("/api/v1/visits/sign-out", {"phone": "13812345678"}),
+        ("/api/v1/parcels/pickup", {"unit": "101", "code": "123456"}),
+        ("/api/v1/alerts", {"kind": "dead_letter", "item_kind": "x", "error": "e"}),
+    ]:
+        answer = client.post(path, json=body, headers=kiosk.headers())
+        assert answer.status_code == 429, path
+        assert answer.json["error"]["code"] == "rate_limited" and "Retry-After" in answer.headers

@@ -228,6 +228,26 @@ def test_a_refused_request_is_dead_lettered_and_the_queue_moves_on(worker, outbo
     assert alert["kind"] == "dead_letter" and alert["item_kind"] == "escalation.help"
 
 
+def test_being_paced_by_the_console_never_kills_an_item(store, console, clock, seen):
+    """A kiosk back after days offline meets the console's write limit again and
+    again: each 429 rate_limited waits as told, and is not a failed attempt."""
+    worker = make_worker(store, console.url, clock, seen, max_attempts=3)
+    outbox = Outbox(store, max_attempts=3)
+    try:
+        (item_id,) = enqueue(outbox)
+        slow_down = {"error": {"code": "rate_limited", "message": "slow down"}}
+        console.script.extend([(429, slow_down, {"Retry-After": "2"})] * 5)
+        for _ in range(5):
+            assert worker.drain_once(outbox) == 2.0
+            clock.advance(seconds=2)
+        assert outbox.get(item_id).attempts == 0
+        assert worker.drain_once(outbox) is None
+        assert outbox.get(item_id).state == ACKED
+        assert seen.named("dead") == []
+    finally:
+        worker.client.close()
+
+
 def test_dead_after_n_failed_attempts(store, clock, seen):
     worker = make_worker(store, "http://127.0.0.1:9", clock, seen, max_attempts=3)
     outbox = Outbox(store, max_attempts=3)

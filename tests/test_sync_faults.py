@@ -174,8 +174,13 @@ def test_console_killed_after_commit_before_answering_yields_one_record(tmp_path
         store.close()
 
 
+# These tests are about durability, not pacing: the per-kiosk write limit is lifted
+# (tests/test_kiosk_sync.py and tests/test_kiosk_api.py cover the limit).
+UNPACED = {"KIOSK_WRITE_BURST": 1_000_000}
+
+
 def test_kiosk_killed_mid_send_in_a_loop_loses_nothing_and_duplicates_nothing(tmp_path):
-    app = make_app(tmp_path / "console")
+    app = make_app(tmp_path / "console", **UNPACED)
     server = ConsoleServer(app).start_in_background()
     db_path = tmp_path / "kiosk.db"
     _paired_kiosk_store(app, db_path).close()
@@ -233,7 +238,7 @@ def test_a_network_black_hole_makes_the_item_wait_not_the_kiosk(tmp_path):
 
 
 def test_a_week_offline_with_5000_items_and_a_wrong_clock_is_delivered_once_in_order(tmp_path):
-    app = make_app(tmp_path / "console")
+    app = make_app(tmp_path / "console", **UNPACED)
     kiosk_clock = FrozenClock("2026-11-19T09:00:00+00:00")  # a week ago … by a clock a day slow
     store = _paired_kiosk_store(app, tmp_path / "kiosk.db", kiosk_clock)
     outbox = Outbox(store)

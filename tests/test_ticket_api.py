@@ -1,19 +1,22 @@
 """The kiosk's ticket API (/api/v1/tickets …) on a real console: bad input gets a
-clear error and stores nothing; photos are checked and lose their metadata;
-writes happen once; look-up and rating by QR or number + unit."""
+clear error and stores nothing; photos are checked and lose their metadata, and
+are decoded outside the write lock; writes happen once; look-up by QR or number +
+unit (misses throttled per kiosk); rating by the ticket's QR only."""
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import random
+import threading
 
 import pytest
 from PIL import Image
 
 from shared import retention, tickets
-from tests.helpers import add_staff, building_db
+from tests.helpers import KioskCaller, add_staff, building_db, paired_kiosk
 
 SECRET = "test-" + "x" * 40
 
@@ -51,6 +54,18 @@ def jpeg_with_exif(size=(2000, 1000)) -> bytes:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def jpeg(size, **save) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (90, 120, 200)).save(out, format="JPEG", quality=60, **save)
+    return out.getvalue()
+
+
+def png(size, mode="RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, format="PNG")  # one colour: a few KB, however large
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -104,6 +119,14 @@ def test_the_kiosk_settings_include_the_sla_minutes(kiosk):
         ({"description": "\x1b[31m red"}, 400, "invalid_request", "control character"),
         ({"description": "a\rb"}, 400, "invalid_request", "control character"),
         ({"description": "right\u202eleft"}, 400, "invalid_request", "control character"),
+        ({"description": "right\u200fleft"}, 400, "invalid_request", "U+200F"),
+        ({"description": "١٢\u061c٣"}, 400, "invalid_request", "U+061C"),
+        ({"description": "line\u2028break"}, 400, "invalid_request", "U+2028"),
+        ({"description": "para\u2029break"}, 400, "invalid_request", "U+2029"),
+        ({"description": "zero\u200bwidth"}, 400, "invalid_request", "U+200B"),
+        ({"description": "\ufeffbom"}, 400, "invalid_request", "U+FEFF"),
+        ({"description": "private\ue000use"}, 400, "invalid_request", "U+E000"),
+        ({"description": "tab\there"}, 400, "invalid_request", "U+0009"),
         ({"description": 42}, 400, "invalid_request", "text"),
         ({"category": "plumbing"}, 400, "invalid_request", "category"),
         ({"category": ["water"]}, 400, "invalid_request", "category"),
@@ -112,12 +135,21 @@ def test_the_kiosk_settings_include_the_sla_minutes(kiosk):
         ({"urgency": 3}, 400, "invalid_request", "urgency"),
         ({"language": "fr"}, 400, "invalid_request", "language"),
         ({"created_at": "yesterday"}, 400, "invalid_request", "created_at"),
+        ({"created_at": "2026-11-27T08:59:30"}, 400, "invalid_request", "with a zone"),
+        ({"created_at": "0001-01-01T00:00:00+08:00"}, 400, "invalid_request", "2000-01-01"),
+        ({"created_at": "9999-12-31T23:59:59-05:00"}, 400, "invalid_request", "2000-01-01"),
+        ({"created_at": "9999-12-31T23:59:59+00:00"}, 400, "invalid_request", "tomorrow"),
+        ({"created_at": "1999-12-31T23:59:59+00:00"}, 400, "invalid_request", "2000-01-01"),
+        ({"created_at": "2026-11-28T09:00:01+00:00"}, 400, "invalid_request", "tomorrow"),
         ({"reporter": "me"}, 400, "invalid_request", "unexpected fields: reporter"),
         ({"photo": 12}, 422, "photo_rejected", "photo"),
         ({"photo": "not base64!!"}, 422, "photo_rejected", "base64"),
         ({"photo": b64(b"just some text, not a picture")}, 422, "photo_rejected", "photo"),
         ({"photo": b64(b"GIF89a" + b"\x00" * 50)}, 422, "photo_rejected", "photo"),
         ({"photo": b64(b"\xff\xd8\xff" + os.urandom(2_000_001))}, 422, "photo_rejected", "2 MB"),
+        ({"photo": b64(jpeg((4100, 4000)))}, 422, "photo_rejected", "at most 16 megapixels"),
+        ({"photo": b64(png((2100, 2000), "1"))}, 422, "photo_rejected", "not a photo"),
+        ({"photo": b64(png((2100, 2000), "P"))}, 422, "photo_rejected", "not a photo"),
     ],
 )
 def test_bad_input_is_refused_with_a_message_and_nothing_is_stored(
@@ -195,6 +227,71 @@ def test_a_photo_of_almost_2_mb_fits_in_the_request(app, kiosk):
     ticket = tickets.get(building_db(app), answer.json["id"])
     with Image.open(tickets.photo_folder(app.config["DATA_DIR"]) / ticket["photo_path"]) as saved:
         assert saved.size == (800, 800)
+
+
+def test_a_kiosk_clock_a_little_ahead_is_accepted(app, kiosk):
+    answer = report(kiosk, created_at="2026-11-28T08:00:00+00:00")  # 23 h ahead of the console
+    assert answer.status_code == 201
+    assert tickets.get(building_db(app), answer.json["id"])["created_at"] == (
+        "2026-11-28T08:00:00+00:00"
+    )
+
+
+def test_a_large_phone_photo_is_stored_upright_at_1600_px(app, kiosk):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was held upright, the sensor sideways
+    answer = report(kiosk, photo=b64(jpeg((4000, 3000), exif=exif)))
+    assert answer.status_code == 201, answer.json
+    ticket = tickets.get(building_db(app), answer.json["id"])
+    with Image.open(tickets.photo_folder(app.config["DATA_DIR"]) / ticket["photo_path"]) as saved:
+        assert saved.size == (1200, 1600) and len(saved.getexif()) == 0
+
+
+def test_a_small_palette_picture_is_still_accepted(app, kiosk):
+    answer = report(kiosk, photo=b64(png((800, 600), "P")))
+    assert answer.status_code == 201, answer.json
+
+
+def test_a_photo_is_decoded_before_the_write_lock_so_other_kiosks_are_not_held_up(
+    app, kiosk, monkeypatch
+):
+    """While one kiosk's photo is being decoded, another kiosk's report is answered."""
+    other = KioskCaller(app.test_client(), paired_kiosk(app, name="大堂 B")[1])
+    decoding, other_answered = threading.Event(), threading.Event()
+    seen = {}
+    real_prepare = tickets.prepare_photo
+
+    def slow_prepare(encoded):
+        decoding.set()
+        seen["other_answered_meanwhile"] = other_answered.wait(timeout=10)
+        return real_prepare(encoded)
+
+    monkeypatch.setattr(tickets, "prepare_photo", slow_prepare)
+    photo = threading.Thread(
+        target=lambda: seen.setdefault("photo", report(kiosk, photo=b64(jpeg((800, 600)))))
+    )
+    photo.start()
+    assert decoding.wait(timeout=10)
+    plain = report(other, description="走廊灯不亮")
+    other_answered.set()
+    photo.join(timeout=30)
+    assert plain.status_code == 201
+    assert seen["other_answered_meanwhile"] is True
+    assert seen["photo"].status_code == 201 and ticket_count(app) == 2
+
+
+def test_a_replayed_photo_report_answers_at_once_without_decoding_again(app, kiosk, monkeypatch):
+    key = "ticket-key-photo000001"
+    first = report(kiosk, key=key, photo=b64(jpeg((800, 600))))
+    assert first.status_code == 201
+
+    def no_second_decode(encoded):
+        raise AssertionError("a replay must not decode the photo again")
+
+    monkeypatch.setattr(tickets, "prepare_photo", no_second_decode)
+    again = report(kiosk, key=key, photo=b64(jpeg((800, 600))))
+    assert again.status_code == 201 and again.json == first.json
+    assert ticket_count(app) == 1
 
 
 def test_the_same_key_replays_the_same_ticket_and_another_body_is_refused(app, kiosk):
@@ -298,12 +395,12 @@ def test_rating_through_the_api(app, kiosk, clock, staff_id):
         assert answer.status_code == 400, bad
     assert tickets.get(building_db(app), created["id"])["rating"] is None
     key = "rating-key-000000000001"
-    rated = rate(kiosk, {"number": "1", "unit": "101", "rating": 2, "reasons": ["slow"]}, key)
+    rated = rate(kiosk, {"qr": created["qr"], "rating": 2, "reasons": ["slow"]}, key)
     assert rated.status_code == 200
     assert rated.json["rating"] == 2 and rated.json["can_rate"] is False
-    assert rate(
-        kiosk, {"number": "1", "unit": "101", "rating": 2, "reasons": ["slow"]}, key
-    ).json == (rated.json)  # the retry of the same tap
+    assert rate(kiosk, {"qr": created["qr"], "rating": 2, "reasons": ["slow"]}, key).json == (
+        rated.json
+    )  # the retry of the same tap
     again = rate(kiosk, {"qr": created["qr"], "rating": 5, "reasons": []})
     assert again.status_code == 409 and again.json["error"]["code"] == "ticket_already_rated"
     ticket = tickets.get(building_db(app), created["id"])
@@ -311,9 +408,75 @@ def test_rating_through_the_api(app, kiosk, clock, staff_id):
     assert ticket["rating_reason_keys"] == ["slow"]
 
 
-def test_a_rating_for_an_unknown_ticket_is_not_found(kiosk):
-    answer = rate(kiosk, {"number": "77", "unit": "101", "rating": 4, "reasons": []})
+def test_a_rating_for_an_unknown_ticket_is_not_found(kiosk, clock):
+    qr = tickets.ticket_qr(SECRET, {"id": 77}, clock.now())  # signed, but no such ticket
+    answer = rate(kiosk, {"qr": qr, "rating": 4, "reasons": []})
     assert answer.status_code == 404
+
+
+def test_the_number_and_unit_alone_never_rate_a_ticket(app, kiosk, clock, staff_id):
+    """Ticket numbers are sequential and units are no secret: rating needs the QR."""
+    created = report(kiosk).json
+    resolve(app, clock, created["id"], staff_id)
+    for payload in (
+        {"number": created["number"], "unit": "101", "rating": 1, "reasons": ["slow"]},
+        {"number": created["number"], "unit": "101", "rating": 5},
+    ):
+        answer = rate(kiosk, payload)
+        assert answer.status_code == 400
+        assert answer.json["error"]["code"] == "rating_needs_qr"
+        assert "请扫描报修单二维码评价" in answer.json["error"]["message"]
+        assert "Scan the ticket's QR code to rate it" in answer.json["error"]["message"]
+    db = building_db(app)
+    assert tickets.get(db, created["id"])["rating"] is None
+    assert db.execute("SELECT COUNT(*) FROM idempotency_records").fetchone()[0] == 1  # the report
+    # The resident with the receipt still can.
+    rated = rate(kiosk, {"qr": created["qr"], "rating": 5, "reasons": []})
+    assert rated.status_code == 200 and tickets.get(db, created["id"])["rating"] == 5
+
+
+def misses(app) -> list[tuple[str, dict]]:
+    rows = building_db(app).execute(
+        "SELECT actor, detail FROM audit_log WHERE action = 'ticket.lookup_missed' ORDER BY id"
+    )
+    return [(actor, json.loads(detail)) for actor, detail in rows]
+
+
+def test_lookups_by_number_that_miss_are_audited_and_throttled_per_kiosk(app, client, kiosk, clock):
+    mine = report(kiosk).json
+    other = KioskCaller(client, paired_kiosk(app, name="大堂 B")[1])
+    for n, unit in enumerate(["102", "103", "201", "202", "203"]):
+        answer = lookup(kiosk, {"number": mine["number"], "unit": unit})
+        assert answer.status_code == 404, n
+        clock.advance(seconds=30)
+    assert misses(app) == [
+        ("kiosk:1", {"number": mine["number"], "unit": unit})
+        for unit in ["102", "103", "201", "202", "203"]
+    ]
+    # Five misses in ten minutes: now even a right number + unit waits.
+    throttled = lookup(kiosk, {"number": mine["number"], "unit": "101"})
+    assert throttled.status_code == 429
+    assert throttled.json["error"]["code"] == "too_many_attempts"
+    message = throttled.json["error"]["message"]
+    assert "请 8 分钟后再试" in message and "try again in 8 minutes" in message
+    assert throttled.headers["Retry-After"] == "450"  # the first miss is 7.5 minutes old
+    assert throttled.json["error"]["retry_after"] == 450
+    assert len(misses(app)) == 5  # a refused look-up is not a guess
+    # The QR on the receipt still works, and other kiosks are not affected.
+    assert lookup(kiosk, {"qr": mine["qr"]}).status_code == 200
+    assert lookup(other, {"number": mine["number"], "unit": "101"}).status_code == 200
+    # When the oldest miss is ten minutes old, one more try is allowed.
+    clock.advance(seconds=449)
+    assert lookup(kiosk, {"number": mine["number"], "unit": "101"}).status_code == 429
+    clock.advance(seconds=1)
+    assert lookup(kiosk, {"number": mine["number"], "unit": "101"}).status_code == 200
+
+
+def test_lookups_that_find_the_ticket_are_never_throttled(app, kiosk):
+    mine = report(kiosk).json
+    for _ in range(20):
+        assert lookup(kiosk, {"number": mine["number"], "unit": "101"}).status_code == 200
+    assert misses(app) == []
 
 
 def test_old_ticket_photos_are_purged_with_their_reference(app, kiosk, clock):

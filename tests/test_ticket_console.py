@@ -264,6 +264,9 @@ BAD_DESK_INPUT = [
     ({"description": "漏水" * 251}, "最多 500 个字"),
     ({"description": "漏水\x1b[2J"}, "控制字符"),
     ({"incident_at": "昨天晚上"}, "时间格式不对"),
+    ({"incident_at": "0001-01-01T00:00"}, "时间须在 2000-01-01 到明天之间"),
+    ({"incident_at": "9999-12-31T23:59"}, "must be a time between 2000-01-01 and tomorrow"),
+    ({"description": "漏水\u200b"}, "U+200B"),
     ({"category": "garden", "problem": ""}, "未知类别 · Unknown category"),
 ]
 
@@ -451,6 +454,43 @@ def test_the_complaint_record_is_saved_and_shown(app, client, reception):
     # A repair has no complaint form.
     repair = record_at_desk(app)
     assert 'id="complaint"' not in client.get(f"/tickets/{repair['id']}").get_data(as_text=True)
+
+
+def test_a_complaint_time_out_of_range_is_refused_beside_its_form(app, client, reception):
+    ticket = record_at_desk(app, kind="complaint", category="noise", unit="303")
+    response = reception.post(
+        f"/tickets/{ticket['id']}/complaint", incident_at="9999-12-31T23:59", location="大堂"
+    )
+    assert response.status_code == 400
+    section = re.search(r'<form class="card" id="complaint".*?</form>', response.text, re.S)
+    assert "2000-01-01" in section.group(0) and 'role="alert"' in section.group(0)
+    assert tickets.get(building_db(app), ticket["id"])["incident_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("column", "stored", "shown"),
+    [
+        # past the year 9999 in Shanghai: shown as stored
+        ("incident_at", "9999-12-31T23:59:00.000000+00:00", "9999-12-31T23:59:00"),
+        ("incident_at", "not a time", "not a time"),
+        ("sla_due_at", "0001-01-01T00:00:00+00:00", "01-01 08:05"),  # local mean time
+        ("sla_due_at", "soon", "soon"),
+        ("resolved_at", "garbage", "投诉"),
+    ],
+)
+def test_no_stored_time_takes_a_ticket_page_down(app, client, reception, column, stored, shown):
+    """Times stored before they were checked (or by hand) are shown as stored."""
+    ticket = record_at_desk(app, kind="complaint", category="noise", unit="303")
+    db = building_db(app)
+    db.execute(f"UPDATE tickets SET {column} = ? WHERE id = ?", (stored, ticket["id"]))
+    db.execute("UPDATE tickets SET status = 'resolved' WHERE id = ?", (ticket["id"],))
+    db.close()
+    url = f"/tickets/{ticket['id']}"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert shown in page.text
+    assert client.get(f"{url}/work-order.pdf").status_code == 200
+    assert client.get("/tickets/?status=resolved").status_code == 200
 
 
 # --- photo and work order ---------------------------------------------------------------------

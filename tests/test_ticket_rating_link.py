@@ -1,8 +1,11 @@
 """Residents hear about their ticket by e-mail (a real SMTP server on loopback) and
-rate it through the signed link in the "resolved" message, without signing in."""
+rate it through the signed link in the "resolved" message, without signing in.
+The public page writes nothing but ratings: forged links go to the application
+log, and posts are throttled per client address."""
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 
@@ -201,7 +204,13 @@ def test_an_unknown_reason_is_refused_and_the_choices_kept(app, client, kiosk, c
     assert stored(app, created["id"])["rating"] is None
 
 
-def test_a_forged_link_is_refused_and_nothing_is_stored(app, client, kiosk, clock, staff_id):
+def audit_rows(app) -> int:
+    return building_db(app).execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+
+
+def test_a_forged_link_is_refused_logged_and_nothing_is_stored(
+    app, client, kiosk, clock, staff_id, caplog
+):
     created, path = resolved_ticket(app, kiosk, clock, staff_id)
     _page, csrf = open_form(client, path)  # a real form, for its CSRF token
     forged = path[:-1] + ("A" if path[-1] != "A" else "B")
@@ -209,13 +218,51 @@ def test_a_forged_link_is_refused_and_nothing_is_stored(app, client, kiosk, cloc
     assert page.status_code == 400
     assert "链接无效" in page.get_data(as_text=True)
     assert "This link is not valid" in page.get_data(as_text=True)
-    answer = client.post(forged, data={"csrf_token": csrf, "rating": "1", "confirm": "1"})
+    before = audit_rows(app)
+    with caplog.at_level(logging.WARNING, logger="console.rating"):
+        answer = client.post(forged, data={"csrf_token": csrf, "rating": "1", "confirm": "1"})
     assert answer.status_code == 400
     assert stored(app, created["id"])["rating"] is None
-    logged = building_db(app).execute(
-        "SELECT detail FROM audit_log WHERE action = 'ticket.rating_link_rejected'"
+    # The application log says so; the append-only audit log gets nothing from strangers.
+    assert [r.getMessage() for r in caplog.records] == [
+        "rating link refused (token_invalid) from 127.0.0.1"
+    ]
+    assert audit_rows(app) == before
+
+
+def test_posting_made_up_links_is_throttled_per_address_and_writes_nothing(
+    app, client, kiosk, clock, staff_id
+):
+    created, path = resolved_ticket(app, kiosk, clock, staff_id)
+    _page, csrf = open_form(client, path)
+    before = audit_rows(app)
+    answers = [
+        client.post("/rate/" + "A" * 500, data={"csrf_token": csrf, "rating": "5"})
+        for _ in range(25)
+    ]
+    assert [a.status_code for a in answers] == [400] * 20 + [429] * 5
+    refused = answers[-1]
+    html = refused.get_data(as_text=True)
+    assert "操作太频繁" in html and "Too many tries" in html
+    assert "请 10 分钟后再试" in html and "try again in 10 minutes" in html
+    assert refused.headers["Retry-After"] == "600"
+    assert audit_rows(app) == before
+    # Even the real link waits at that address …
+    assert client.post(path, data={"csrf_token": csrf, "rating": "5"}).status_code == 429
+    # … but the resident at home (another address) rates at once, and that is audited.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    _page, other_csrf = open_form(elsewhere, path)
+    assert elsewhere.post(path, data={"csrf_token": other_csrf, "rating": "5"}).status_code == 200
+    assert stored(app, created["id"])["rating"] == 5
+    rated = building_db(app).execute(
+        "SELECT actor, detail FROM audit_log WHERE action = 'ticket.rate'"
     )
-    assert [row[0] for row in logged] == ['{"reason": "token_invalid"}']
+    assert rated.fetchall() == [("resident:link", '{"rating": 5, "reasons": [], "via": "link"}')]
+    # Ten minutes later the first address may post again.
+    clock.advance(minutes=10)
+    again = client.post("/rate/" + "A" * 500, data={"csrf_token": csrf, "rating": "5"})
+    assert again.status_code == 400
 
 
 def test_a_ticket_qr_is_not_a_rating_link(app, client, kiosk, clock, staff_id):

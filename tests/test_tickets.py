@@ -4,6 +4,7 @@ real SQLite: the SLA clock, the workflow, what residents may see, the list."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -561,3 +562,126 @@ def test_the_qr_carries_only_the_ticket_id(app, kiosk, clock):
     assert expires == int(
         (parse_utc("2026-11-27T09:00:00+00:00") + timedelta(days=365)).timestamp()
     )
+
+
+# --- free text and times that are refused -------------------------------------------------
+
+INVISIBLE = [
+    "\u200f",  # right-to-left mark
+    "\u200e",  # left-to-right mark
+    "\u061c",  # Arabic letter mark
+    "\u202e",  # right-to-left override
+    "\u2066",  # left-to-right isolate
+    "\u200b",  # zero-width space
+    "\ufeff",  # byte order mark
+    "\u2028",  # line separator
+    "\u2029",  # paragraph separator
+    "\ue000",  # private use
+    "\x1b",  # escape
+    "\x85",  # next line (C1)
+]
+
+
+@pytest.mark.parametrize("ch", INVISIBLE)
+def test_every_free_text_of_a_ticket_refuses_invisible_and_control_characters(
+    app, kiosk, clock, staff_id, ch
+):
+    db = building_db(app)
+    created = report(kiosk).json
+    code = f"U+{ord(ch):04X}"
+    desk = {"kind": "complaint", "unit": "101", "category": "noise", "problem": "pets"}
+    attempts = [
+        lambda field=field: tickets.create_at_desk(
+            db, clock, staff_id=staff_id, form={**desk, field: f"甲{ch}乙"}
+        )
+        for field in ("description", "reporter_name", "location", "people_involved")
+    ] + [
+        lambda: tickets.add_note(
+            db, clock, created["id"], staff_id=staff_id, text=f"备注{ch}", resident_visible=True
+        ),
+        lambda: move(db, clock, created["id"], staff_id, "in_progress", message=f"消息{ch}"),
+        lambda: tickets.record_complaint(
+            db, clock, created["id"], staff_id=staff_id, forwarded_to=f"保安部{ch}"
+        ),
+        lambda: tickets.record_complaint(
+            db, clock, created["id"], staff_id=staff_id, resident_told=f"已告知{ch}"
+        ),
+    ]
+    for attempt in attempts:
+        with pytest.raises(InvalidRequest, match=re.escape(code)) as refused:
+            attempt()
+        assert "控制字符" in str(refused.value) and "control character" in str(refused.value)
+    assert db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
+    assert [u["kind"] for u in tickets.timeline(db, created["id"])] == ["created"]
+    move(db, clock, created["id"], staff_id, "resolved")
+    with pytest.raises(InvalidRequest, match=re.escape(code)):
+        tickets.rate(db, clock, created["id"], rating=1, reasons=[], comment=f"差{ch}", via="kiosk")
+    assert tickets.get(db, created["id"])["rating"] is None
+
+
+def test_newlines_stay_where_text_may_have_lines_and_ordinary_writing_is_kept(
+    app, kiosk, clock, staff_id
+):
+    db = building_db(app)
+    created = report(kiosk).json
+    text = "第一行\n第二行 — «Ünïcödé» 😀 ١٢٣ עברית"
+    tickets.add_note(db, clock, created["id"], staff_id=staff_id, text=text, resident_visible=False)
+    assert tickets.timeline(db, created["id"])[-1]["text"] == text
+    with pytest.raises(InvalidRequest, match="U\\+000A"):  # a one-line field
+        tickets.record_complaint(
+            db, clock, created["id"], staff_id=staff_id, forwarded_to="保安部\n经理"
+        )
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "0001-01-01T00:00",
+        "0001-01-01T00:00+14:00",
+        "1999-12-31T23:59",
+        "9999-12-31T23:59",
+        "9999-12-31T23:59+00:00",
+        "2026-11-29T09:00+08:00",  # two days ahead
+    ],
+)
+def test_an_incident_time_outside_2000_to_tomorrow_is_refused(app, clock, staff_id, when):
+    db = building_db(app)
+    form = {"kind": "complaint", "unit": "101", "category": "noise", "incident_at": when}
+    with pytest.raises(InvalidRequest, match="2000-01-01") as refused:
+        tickets.create_at_desk(db, clock, staff_id=staff_id, form=form)
+    assert "明天" in str(refused.value) and "tomorrow" in str(refused.value)
+    assert db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+    ticket = tickets.create_at_desk(db, clock, staff_id=staff_id, form={**form, "incident_at": ""})
+    with pytest.raises(InvalidRequest, match="2000-01-01"):
+        tickets.record_complaint(db, clock, ticket["id"], staff_id=staff_id, incident_at=when)
+    assert tickets.get(db, ticket["id"])["incident_at"] is None
+
+
+def test_an_incident_time_from_last_night_or_the_year_2000_is_kept(app, clock, staff_id):
+    db = building_db(app)
+    form = {"kind": "complaint", "unit": "101", "category": "noise"}
+    for when, stored in [
+        ("2000-01-01T08:00", "2000-01-01T00:00:00.000000+00:00"),
+        ("2026-11-28T09:00+08:00", "2026-11-28T01:00:00.000000+00:00"),  # within a day ahead
+    ]:
+        ticket = tickets.create_at_desk(
+            db, clock, staff_id=staff_id, form={**form, "incident_at": when}
+        )
+        assert ticket["incident_at"] == stored
+
+
+def test_number_lookups_that_miss_are_throttled_per_kiosk_in_the_domain(app, kiosk, clock):
+    db = building_db(app)
+    created = report(kiosk).json
+    for _ in range(tickets.LOOKUP_MISS_LIMIT):
+        with pytest.raises(tickets.TicketNotFound):
+            tickets.lookup(db, clock, SECRET, {"number": "99", "unit": "101"}, kiosk_id=1)
+    with pytest.raises(tickets.LookupThrottled) as throttled:
+        tickets.lookup(db, clock, SECRET, {"number": created["number"], "unit": "101"}, kiosk_id=1)
+    assert throttled.value.retry_after == 600 and throttled.value.http_status == 429
+    # another kiosk, and the QR, are not affected
+    found = tickets.lookup(
+        db, clock, SECRET, {"number": created["number"], "unit": "101"}, kiosk_id=2
+    )
+    assert found["number"] == created["number"]
+    assert tickets.lookup(db, clock, SECRET, {"qr": created["qr"]}, kiosk_id=1)["status"] == "new"

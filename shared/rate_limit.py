@@ -1,0 +1,109 @@
+"""In-memory rate limits for the console (one process, many threads).
+
+- `TokenBuckets`: per kiosk writes (SECURITY.md 16). A bucket holds `capacity`
+  tokens and refills at `rate` tokens a second; each new write takes one. A
+  kiosk can send a burst (a resident's report, a call, a rating) at once, and
+  an outbox flushed after a day offline drains at `rate` a second.
+- `WindowLimit`: at most `limit` events per key in any `window` seconds (a log
+  of recent times per key), for public pages keyed by the client's address.
+
+Times are plain seconds from the caller (the console's clock), so tests can
+move them. A clock that steps back refills nothing and never locks anyone out
+for longer than the window. Both are thread-safe; state lives as long as the
+process (a restart forgets it, which only ever lets requests through).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Hashable
+
+from shared.errors import LobbyDeskError
+
+KIOSK_WRITE_BURST = 60  # new writes a kiosk may send at once …
+KIOSK_WRITES_PER_SECOND = 2  # … then this many a second
+
+
+class RateLimited(LobbyDeskError):
+    """操作太频繁，请稍后再试 · Too many requests: try again shortly."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, retry_after: float, message: str | None = None):
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(
+            message
+            or (
+                f"这台终端发送太频繁，请 {self.retry_after} 秒后再试 · Too many writes from "
+                f"this kiosk: try again in {self.retry_after} s."
+            )
+        )
+
+
+class TokenBuckets:
+    """One token bucket per key."""
+
+    def __init__(self, capacity: float = KIOSK_WRITE_BURST, rate: float = KIOSK_WRITES_PER_SECOND):
+        if capacity < 1 or rate <= 0:
+            raise ValueError("a bucket needs a capacity of 1 or more and a positive rate")
+        self.capacity = float(capacity)
+        self.rate = float(rate)
+        self._lock = threading.Lock()
+        self._buckets: dict[Hashable, tuple[float, float]] = {}  # key → (tokens, at)
+
+    def take(self, key: Hashable, now: float) -> float:
+        """Take one token: 0.0 when taken, else the seconds until one is there (none taken)."""
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + max(0.0, now - at) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+    def check(self, key: Hashable, now: float) -> None:
+        """Take one token or raise RateLimited with the seconds to wait."""
+        wait = self.take(key, now)
+        if wait > 0:
+            raise RateLimited(wait)
+
+
+class WindowLimit:
+    """At most `limit` events per key in any `window` seconds; at most `max_keys` keys
+    are remembered (the idle ones are forgotten first)."""
+
+    def __init__(self, limit: int, window: float, max_keys: int = 10_000):
+        if limit < 1 or window <= 0 or max_keys < 1:
+            raise ValueError("a window limit needs limit >= 1, window > 0 and max_keys >= 1")
+        self.limit = limit
+        self.window = float(window)
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._log: dict[Hashable, list[float]] = {}  # key → recent times, oldest first
+
+    def _recent(self, key: Hashable, now: float) -> list[float]:
+        return [t for t in self._log.get(key, ()) if 0.0 <= now - t < self.window]
+
+    def hit(self, key: Hashable, now: float) -> float:
+        """Count one event: 0.0 when allowed, else the seconds until the oldest of the
+        last `limit` ages out (the refused event is not counted)."""
+        with self._lock:
+            times = self._recent(key, now)
+            self._log.pop(key, None)  # re-inserted last: the dict stays in order of use
+            if len(times) >= self.limit:
+                self._log[key] = times
+                return self.window - (now - times[-self.limit])
+            times.append(now)
+            self._log[key] = times
+            if len(self._log) > self.max_keys:
+                self._forget(now)
+            return 0.0
+
+    def _forget(self, now: float) -> None:
+        for key in [k for k, times in self._log.items() if not self._recent(k, now)]:
+            del self._log[key]
+        while len(self._log) > self.max_keys:
+            del self._log[next(iter(self._log))]  # the least recently used

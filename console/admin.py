@@ -28,7 +28,17 @@ from console import settings as console_settings
 from console.db import database_path, get_db
 from console.exports import csv_response, csv_safe
 from console.security import role_required
-from shared import audit, backup, building, person, phones, retention, staff
+from shared import (
+    audit,
+    backup,
+    building,
+    person,
+    phones,
+    retention,
+    staff,
+    ticket_catalog,
+    tickets,
+)
 from shared.clock import local_time, to_iso
 from shared.db import write_transaction
 from shared.errors import LobbyDeskError
@@ -334,6 +344,14 @@ def person_find():
     for visit in found["visits"]:
         visit["received_local"] = local_time(visit["received_at"], timezone)
         visit["phone_display"] = phones.display(visit["phone"])
+    for ticket in found["tickets"]:
+        ticket["received_local"] = local_time(ticket["received_at"], timezone)
+        ticket["phone_display"] = phones.display(ticket["reporter_phone"])
+        ticket["kind_text"] = tickets.kind_label(ticket["kind"])
+        ticket["status_text"] = tickets.status_label(ticket["status"])
+        ticket["what"] = ticket_catalog.bilingual(
+            f"{ticket['category']}.{ticket['problem']}" if ticket["problem"] else ticket["category"]
+        )
     return render_template(
         "admin/person.html", found=found, criteria=criteria, counts=person.counts(found)
     )
@@ -378,12 +396,15 @@ def person_delete():
         **criteria,
         visit_ids=request.form.getlist("visit_id", type=int),
         deny_ids=request.form.getlist("deny_id", type=int),
+        ticket_ids=request.form.getlist("ticket_id", type=int),
         actor=_actor(),
         data_dir=current_app.config["DATA_DIR"],
     )
     flash(
-        f"已删除 {removed['visits']} 条访客记录、{removed['deny_list']} 条黑名单记录 · "
-        f"Deleted {removed['visits']} visit(s) and {removed['deny_list']} deny-list entr(ies).",
+        f"已删除 {removed['visits']} 条访客记录、{removed['deny_list']} 条黑名单记录，"
+        f"已抹去 {removed['tickets']} 张报修/投诉单中的个人信息 · "
+        f"Deleted {removed['visits']} visit(s) and {removed['deny_list']} deny-list entr(ies); "
+        f"erased the person from {removed['tickets']} ticket(s).",
         "ok",
     )
     return redirect(url_for("admin.person_form"))

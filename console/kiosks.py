@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from console import live
 from console.db import get_db
 from console.security import role_required
-from shared import kiosks, quarantine
+from shared import kiosks, quarantine, tickets
 from shared.clock import local_time, parse_utc
 from shared.db import one
 from shared.errors import LobbyDeskError
@@ -22,7 +22,10 @@ QUARANTINE_KINDS = {
     "/api/v1/visits": "访客登记 · Visitor registration",
     "/api/v1/visits/sign-out": "访客签退 · Visitor sign-out",
     "/api/v1/parcels/pickup": "取件 · Parcel pickup",
+    "/api/v1/tickets": "报修/投诉 · Repair or complaint",
+    "/api/v1/tickets/rating": "报修评价 · Ticket rating",
 }
+HELD_BODY_SHOWN = 300  # characters of a held request's raw JSON when it has no summary
 
 
 def _qr_data_uri(text: str) -> str:
@@ -134,30 +137,57 @@ def revoke(kiosk_id: int):
 @role_required("admin", "manager")
 def quarantine_list():
     items = quarantine.held(get_db())
+    now = current_app.extensions["lobbydesk.clock"].now()
     for item in items:
         item["kind"] = QUARANTINE_KINDS.get(item["path"], item["path"])
         item["acceptable"] = item["path"] in quarantine.ACCEPTABLE_PATHS
+        item["summary"] = quarantine.summary(
+            item, secret_key=current_app.config["SECRET_KEY"], now=now
+        )
+        # A repair report's base64 photo is up to 2.7 MB: never put it in the page.
+        item["body"] = "" if item["summary"] else item["body"][:HELD_BODY_SHOWN]
     return render_template("kiosks/quarantine.html", items=items)
 
 
 @bp.post("/quarantine/<int:item_id>/accept")
 @role_required("admin", "manager")
 def quarantine_accept(item_id: int):
-    return _decide(quarantine.accept, item_id, "已补录 · Accepted into the live data.")
+    def accept(db, clock, item_id, *, staff_id):
+        return quarantine.accept(
+            db,
+            clock,
+            item_id,
+            staff_id=staff_id,
+            photo_dir=tickets.photo_folder(current_app.config["DATA_DIR"]),
+            secret_key=current_app.config["SECRET_KEY"],
+        )
+
+    return _decide(accept, item_id, _accepted)
+
+
+def _accepted(result: dict) -> str:
+    done = "已补录 · Accepted into the live data."
+    if "rating" in result:
+        number = result["ticket_id"]
+        return f"{done} 评价已记入报修单 {number} · Rating added to ticket {number}."
+    if "ticket_id" in result:
+        number = result["ticket_id"]
+        return f"{done} 报修单号 {number} · Ticket number {number}."
+    return done
 
 
 @bp.post("/quarantine/<int:item_id>/discard")
 @role_required("admin", "manager")
 def quarantine_discard(item_id: int):
-    return _decide(quarantine.discard, item_id, "已丢弃 · Discarded.")
+    return _decide(quarantine.discard, item_id, lambda _result: "已丢弃 · Discarded.")
 
 
-def _decide(decision, item_id: int, done: str):
+def _decide(decision, item_id: int, done):
     try:
-        decision(
+        result = decision(
             get_db(), current_app.extensions["lobbydesk.clock"], item_id, staff_id=g.staff["id"]
         )
-        flash(done, "ok")
+        flash(done(result or {}), "ok")
     except LobbyDeskError as error:
         flash(str(error), "error")
     live.hub(current_app).publish()

@@ -5,6 +5,13 @@ both: a record matching either is shown), exports it (JSON or CSV), and
 deletes what the person asked to have deleted. Each request is audited with
 counts only: the name and phone are the very data being asked about, so they
 do not go into the (append-only) audit log.
+
+Repair and complaint tickets recorded at the desk name their reporter (name,
+phone) and hold the person's own words (description) and maybe a photo. A
+ticket is the building's record of its repairs and complaints (KPIs, SLA), so
+"delete" keeps the ticket and erases the person from it: reporter name and phone
+cleared, the description replaced by ERASED (also in the work-order messages
+that copied it), the photo file deleted.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from shared import audit, names, phones, retention
 from shared.db import write_transaction
 from shared.errors import InvalidRequest
 
-KINDS = ("visits", "deny_list", "notifications", "residents")
+KINDS = ("visits", "deny_list", "notifications", "residents", "tickets")
 # Residents are shown and exported; they are changed by the building's own
-# resident management (a unit's resident list), not erased from here.
-DELETABLE = ("visits", "deny_list")
+# resident management (a unit's resident list), not erased from here. Tickets
+# stay, with the person's details erased (erase_tickets).
+DELETABLE = ("visits", "deny_list", "tickets")
+ERASED = "[已删除 · removed]"
 
 
 def criteria(name: str = "", phone: str = "") -> dict:
@@ -50,6 +59,14 @@ def find(db: sqlite_utils.Database, *, name: str | None, phone: str | None) -> d
     residents = list(
         db.query(f"SELECT * FROM residents WHERE {by} ORDER BY id", params)  # noqa: S608
     )
+    tickets = list(
+        db.query(
+            "SELECT t.*, u.number AS unit_number FROM tickets t LEFT JOIN units u"
+            " ON u.id = t.unit_id WHERE (t.reporter_name = ? COLLATE NOCASE"
+            " OR t.reporter_phone = ?) ORDER BY t.id",
+            params,
+        )
+    )
     related = [f"visit:{v['id']}" for v in visits]
     addresses = [r[k] for r in residents for k in ("email", "notify_url") if r.get(k)]
     keys = related + addresses
@@ -68,6 +85,7 @@ def find(db: sqlite_utils.Database, *, name: str | None, phone: str | None) -> d
         "deny_list": deny,
         "notifications": notifications,
         "residents": residents,
+        "tickets": tickets,
     }
 
 
@@ -111,15 +129,17 @@ def delete(
     phone: str | None,
     visit_ids=None,
     deny_ids=None,
+    ticket_ids=None,
     actor: str,
     data_dir: str | Path | None = None,
 ) -> dict:
     """Delete this person's visits (with their notifications, feed events,
-    idempotency records and photos) and deny-list entries.
+    idempotency records and photos) and deny-list entries, and erase them from
+    their tickets (erase_tickets).
 
-    `visit_ids` / `deny_ids` narrow the deletion to the rows the manager kept
-    ticked (a common name can match other people); only rows that match the
-    person are ever deleted. Returns the counts, which are audited.
+    `visit_ids` / `deny_ids` / `ticket_ids` narrow the deletion to the rows the
+    manager kept ticked (a common name can match other people); only rows that
+    match the person are ever touched. Returns the counts, which are audited.
     """
     with write_transaction(db):
         found = find(db, name=name, phone=phone)
@@ -132,9 +152,43 @@ def delete(
                 "DELETE FROM deny_list WHERE id = ?", (entry["id"],)
             ).rowcount
         removed["photos"] = retention.delete_visit_photos(data_dir, [v["id"] for v in visits])
+        removed.update(erase_tickets(db, _chosen(found["tickets"], ticket_ids), data_dir))
         audit.record(db, clock, actor=actor, action="person.delete", detail=removed)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return removed
+
+
+def erase_tickets(
+    db: sqlite_utils.Database, tickets: list[dict], data_dir: str | Path | None
+) -> dict:
+    """Erase the person from these tickets; the tickets stay (status, times,
+    category, rating: the building's records and KPIs). Call inside a write
+    transaction. Returns {"tickets", "ticket_photos", "ticket_notifications"}."""
+    counts = {"tickets": 0, "ticket_photos": 0, "ticket_notifications": 0}
+    folder = retention.ticket_photos_folder(data_dir) if data_dir is not None else None
+    for ticket in tickets:
+        description = ticket["description"]
+        if description:
+            # A work order sent to a department quotes the description on lines
+            # of its own (shared.tickets._queue_for_department).
+            quoted = f"\n{description}\n"
+            counts["ticket_notifications"] += db.execute(
+                "UPDATE notifications SET body = replace(body, ?, ?)"
+                " WHERE related = ? AND instr(body, ?) > 0",
+                (quoted, f"\n{ERASED}\n", f"ticket:{ticket['id']}", quoted),
+            ).rowcount
+        counts["tickets"] += db.execute(
+            "UPDATE tickets SET reporter_name = NULL, reporter_phone = NULL,"
+            " description = CASE WHEN description IS NULL THEN NULL ELSE ? END,"
+            " photo_path = NULL WHERE id = ?",
+            (ERASED, ticket["id"]),
+        ).rowcount
+        if ticket["photo_path"] and folder is not None:
+            photo = folder / Path(ticket["photo_path"]).name
+            if photo.is_file():
+                photo.unlink()
+                counts["ticket_photos"] += 1
+    return counts
 
 
 def _chosen(rows: list[dict], ids) -> list[dict]:

@@ -9,17 +9,22 @@ accept (applied now, as if the kiosk had sent it) or discard.
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from pathlib import Path
 
 import sqlite_utils
 
-from shared import audit, escalations, tokens, visitors
+from shared import audit, escalations, phones, signing, tickets, tokens, visitors
+from shared import ticket_catalog as catalog
 from shared.clock import to_iso
 from shared.db import one, write_transaction
-from shared.errors import InvalidRequest, NotFound, StaleState
+from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
 
+TICKETS = "/api/v1/tickets"
+TICKET_RATING = "/api/v1/tickets/rating"
 # What staff may accept into the live data; a parcel pickup from a revoked
 # kiosk is never released after the fact: the resident is served at the desk.
-ACCEPTABLE_PATHS = {"/api/v1/escalations", "/api/v1/visits"}
+ACCEPTABLE_PATHS = {"/api/v1/escalations", "/api/v1/visits", TICKETS, TICKET_RATING}
 
 
 def revoked_kiosk(db: sqlite_utils.Database, token: str | None) -> dict | None:
@@ -83,10 +88,40 @@ def discard(db: sqlite_utils.Database, clock, item_id: int, *, staff_id: int) ->
         _decide(db, clock, item_id, "discarded", staff_id, None)
 
 
-def accept(db: sqlite_utils.Database, clock, item_id: int, *, staff_id: int) -> dict:
-    """Apply a held request now, with the kiosk's original time kept as created_at."""
+def _prepared_photo(db: sqlite_utils.Database, clock, item_id: int) -> bytes | None:
+    """A held repair report's photo, decoded and re-encoded before the write
+    transaction (as the API does), so a large photo never holds the write lock."""
+    item = _get(db, item_id)
+    if item["path"] != TICKETS or item["status"] != "held":
+        return None
+    try:
+        body = json.loads(item["body"])
+    except ValueError:
+        return None  # accept() refuses it with the reason
+    return tickets.prepare_kiosk_report(body, clock.now())
+
+
+def accept(
+    db: sqlite_utils.Database,
+    clock,
+    item_id: int,
+    *,
+    staff_id: int,
+    photo_dir: str | Path | None = None,
+    secret_key: str | None = None,
+) -> dict:
+    """Apply a held request now, with the kiosk's original time kept as created_at.
+
+    It goes through the same function the API uses, with the original body (a
+    repair report with its photo too), so it is checked exactly as the API would
+    have: a refusal (unknown unit, ticket not resolved yet …) leaves it held.
+    Repair reports need `photo_dir` (shared.tickets.photo_folder), ratings by QR
+    the console's `secret_key`."""
+    photo_jpeg = _prepared_photo(db, clock, item_id)
     with write_transaction(db):
         item = _get(db, item_id)
+        if item["status"] != "held":
+            raise StaleState(f"quarantined item {item_id} was already decided")
         if item["path"] not in ACCEPTABLE_PATHS:
             raise InvalidRequest(
                 "这类请求不能补录，请在前台处理 · This kind of request cannot be accepted; handle it at the desk."
@@ -104,11 +139,126 @@ def accept(db: sqlite_utils.Database, clock, item_id: int, *, staff_id: int) -> 
                 language=call["language"], screen=call["screen"],
             )  # fmt: skip
             result = {"escalation_id": row["id"]}
+        elif item["path"] == TICKETS:
+            if photo_dir is None:
+                raise ValueError("accepting a held repair report needs photo_dir")
+            created = tickets.create_from_kiosk(
+                db, clock, kiosk_id=item["kiosk_id"], body=body, photo_dir=photo_dir,
+                photo_jpeg=photo_jpeg,
+            )  # fmt: skip
+            result = {"ticket_id": created["id"]}
+        elif item["path"] == TICKET_RATING:
+            if secret_key is None:
+                raise ValueError("accepting a held rating needs the console's secret_key")
+            summary = tickets.rate_by_qr(db, clock, secret_key, body, kiosk_id=item["kiosk_id"])
+            result = {"ticket_id": int(summary["number"]), "rating": summary["rating"]}
         else:
             row = visitors.register(db, clock, kiosk_id=item["kiosk_id"], body=body)
             result = {"visit_id": row["id"]}
         _decide(db, clock, item_id, "accepted", staff_id, result)
     return result
+
+
+# --- what staff read on the quarantine page ---------------------------------------------------
+
+
+def summary(item: dict, *, secret_key: str | None = None, now: datetime | None = None) -> str:
+    """A held request in words ("中文 · English"), instead of its raw JSON: for a
+    repair report the unit, problem, urgency, description and whether a photo
+    came with it; for a rating the ticket and the score. "" when the body is not
+    a request of a kind staff can read (shown raw instead)."""
+    try:
+        body = json.loads(item["body"])
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    try:
+        describe = _DESCRIBERS[item["path"]]
+    except KeyError:
+        return ""
+    return describe(body, secret_key, now)
+
+
+def _text(value, limit: int = 80) -> str:
+    if not isinstance(value, str):
+        return ""
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _describe_ticket(body: dict, _secret_key, _now) -> str:
+    category, problem = _text(body.get("category"), 40), _text(body.get("problem"), 40)
+    what = catalog.bilingual(f"{category}.{problem}" if problem else category)
+    urgency = body.get("urgency", "normal")
+    try:
+        if catalog.problem(category, problem).emergency:
+            urgency = "emergency"  # as create_from_kiosk will record it
+    except LobbyDeskError:
+        pass  # an unknown problem: accepting it will say so
+    parts = [f"房号 Unit {_text(body.get('unit'), 12)}", what]
+    if urgency in tickets.URGENCIES:
+        parts.append(tickets.urgency_label(urgency))
+    description = _text(body.get("description"))
+    if description:
+        parts.append(f"“{description}”")
+    photo = body.get("photo")
+    if isinstance(photo, str) and photo:
+        kilobytes = max(1, len(photo) * 3 // 4 // 1024)
+        parts.append(f"附照片 · with a photo ({kilobytes} KB)")
+    else:
+        parts.append("无照片 · no photo")
+    return " · ".join(parts)
+
+
+def _describe_rating(body: dict, secret_key, now) -> str:
+    if "qr" in body:
+        number = "?"
+        if secret_key is not None and now is not None:
+            try:
+                payload = signing.verify(secret_key, tickets.TICKET_QR, body["qr"], now)
+                number = str(payload.get("t", "?"))
+            except (signing.TokenInvalid, signing.TokenExpired):
+                number = "? (二维码无效 · QR not valid)"
+        which = f"报修单 Ticket {number}（扫码 · by QR）"
+    else:
+        which = f"报修单 Ticket {_text(body.get('number'), 12)}，房号 Unit {_text(body.get('unit'), 12)}"
+    rating = body.get("rating")
+    parts = [which, f"评分 Rating {rating}/5" if isinstance(rating, int) else "评分 Rating ?"]
+    reasons = body.get("reasons")
+    if isinstance(reasons, list) and reasons:
+        parts.append(
+            "、".join(catalog.reason_label(r, "zh_CN") for r in reasons if isinstance(r, str))
+            + " · "
+            + ", ".join(catalog.reason_label(r, "en") for r in reasons if isinstance(r, str))
+        )
+    comment = _text(body.get("comment"))
+    if comment:
+        parts.append(f"“{comment}”")
+    return " · ".join(parts)
+
+
+def _describe_visit(body: dict, _secret_key, _now) -> str:
+    phone = body.get("phone")
+    try:
+        shown = phones.display(phones.normalise(phone)) if phone else ""
+    except LobbyDeskError:
+        shown = _text(phone, 20)
+    parts = [_text(body.get("name"), 40) or "（老访客 · returning visitor）", shown]
+    parts.append(f"房号 Unit {_text(body.get('unit'), 12)}")
+    return " · ".join(p for p in parts if p)
+
+
+def _describe_help_call(body: dict, _secret_key, _now) -> str:
+    return f"呼叫前台 · Call reception ({_text(body.get('created_at'), 40)})"
+
+
+_DESCRIBERS = {
+    TICKETS: _describe_ticket,
+    TICKET_RATING: _describe_rating,
+    "/api/v1/visits": _describe_visit,
+    "/api/v1/escalations": _describe_help_call,
+}
 
 
 def _get(db, item_id: int) -> dict:

@@ -3,7 +3,9 @@
 A daily purge removes visits older than `visit_retention_days` together with
 everything that repeats their data (the resident notifications about them,
 the kiosk feed events, the idempotency records of their kiosk requests), deny
-list entries removed that long ago, and photo files older than
+list entries removed that long ago, requests held in quarantine (a revoked
+kiosk's visits, repair reports with their photos …) received that long ago,
+whether staff decided them or not, and photo files older than
 `photo_retention_days` (repair photos go by their ticket's received_at, and the
 ticket forgets the file). Connections run with `PRAGMA secure_delete = ON`, so
 deleted rows are overwritten, and the WAL is checkpointed so the old pages do
@@ -161,6 +163,11 @@ def purge(db: sqlite_utils.Database, clock, *, data_dir: str | Path | None = Non
         counts["deny_list"] = db.execute(
             "DELETE FROM deny_list WHERE removed_at IS NOT NULL AND removed_at < ?",
             (visit_cutoff,),
+        ).rowcount
+        # Held requests carry the same personal data as the records they would
+        # make; by the age of that data (received_at), decided or not.
+        counts["quarantine"] = db.execute(
+            "DELETE FROM quarantine WHERE received_at < ?", (visit_cutoff,)
         ).rowcount
         counts["login_failures"] = login_guard.purge_old(db, clock)
         counts["staff_sessions"] = db.execute(

@@ -3,12 +3,16 @@ with counts only."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import re
+from pathlib import Path
 
 import pytest
 
+from shared import building, tickets
 from shared.clock import to_iso
 from shared.tokens import new_idempotency_key
 from tests.helpers import StaffBrowser, add_staff, building_db
@@ -67,6 +71,7 @@ def test_a_manager_finds_everything_about_one_person(app, records, manager):
         "deny_list": 1,
         "notifications": 1,
         "residents": 0,
+        "tickets": 0,
     }
     assert row["actor"].startswith("staff:")
 
@@ -154,3 +159,182 @@ def test_reception_cannot_make_person_requests(app, reception):
 def test_the_person_asked_about_is_never_in_a_url(app, records, manager):
     page = manager.client.get("/admin/person").get_data(as_text=True)
     assert 'method="post"' in page and 'method="get"' not in page
+
+
+# --- repair and complaint tickets (reported at the desk with a name and phone) -------------
+
+DESCRIPTION = "=HYPERLINK(x) 楼上每晚十一点后还在装修"
+
+
+def _desk_ticket(reception, **fields):
+    form = {
+        "kind": "complaint",
+        "unit": "101",
+        "location": "",
+        "category": "noise",
+        "problem": "noise.renovation",
+        "urgency": "normal",
+        "description": "",
+        "reporter_name": "",
+        "reporter_phone": "",
+        **fields,
+    }
+    response = reception.post("/tickets/new", **form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def _kiosk_ticket_with_photo(kiosk):
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(out, format="JPEG")
+    response = kiosk.client.post(
+        "/api/v1/tickets",
+        json={
+            "unit": "102",
+            "category": "water",
+            "problem": "dripping_tap",
+            "photo": base64.b64encode(out.getvalue()).decode(),
+        },
+        headers=kiosk.headers(new_idempotency_key()),
+    )
+    assert response.status_code == 201
+    return response.json["id"]
+
+
+@pytest.fixture
+def ticket_records(app, clock, kiosk, reception):
+    """The person's complaint (name, phone, description, a photo, a work order sent to
+    maintenance), their repair by phone only, someone else's repair, a kiosk report."""
+    db = building_db(app)
+    settings = json.loads(db["buildings"].get(1)["settings"])
+    contacts = [dict(c) for c in tickets.contacts(building.current(db)["settings"])]
+    contacts[0]["notify_url"] = "mailto:maintenance@example.com"
+    db.execute(
+        "UPDATE buildings SET settings = ? WHERE id = 1",
+        (json.dumps({**settings, "ticket_contacts": contacts}, ensure_ascii=False),),
+    )
+    mine = _desk_ticket(
+        reception, reporter_name=NAME, reporter_phone="138 1234 5678", description=DESCRIPTION
+    )
+    assert reception.post(f"/tickets/{mine}/assign", assignee="dept:maintenance").status_code == 302
+    by_phone = _desk_ticket(
+        reception, kind="repair", category="water", problem="water.dripping_tap",
+        reporter_phone=PHONE,
+    )  # fmt: skip
+    other = _desk_ticket(
+        reception, reporter_name="李雷", reporter_phone="13900001111", description="隔壁狗叫"
+    )
+    from_kiosk = _kiosk_ticket_with_photo(kiosk)
+    folder = tickets.photo_folder(app.config["DATA_DIR"])
+    # Desk tickets take no photo yet; a photo the ticket names is erased all the same.
+    (folder / f"{mine}.jpg").write_bytes((folder / f"{from_kiosk}.jpg").read_bytes())
+    db.execute("UPDATE tickets SET photo_path = ? WHERE id = ?", (f"{mine}.jpg", mine))
+    [order] = list(db.query("SELECT * FROM notifications WHERE kind = 'ticket.assigned'"))
+    assert DESCRIPTION in order["body"]
+    return {"mine": mine, "by_phone": by_phone, "other": other, "kiosk": from_kiosk}
+
+
+def test_a_persons_tickets_are_found_by_name_or_phone(app, ticket_records, manager):
+    page = manager.post("/admin/person", name=NAME, phone=PHONE).get_data(as_text=True)
+    assert "tickets 2" in page
+    ids = re.findall(r'name="ticket_id" value="(\d+)"', page)
+    assert ids == [str(ticket_records["mine"]), str(ticket_records["by_phone"])]
+    assert "装修噪音 · Renovation noise" in page and "138 1234 5678" in page
+    assert "楼上每晚十一点后还在装修" in page and "李雷" not in page
+    assert 'href="/tickets/1"' in page
+    by_name = manager.post("/admin/person", name=NAME).get_data(as_text=True)
+    assert re.findall(r'name="ticket_id" value="(\d+)"', by_name) == [str(ticket_records["mine"])]
+    by_phone = manager.post("/admin/person", phone="+86 138-1234-5678").get_data(as_text=True)
+    assert "tickets 2" in by_phone
+    finds = building_db(app).query("SELECT detail FROM audit_log WHERE action = 'person.find'")
+    assert [json.loads(r["detail"])["tickets"] for r in finds] == [2, 1, 2]
+
+
+def test_the_export_includes_the_persons_tickets(app, ticket_records, manager):
+    data = manager.post("/admin/person/export", name=NAME, phone=PHONE, format="json").json
+    assert [t["id"] for t in data["tickets"]] == [
+        ticket_records["mine"],
+        ticket_records["by_phone"],
+    ]
+    mine = data["tickets"][0]
+    assert mine["description"] == DESCRIPTION and mine["reporter_phone"] == "+86" + PHONE
+    assert mine["unit_number"] == "101" and mine["category"] == "noise"
+    text = manager.post("/admin/person/export", name=NAME, phone=PHONE, format="csv").get_data(
+        as_text=True
+    )
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [r[0] for r in rows if r and r[0] != "record"].count("tickets") == 2
+    assert "'=HYPERLINK(x)" in text and ",=HYPERLINK" not in text  # formula-safe
+    assert "李雷" not in text
+
+
+def test_delete_erases_the_person_from_their_tickets_and_keeps_the_tickets(
+    app, ticket_records, manager
+):
+    folder = tickets.photo_folder(app.config["DATA_DIR"])
+    mine, by_phone = ticket_records["mine"], ticket_records["by_phone"]
+    response = manager.client.post(
+        "/admin/person/delete",
+        data={
+            "name": NAME,
+            "phone": PHONE,
+            "confirm": "yes",
+            "csrf_token": manager.csrf,
+            "ticket_id": [mine, by_phone, ticket_records["other"]],  # other: not this person's
+        },
+    )
+    assert response.status_code == 302
+    flashed = manager.client.get("/admin/person").get_data(as_text=True)
+    assert "erased the person from 2 ticket(s)" in flashed
+    db = building_db(app)
+    assert db["tickets"].count == 4  # the building's records and KPIs keep every ticket
+    erased = tickets.get(db, mine)
+    assert erased["reporter_name"] is None and erased["reporter_phone"] is None
+    assert erased["description"] == "[已删除 · removed]" and erased["photo_path"] is None
+    assert (erased["status"], erased["category"], erased["assigned_to"]) == (
+        "assigned",
+        "noise",
+        "dept:maintenance",
+    )
+    assert not (folder / f"{mine}.jpg").exists()
+    phone_only = tickets.get(db, by_phone)
+    assert phone_only["reporter_phone"] is None and phone_only["description"] is None
+    other = tickets.get(db, ticket_records["other"])
+    assert other["reporter_name"] == "李雷" and other["description"] == "隔壁狗叫"
+    assert (folder / f"{ticket_records['kiosk']}.jpg").exists()
+    [order] = list(db.query("SELECT body FROM notifications WHERE kind = 'ticket.assigned'"))
+    assert DESCRIPTION not in order["body"] and "[已删除 · removed]" in order["body"]
+    assert "Renovation noise" in order["body"]  # the rest of the work order stays
+    page = manager.client.get(f"/tickets/{mine}").get_data(as_text=True)
+    assert "[已删除 · removed]" in page and NAME not in page and "138 1234 5678" not in page
+    assert manager.client.get(f"/tickets/{mine}/photo").status_code == 404
+    again = manager.post("/admin/person", name=NAME, phone=PHONE).get_data(as_text=True)
+    assert "tickets 0" in again
+    [row] = db.query("SELECT detail FROM audit_log WHERE action = 'person.delete'")
+    detail = json.loads(row["detail"])
+    assert detail["tickets"] == 2 and detail["ticket_photos"] == 1
+    assert detail["ticket_notifications"] == 1
+    audit = _audit_text(app)
+    assert NAME not in audit and PHONE not in audit and "楼上每晚" not in audit
+    raw = b"".join(p.read_bytes() for p in Path(app.config["DATA_DIR"]).glob("lobbydesk.db*"))
+    assert "楼上每晚十一点后还在装修".encode() not in raw  # overwritten on disk too
+    assert NAME.encode() not in raw
+
+
+def test_only_the_ticked_tickets_are_erased(app, ticket_records, manager):
+    manager.client.post(
+        "/admin/person/delete",
+        data={
+            "phone": PHONE,
+            "confirm": "yes",
+            "csrf_token": manager.csrf,
+            "ticket_id": [ticket_records["by_phone"]],
+        },
+    )
+    db = building_db(app)
+    assert tickets.get(db, ticket_records["by_phone"])["reporter_phone"] is None
+    kept = tickets.get(db, ticket_records["mine"])
+    assert kept["reporter_name"] == NAME and kept["description"] == DESCRIPTION
+    assert kept["photo_path"] == f"{ticket_records['mine']}.jpg"

@@ -190,3 +190,32 @@ def test_no_building_yet_means_nothing_to_purge(tmp_path, clock):
     from shared.schema import open_building_db
 
     assert retention.purge(open_building_db(tmp_path / "lobbydesk.db"), clock) == {}
+
+
+def test_requests_held_from_a_revoked_kiosk_go_after_the_period_decided_or_not(app, clock):
+    """Quarantine rows hold visitors' names and phones (and repair photos)."""
+    from shared import kiosks, quarantine
+    from tests.helpers import KioskCaller, paired_kiosk
+
+    kiosk_id, token = paired_kiosk(app)
+    kiosk = KioskCaller(app.test_client(), token)
+    db = building_db(app)
+    kiosks.revoke(db, clock, kiosk_id, actor="test")
+    assert _register(kiosk, clock, UNIQUE_NAME, "13812345678").status_code == 202  # left held
+    assert _register(kiosk, clock, "韩梅梅", "13700002222").status_code == 202
+    staff_id = add_staff(app, username="mona", role="manager")
+    clock.advance(days=1)
+    quarantine.accept(db, clock, 2, staff_id=staff_id)  # decided the next day
+    clock.advance(days=1)
+    assert _register(kiosk, clock, "李雷", "13900001111").status_code == 202
+
+    clock.advance(days=89)  # the first two arrived 91 days ago, the third 89
+    counts = retention.purge(db, clock, data_dir=app.config["DATA_DIR"])
+    assert counts["quarantine"] == 2
+    assert [json.loads(r["body"])["name"] for r in db.query("SELECT body FROM quarantine")] == [
+        "李雷"
+    ]
+    audit = next(iter(db.query("SELECT * FROM audit_log WHERE action = 'retention.purge'")))
+    assert json.loads(audit["detail"])["quarantine"] == 2
+    raw = b"".join(p.read_bytes() for p in Path(app.config["DATA_DIR"]).glob("lobbydesk.db*"))
+    assert UNIQUE_NAME.encode() not in raw and b"13812345678" not in raw

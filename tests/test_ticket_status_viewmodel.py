@@ -1,6 +1,7 @@
 """TicketStatusViewModel: the lookup by number + unit or by the scanned QR, every
-answer mapped to a message in both languages, the rating (reasons for a low one),
-offline, dead letters and reset (no Kivy)."""
+answer mapped to a message in both languages (the console's throttle too), the
+rating by QR only (reasons for a low one; a ticket found by number + unit asks
+for its QR), offline, dead letters and reset (no Kivy)."""
 
 from __future__ import annotations
 
@@ -66,11 +67,27 @@ def typed_lookup(vm, number="42", unit="1201"):
     return vm.submit()
 
 
+QR = "abc.def.ghi"
+
+
 def found(vm, **kw):
+    """Found by number + unit."""
     query = typed_lookup(vm)
     assert vm.on_lookup(query.generation, Result(SUCCESS, 200, summary(**kw)))
-    assert vm.state == tv.FOUND
+    assert vm.state == tv.FOUND and vm.found_by == tv.BY_NUMBER
     return query
+
+
+def found_by_qr(vm, qr=QR, **kw):
+    query = vm.scanned(qr)
+    assert vm.on_lookup(query.generation, Result(SUCCESS, 200, summary(**kw)))
+    assert vm.state == tv.FOUND and vm.found_by == tv.BY_QR
+    return query
+
+
+def note(vm):
+    key, values = vm.rating_note()
+    return {lang: i18n.text("kiosk", key, lang, **values) for lang in i18n.LANGUAGES}
 
 
 def test_number_then_unit_builds_the_lookup(vm):
@@ -163,6 +180,27 @@ def test_lookup_failures_say_what_to_do_next(vm, scan, answer, key, call):
     assert vm.error_key is None
 
 
+def test_too_many_missed_lookups_say_wait_or_ask_at_the_desk(vm):
+    press(vm, "42")
+    vm.submit()
+    press(vm, "1201")
+    query = vm.submit()
+    throttled = Result(
+        RETRYABLE, 429, None, "too_many_attempts", "try again in 10 minutes", retry_after=540.0
+    )
+    assert vm.on_lookup(query.generation, throttled)
+    assert vm.state == tv.ENTRY and vm.error_key == "ticket.error.throttled" and vm.offer_call
+    assert both(vm.error_key) == {
+        "zh_CN": "查询次数过多，请稍后再试或到前台查询。",
+        "en": "Too many tries. Please try again later or ask at the desk.",
+    }
+    assert vm.error_key != "ticket.error.offline"
+    # what was typed is kept; the QR still looks the ticket up
+    assert (vm.number_display, vm.unit_display) == ("42", "1201")
+    again = vm.scanned(QR)
+    assert again.args == ({"qr": QR},) and vm.state == tv.LOOKING
+
+
 def test_lookup_messages_read_well():
     assert both("ticket.error.not_found")["zh_CN"].startswith("没有找到这张报修单")
     assert "Enter the ticket number and unit" in both("ticket.error.bad_qr")["en"]
@@ -183,13 +221,85 @@ def test_a_stale_answer_is_ignored(vm):
     assert vm.state == tv.ENTRY and vm.summary is None
 
 
-def test_a_high_rating_is_sent_at_once(vm):
+def test_a_ticket_found_by_number_asks_for_its_qr_to_rate_it(vm):
     found(vm, status="resolved", can_rate=True)
+    assert vm.ident is None  # the number + unit are forgotten: they cannot rate
+    assert vm.summary["can_rate"] and not vm.can_rate and vm.scan_to_rate
+    assert vm.rate(5) is None and vm.rate(2) is None and not vm.asks_reasons
+    assert vm.submit_rating() is None and vm.state == tv.FOUND
+    assert vm.latest_text.startswith("师傅明天上午上门") and vm.status_key()
+    assert note(vm) == {
+        "zh_CN": "如需评价，请扫描报修单上的二维码",
+        "en": "To rate, scan the QR code on your ticket",
+    }
+    # the QR scanned on this screen: the ticket stays shown while it is checked
+    query = vm.scanned("  abc.def.ghi\n")
+    assert query == Query("lookup_ticket", ({"qr": QR},), "on_lookup", vm.generation)
+    assert vm.state == tv.FOUND and vm.checking_qr and not vm.can_rate
+    assert vm.scanned("another.qr.code") is None  # one at a time
+    assert vm.on_lookup(query.generation, Result(SUCCESS, 200, summary("resolved", True)))
+    assert vm.found_by == tv.BY_QR and vm.can_rate and not vm.scan_to_rate
+    assert vm.rating_note() == (None, {})
+    assert vm.rate(4).body == {"qr": QR, "rating": 4, "reasons": []}
+
+
+def test_an_open_ticket_found_by_number_says_scan_the_qr_once_resolved(vm):
+    found(vm)
+    assert not vm.can_rate and not vm.scan_to_rate
+    assert vm.scanned(QR) is None  # nothing to rate yet: the scanner is not listening
+    assert note(vm)["en"] == "Once it is resolved, scan the QR code on your ticket to rate it."
+    assert note(vm)["zh_CN"] == "处理完成后，扫描报修单上的二维码即可评价。"
+    vm.back()
+    found(vm, status="closed", rating=4)
+    assert not vm.scan_to_rate and note(vm)["zh_CN"] == "您已评价：4 分"
+    vm.back()
+    found_by_qr(vm)
+    assert note(vm)["en"] == "You can rate it here once it is resolved."
+
+
+@pytest.mark.parametrize(
+    ("answer", "key"),
+    [
+        (Result(PERMANENT, 400, None, "token_invalid", "bad"), "ticket.rescan.bad_qr"),
+        (Result(PERMANENT, 410, None, "token_expired", "old"), "ticket.rescan.expired_qr"),
+        (Result(PERMANENT, 404, None, "ticket_not_found", "gone"), "ticket.rescan.bad_qr"),
+        (Result(RETRYABLE, None, None, None, "refused"), "ticket.rescan.offline"),
+        (Result(SUCCESS, 200, {"number": "42"}), "ticket.rescan.offline"),
+    ],
+)
+def test_a_qr_that_fails_on_the_ticket_screen_says_why_and_keeps_the_ticket(vm, answer, key):
+    found(vm, status="resolved", can_rate=True)
+    query = vm.scanned("q.r.code")
+    assert vm.on_lookup(query.generation, answer)
+    assert vm.state == tv.FOUND and vm.found_by == tv.BY_NUMBER and vm.scan_to_rate
+    assert vm.error_key == key and vm.ident is None and not vm.checking_qr
+    assert vm.summary["number"] == "42" and all(both(key).values())
+    assert vm.rate(5) is None
+    query = vm.scanned(QR)  # scanning again works, and clears the message
+    assert vm.error_key is None
+    assert vm.on_lookup(query.generation, Result(SUCCESS, 200, summary("resolved", True)))
+    assert vm.can_rate
+
+
+def test_a_qr_on_the_ticket_screen_offline_or_malformed(vm):
+    found(vm, status="resolved", can_rate=True)
+    assert vm.scanned("two words") is None and vm.error_key == "ticket.rescan.bad_qr"
+    vm.on_online(False)
+    assert vm.scanned(QR) is None
+    assert vm.error_key == "ticket.rescan.offline" and vm.state == tv.FOUND
+    assert both(vm.error_key)["en"].startswith("The system is offline")
+    vm.on_online(True)
+    query = vm.scanned(QR)
+    vm.back()  # the resident left for a new lookup: the late answer is ignored
+    assert not vm.on_lookup(query.generation, Result(SUCCESS, 200, summary("resolved", True)))
+    assert vm.state == tv.ENTRY and vm.summary is None and not vm.checking_qr
+
+
+def test_a_high_rating_is_sent_at_once(vm):
+    found_by_qr(vm, status="resolved", can_rate=True)
     assert vm.can_rate and vm.rate(6) is None and vm.rate(True) is None
     effect = vm.rate(5)
-    assert effect == Enqueue(
-        tv.KIND, tv.PATH, {"number": "42", "unit": "1201", "rating": 5, "reasons": []}
-    )
+    assert effect == Enqueue(tv.KIND, tv.PATH, {"qr": QR, "rating": 5, "reasons": []})
     assert vm.state == tv.RATING
     vm.on_saved(8)
     assert vm.ident is None and vm.outcome_keys() == ("ticket.rating.sending", None)
@@ -219,7 +329,7 @@ def test_a_low_rating_asks_why_first(vm):
 
 
 def test_a_rating_queued_offline_is_kept(vm):
-    found(vm, status="resolved", can_rate=True)
+    found_by_qr(vm, status="resolved", can_rate=True)
     vm.on_online(False)
     vm.rate(4)
     vm.on_saved(2)
@@ -232,12 +342,13 @@ def test_a_rating_queued_offline_is_kept(vm):
     [
         ("HTTP 409 ticket_already_rated: rated", "ticket.rating.failed.already"),
         ("HTTP 409 ticket_not_resolved: open", "ticket.rating.failed.not_resolved"),
+        ("HTTP 400 rating_needs_qr: scan the QR", "ticket.rating.failed.needs_qr"),
         ("HTTP 400 invalid_request: ?", "ticket.rating.failed.refused"),
         ("gave up", "ticket.rating.failed.refused"),
     ],
 )
 def test_a_refused_rating_says_why(vm, error, key):
-    found(vm, status="resolved", can_rate=True)
+    found_by_qr(vm, status="resolved", can_rate=True)
     vm.rate(5)
     vm.on_saved(3)
     assert not vm.on_dead(4, error)
@@ -247,15 +358,22 @@ def test_a_refused_rating_says_why(vm, error, key):
     assert set(tv.FINAL_CONFLICTS) == {"ticket_already_rated", "ticket_not_resolved"}
 
 
+def test_the_needs_qr_refusal_reads_well():
+    assert both("ticket.rating.failed.needs_qr") == {
+        "zh_CN": "请扫描报修单二维码评价",
+        "en": "Scan the ticket's QR code to rate it",
+    }
+
+
 def test_a_rating_that_cannot_be_saved(vm):
-    found(vm, status="resolved", can_rate=True)
+    found_by_qr(vm, status="resolved", can_rate=True)
     vm.rate(5)
     vm.on_save_failed()
     assert vm.outcome_keys()[0] == "ticket.rating.failed.not_saved"
 
 
 def test_back_and_reset_forget_the_resident(vm, clock):
-    found(vm, status="resolved", can_rate=True)
+    found_by_qr(vm, status="resolved", can_rate=True)
     vm.rate(1)
     vm.back()  # a new lookup
     assert vm.state == tv.ENTRY and vm.summary is None and vm.rating is None

@@ -1,12 +1,15 @@
 """A found repair ticket: its status (both languages), what it is about, the latest
-update staff made visible and when; once resolved, five big rating buttons, and
-for a low rating the reasons to choose from and a submit."""
+update staff made visible and when; once resolved and found by its QR, five big
+rating buttons, and for a low rating the reasons to choose from and a submit.
+Found by number + unit, a resolved ticket asks for its QR instead (only the QR
+rates): the USB scanner types into a focused field here too, as on the entry."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -14,7 +17,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk import icons, theme
 from kiosk.screens.repair_widgets import ChoiceCard, bilingual
-from kiosk.screens.visitor_base import VisitorScreen
+from kiosk.screens.visitor_base import VisitorScreen, both
 from kiosk.viewmodels import ticket_status as ts
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -45,6 +48,11 @@ class TicketStatusResultScreen(VisitorScreen):
     can_rate = BooleanProperty(False)
     asks_reasons = BooleanProperty(False)
     rating_note = StringProperty("")
+    scan_to_rate = BooleanProperty(False)
+    scan_text = StringProperty("")
+    scan_error = StringProperty("")
+    checking_qr = BooleanProperty(False)
+    qr_icon = StringProperty("")
 
     def on_kv_post(self, base_widget) -> None:
         self.rating_buttons: dict[int, RatingButton] = {}
@@ -66,12 +74,38 @@ class TicketStatusResultScreen(VisitorScreen):
     def _toggled(self, chip) -> None:
         App.get_running_app().ticket_action("toggle_reason", chip.key)
 
+    def scanned(self, field) -> None:
+        text, field.text = field.text, ""
+        App.get_running_app().ticket_action("scanned", text)
+
+    def on_enter(self, *args) -> None:
+        # After the switch: the scanner types into this field from the first character.
+        Clock.schedule_once(lambda _dt: setattr(self.ids.scan, "focus", self._scanning()), 0)
+
+    def on_pre_leave(self, *args) -> None:
+        self.ids.scan.focus = False
+
+    def _scanning(self) -> bool:
+        return self.scan_to_rate and not self.checking_qr
+
     def show(self, vm, session, now) -> None:
         summary = vm.summary
         language = session.language
+        self.scan_to_rate = vm.scan_to_rate
+        self.checking_qr = vm.checking_qr
+        self.qr_icon = icons.glyph("qrcode")
+        if vm.checking_qr:
+            self.scan_error = session.text("ticket.looking")
+        else:
+            primary, english = both(session, vm.error_key if vm.state == ts.FOUND else None)
+            self.scan_error = f"{primary}\n{english}" if english else primary
+        self.ids.scan.focus = (
+            self._scanning() and self.manager is not None and self.manager.current == self.name
+        )
         if summary is None:
             self.title_text = self.status_text = self.status_english = ""
             self.what_text = self.latest_caption = self.latest_text = self.rating_note = ""
+            self.scan_text = ""
             self.can_rate = self.asks_reasons = False
             return
         self.title_text = session.text("ticket.result.title", number=summary["number"])
@@ -87,19 +121,12 @@ class TicketStatusResultScreen(VisitorScreen):
         self.latest_text = vm.latest_text or session.text("ticket.no_update")
         self.can_rate = vm.can_rate
         self.asks_reasons = vm.asks_reasons
-        if summary["rating"]:
-            self.rating_note = session.text("ticket.rate.rated", n=summary["rating"])
-        elif not vm.can_rate:
-            self.rating_note = session.text("ticket.rate.later")
-        else:
-            self.rating_note = ""
-        if self.rating_note and language != "en":
-            english = (
-                session.text_in("en", "ticket.rate.rated", n=summary["rating"])
-                if summary["rating"]
-                else session.text_in("en", "ticket.rate.later")
-            )
-            self.rating_note += "\n" + english
+        key, values = vm.rating_note()
+        primary, english = both(session, key, **values)
+        note = f"{primary}\n{english}" if english else primary
+        # "To rate, scan the QR code on your ticket" stands out above the scan field
+        self.scan_text = note if vm.scan_to_rate else ""
+        self.rating_note = "" if vm.scan_to_rate else note
         star = icons.glyph("star")
         for stars, button in self.rating_buttons.items():
             button.icon = star

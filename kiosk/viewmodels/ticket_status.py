@@ -1,15 +1,24 @@
 """A repair ticket's progress at the kiosk, and the resident's rating (S5).
 
     idle ─begin─▶ entry ─scanned QR / number + unit─▶ looking ─answer─▶ found
-    looking ─not found, bad QR, offline─▶ entry (a clear message: what to do next)
-    found ─4★ / 5★─────────────────────────▶ rating (queued) ─on_acked─▶ thanks
-          ─1★–3★ ─▶ (reasons chips) ─submit─▶ rating          ─on_dead──▶ failed
+    looking ─not found, bad QR, offline, throttled─▶ entry (a clear message: what next)
+    found by QR ─4★ / 5★──────────────────▶ rating (queued) ─on_acked─▶ thanks
+                ─1★–3★ ─▶ (reasons chips) ─submit─▶ rating  ─on_dead──▶ failed
+    found by number + unit ─scanned QR─▶ found (checking the QR) ─answer─▶ found by QR
+
+Only the ticket's signed QR rates it: the console refuses a rating by number +
+unit (400 rating_needs_qr), since a ticket number is sequential and a unit no
+secret. A ticket found by number + unit shows its status and latest update, and
+asks the resident to scan the QR on the ticket to rate it (the scanner works on
+that screen too). The console throttles number + unit look-ups that miss, per
+kiosk (429 too_many_attempts): the resident is told to try later or ask at the desk.
 
 The lookup is a read (QueryWorker, POST /api/v1/tickets/lookup); the rating is a
 write through the outbox (POST /api/v1/tickets/rating, idempotent), so it is
-kept even when the kiosk goes offline. The QR or the number + unit that found
-the ticket are kept only while this resident is at the screen: `reset()`
-forgets everything, and they leave the view-model once the rating is queued.
+kept even when the kiosk goes offline. The QR that found the ticket is kept only
+while this resident is at the screen (a number + unit only until the answer):
+`reset()` forgets everything, and the QR leaves the view-model once the rating
+is queued.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ WAITING = "waiting"
 OFFLINE = "offline"
 
 NUMBER, UNIT = "number", "unit"
+BY_QR, BY_NUMBER = "qr", "number"  # how the shown ticket was found
 KIND = "ticket.rating"
 PATH = "/api/v1/tickets/rating"
 MAX_NUMBER_CHARS = 9
@@ -47,15 +57,22 @@ STATUSES = ("new", "assigned", "in_progress", "resolved", "closed")
 # 409s the outbox would retry, though they are final for a rating (the app withdraws them)
 FINAL_CONFLICTS = ("ticket_already_rated", "ticket_not_resolved")
 
+THROTTLED = "too_many_attempts"  # 429: too many number + unit look-ups missed here
+
 _LOOKUP_ERRORS = {
     "ticket_not_found": "ticket.error.not_found",
     "token_invalid": "ticket.error.bad_qr",
     "token_expired": "ticket.error.expired_qr",
 }
+# a QR scanned on the screen of a ticket found by number + unit, to rate it
+_RESCAN_ERRORS = {
+    "token_expired": "ticket.rescan.expired_qr",
+}
 _RATING_FAILURES = {
     "ticket_already_rated": "ticket.rating.failed.already",
     "ticket_not_resolved": "ticket.rating.failed.not_resolved",
     "ticket_not_found": "ticket.rating.failed.refused",
+    "rating_needs_qr": "ticket.rating.failed.needs_qr",
     "not_saved": "ticket.rating.failed.not_saved",
 }
 
@@ -127,7 +144,9 @@ class TicketStatusViewModel:
         self.entry = TwoFieldEntry((NUMBER, MAX_NUMBER_CHARS), (UNIT, MAX_UNIT_CHARS))
         self.error_key: str | None = None
         self.offer_call = False
-        self.ident: dict | None = None  # {"qr"} or {"number", "unit"}: found the ticket
+        self.ident: dict | None = None  # {"qr"} or {"number", "unit"}: finding the ticket
+        self.found_by: str | None = None  # BY_QR or BY_NUMBER once found
+        self.checking_qr = False  # a QR scanned on a ticket found by number + unit
         self.summary: dict | None = None
         self.rating: int | None = None
         self.reasons: list[str] = []
@@ -195,40 +214,66 @@ class TicketStatusViewModel:
         return self._look_up({"number": self.number_digits, "unit": self.unit_digits})
 
     def scanned(self, text) -> Query | None:
-        """The USB scanner typed the ticket QR's text and Enter."""
-        if self.state != ENTRY or not isinstance(text, str):
+        """The USB scanner typed the ticket QR's text and Enter: on the entry, or on
+        a ticket found by number + unit (to rate it)."""
+        if not isinstance(text, str):
+            return None
+        rescan = self.state == FOUND
+        if rescan and (not self.scan_to_rate or self.checking_qr):
+            return None
+        if not rescan and self.state != ENTRY:
             return None
         token = text.strip()
         if not token:
             return None
         if len(token) > MAX_QR_CHARS or any(ch.isspace() for ch in token):
-            self.error_key = "ticket.error.bad_qr"
+            self.error_key = "ticket.rescan.bad_qr" if rescan else "ticket.error.bad_qr"
             return None
         return self._look_up({"qr": token})
 
     def _look_up(self, body: dict) -> Query | None:
         self.error_key, self.offer_call = None, False
         if not self.online:
-            self.error_key, self.offer_call = "ticket.error.offline", True
+            self.error_key = (
+                "ticket.rescan.offline" if self.state == FOUND else "ticket.error.offline"
+            )
+            self.offer_call = self.state == ENTRY
             return None
         self.ident = body
-        self.state = LOOKING
+        if self.state == FOUND:  # the ticket stays on screen while its QR is checked
+            self.checking_qr = True
+        else:
+            self.state = LOOKING
         return Query("lookup_ticket", (dict(body),), "on_lookup", self.generation)
 
     def on_lookup(self, generation: int, result: Result) -> bool:
-        if generation != self.generation or self.state != LOOKING:
+        rescan = self.state == FOUND and self.checking_qr
+        if generation != self.generation or not (self.state == LOOKING or rescan):
             return False
+        self.checking_qr = False
         summary = summary_from(result.body) if result.ok else None
+        by_qr = bool(self.ident and "qr" in self.ident)
         if summary is not None:
             self.summary = summary
+            self.found_by = BY_QR if by_qr else BY_NUMBER
+            if not by_qr:
+                self.ident = None  # a number + unit cannot rate: nothing to keep
             self.entry.clear()
+            self.error_key, self.offer_call = None, False
             self.state = FOUND
             return True
-        by_qr = bool(self.ident and "qr" in self.ident)
         self.ident = None
+        if rescan:  # the ticket found by number + unit stays; say why the QR did not work
+            if result.ok or result.outcome != PERMANENT:
+                self.error_key = "ticket.rescan.offline"
+            else:
+                self.error_key = _RESCAN_ERRORS.get(result.error_code or "", "ticket.rescan.bad_qr")
+            return True
         self.state = ENTRY
         if result.ok:  # an answer the kiosk cannot read
             self.error_key, self.offer_call = "ticket.error.offline", True
+        elif result.error_code == THROTTLED:  # 429: not "offline", and not worth a retry now
+            self.error_key, self.offer_call = "ticket.error.throttled", True
         elif result.outcome == PERMANENT:
             key = _LOOKUP_ERRORS.get(result.error_code or "")
             if key is None:
@@ -244,7 +289,21 @@ class TicketStatusViewModel:
     # -- rating ------------------------------------------------------------
     @property
     def can_rate(self) -> bool:
-        return self.state == FOUND and bool(self.summary and self.summary["can_rate"])
+        """The five buttons: only for a ticket found by its QR (the console rates by QR only)."""
+        return (
+            self.state == FOUND
+            and self.found_by == BY_QR
+            and bool(self.summary and self.summary["can_rate"])
+        )
+
+    @property
+    def scan_to_rate(self) -> bool:
+        """A ticket found by number + unit that could be rated: scan its QR here to rate it."""
+        return (
+            self.state == FOUND
+            and self.found_by == BY_NUMBER
+            and bool(self.summary and self.summary["can_rate"])
+        )
 
     @property
     def asks_reasons(self) -> bool:
@@ -274,11 +333,12 @@ class TicketStatusViewModel:
         return self._send_rating()
 
     def _send_rating(self) -> Enqueue | None:
-        if self.ident is None or self.rating is None:
+        qr = (self.ident or {}).get("qr")
+        if not qr or self.rating is None:
             return None
         order = [r[0] for r in reasons()]
         body = {
-            **self.ident,
+            "qr": qr,
             "rating": self.rating,
             "reasons": sorted(self.reasons, key=order.index),
         }
@@ -346,6 +406,18 @@ class TicketStatusViewModel:
     def latest_at(self) -> str:
         update = (self.summary or {}).get("latest_update")
         return local_time(update["at"]) if update else ""
+
+    def rating_note(self) -> tuple[str | None, dict]:
+        """(key, values) of the line under the ticket about rating it, if any."""
+        if not self.summary or self.state != FOUND:
+            return None, {}
+        if self.summary["rating"]:
+            return "ticket.rate.rated", {"n": self.summary["rating"]}
+        if self.found_by == BY_NUMBER:
+            return ("ticket.rate.scan" if self.scan_to_rate else "ticket.rate.later_scan"), {}
+        if not self.can_rate:
+            return "ticket.rate.later", {}
+        return None, {}
 
     def outcome_keys(self) -> tuple[str | None, str | None]:
         """(title, what to do next) once a rating was given."""

@@ -421,7 +421,11 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     assert result.ids.what.text == "水管/漏水 · 水龙头漏水\nWater & plumbing · Dripping tap"
     assert result.ids.latest.text == "暂无进展说明，工作人员处理后会更新。"
     assert not result.can_rate and result.ids.ratings.height == 0
-    assert result.ids.rating_note.text.startswith("处理完成后可在此评价。")
+    assert result.ids.rating_note.text == (
+        "处理完成后，扫描报修单上的二维码即可评价。\n"
+        "Once it is resolved, scan the QR code on your ticket to rate it."
+    )
+    assert result.ids.scan.height == 0 and not result.ids.scan.focus  # nothing to rate yet
     shoot(kiosk, "status_open")
     tap(result.ids.done)
     assert kiosk.root.current == "home" and kiosk.ticket_status.is_reset
@@ -429,12 +433,45 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     # staff resolve it, with a message for the resident
     set_status(app, int(number), "resolved", message="已更换阀芯 · Valve replaced")
 
-    # by the QR held to the scanner
+    # by number + unit again: resolved, but only the QR rates it
     open_status(kiosk)
-    scan(token)
+    type_lookup(kiosk, number)
+    tap(status.ids.submit)
     assert wait_until(lambda: kiosk.root.current == "ticket_status_result", timeout=5)
     step(2)
+    assert result.ids.status.text == "已完成" and result.ids.status_english.text == "Resolved"
+    assert result.ids.latest.text == "已更换阀芯 · Valve replaced"
+    assert not result.can_rate and result.ids.ratings.height == 0
+    assert result.ids.ratings.opacity == 0 and result.ids.rate_title.text == ""
+    assert result.ids.scan_hint.text == (
+        "如需评价，请扫描报修单上的二维码\nTo rate, scan the QR code on your ticket"
+    )
+    assert result.ids.scan_row.opacity == 1 and result.ids.qr_icon.text
+    assert result.ids.scan.height >= 80 and result.ids.scan.focus  # the scanner types here
+    assert kiosk.ticket_status.ident is None  # the number + unit are not kept
+    shoot(kiosk, "status_scan_to_rate")
+    tap(result.ids.top_bar.ids.language)
+    assert result.ids.scan_hint.text == "To rate, scan the QR code on your ticket"
+    assert result.ids.scan.focus
+    tap(result.ids.top_bar.ids.language)
+    scan("forged.qr.code")  # not this ticket's QR: the ticket stays, and says why
+    assert wait_until(lambda: kiosk.ticket_status.error_key == "ticket.rescan.bad_qr", timeout=5)
+    step(2)
+    assert kiosk.root.current == "ticket_status_result" and not result.can_rate
+    assert result.ids.scan_error.text.startswith("无法识别这个二维码。")
+    assert "Scan the QR code on your ticket" in result.ids.scan_error.text
+    shoot(kiosk, "status_scan_bad_qr")
+    assert result.ids.scan.text == "" and result.ids.scan.focus
+
+    # the QR held to the scanner on that screen: now it can be rated
+    scan(token)
+    assert wait_until(lambda: result.can_rate, timeout=5)
+    step(2)
+    assert kiosk.root.current == "ticket_status_result"
     assert kiosk.ticket_status.ident == {"qr": token}
+    assert result.ids.scan_row.opacity == 0 and result.ids.scan_hint.text == ""
+    assert result.ids.scan.height == 0 and not result.ids.scan.focus
+    assert result.ids.scan_error.text == "" and result.ids.rating_note.text == ""
     assert result.ids.status.text == "已完成" and result.ids.status_english.text == "Resolved"
     assert result.ids.latest.text == "已更换阀芯 · Valve replaced"
     assert result.ids.latest_caption.text.startswith("最新进展 · ")
@@ -473,14 +510,14 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
 
 def test_a_rating_refused_by_the_console_says_why(console, kiosk):
     app, _server, _staff = console
-    number, _token = submit_common(kiosk, Taps())
+    number, token = submit_common(kiosk, Taps())
     tap(screen(kiosk).ids.done)
     set_status(app, int(number), "resolved")
     open_status(kiosk)
-    type_lookup(kiosk, number)
-    tap(screen(kiosk).ids.submit)
+    scan(token)
     assert wait_until(lambda: kiosk.root.current == "ticket_status_result", timeout=5)
     step(2)
+    assert screen(kiosk).can_rate
     # meanwhile the resident rated it through the link in the message
     db = building_db(app)
     with write_transaction(db):
@@ -520,6 +557,23 @@ def test_not_found_and_a_bad_qr_say_what_to_do_next(console, kiosk):
     step(2)
     assert status.ids.error.text.startswith("无法识别这个二维码。")
     assert status.ids.scan.text == "" and status.ids.scan.focus
+
+    # four more misses by number + unit (five in ten minutes): the console says wait
+    for _ in range(4):
+        tap(status.ids.submit)
+        assert wait_until(lambda: kiosk.ticket_status.state == tv.ENTRY, timeout=5)
+        assert kiosk.ticket_status.error_key == "ticket.error.not_found"
+    tap(status.ids.submit)
+    assert wait_until(lambda: kiosk.ticket_status.state == tv.ENTRY, timeout=5)
+    step(2)
+    assert kiosk.ticket_status.error_key == "ticket.error.throttled"
+    assert status.ids.error.text == (
+        "查询次数过多，请稍后再试或到前台查询。\n"
+        "Too many tries. Please try again later or ask at the desk."
+    )
+    assert "离线" not in status.ids.error.text and status.ids.call.opacity == 1
+    assert status.ids.number.value == "987654" and status.ids.unit.value == "101"
+    shoot(kiosk, "status_throttled")
 
 
 def test_idle_forgets_the_repair(console, kiosk):

@@ -8,7 +8,7 @@ busy (weekdays, morning and evening peaks, a long tail of slow answers). Then
 a manager signs in through the Flask test client and the page is fetched
 again and again; each request is timed from the call to the full response
 (SQL, percentiles, seven pygal charts, the template), i.e. server time without
-the network.
+the network. Also a CSV export (30 days and a whole year) and the monthly PDF.
 
     .venv/bin/python bench/dashboard.py                    # 40 requests per case
     .venv/bin/python bench/dashboard.py --requests 100 --scale 0.1
@@ -244,6 +244,11 @@ def seed(db, now: datetime, *, days: int = 365, scale: float = 1.0, seed_value: 
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         tickets,
     )
+    conn.execute(  # the satisfaction figures count the rating history
+        "INSERT INTO ticket_ratings (ticket_id, resolution, rating, reasons, via, rated_at)"
+        " SELECT id, 0, rating, coalesce(rating_reasons, '[]'), 'kiosk', rated_at FROM tickets"
+        " WHERE rating IS NOT NULL AND rated_at IS NOT NULL"
+    )
     conn.execute("COMMIT")
     return {
         "visits": len(visits),
@@ -347,6 +352,10 @@ def main() -> int:
                 "/dashboard?from=2025-11-27&to=2026-11-27",
             ),
             ("GET /dashboard/response_daily.csv (30 days)", "/dashboard/response_daily.csv"),
+            (
+                "GET /dashboard/response_daily.csv (the whole year)",
+                "/dashboard/response_daily.csv?from=2025-11-27&to=2026-11-27",
+            ),
             ("GET /dashboard/report.pdf?month=2026-10", "/dashboard/report.pdf?month=2026-10"),
         ]
         print(

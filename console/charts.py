@@ -75,6 +75,9 @@ def _config(**extra) -> dict:
         "show_minor_x_labels": True,
         "truncate_legend": -1,
         "truncate_label": -1,
+        # Nothing to inline: the CSS is stripped anyway and served once (stylesheet()),
+        # and pygal would read, fill in and minify two files for every chart.
+        "css": [],
         **extra,
     }
 
@@ -108,7 +111,7 @@ def _render(chart) -> str:
 @functools.cache
 def stylesheet() -> str:
     """pygal's own CSS for our style, scoped to svg.kpi-chart (served as a file)."""
-    sample = pygal.Bar(**_config())
+    sample = pygal.Bar(**_config(css=pygal.Config().css))
     for index in range(len(STYLE.colors)):
         sample.add(str(index), [1])
     tree = sample.render_tree()
@@ -147,21 +150,29 @@ def _standard(chart, seconds: int, points: int) -> None:
     )
 
 
-def response_by_day(response: dict) -> str:
-    days = response["days"]
-    chart = pygal.Line(
-        **_config(
-            title="每日响应时间（秒）· Response time by day (s)",
-            allow_interruptions=True,
-            include_x_axis=True,
-            **_dots(len(days)),
-        )
+def response_by_day(response: dict, *, weekly: bool = False) -> str:
+    """p50 and p90 per day, or per week (weeks start on Monday) for long ranges."""
+    rows = response["weeks"] if weekly else response["days"]
+    title = (
+        "每周响应时间（秒）· Response time by week (s)"
+        if weekly
+        else "每日响应时间（秒）· Response time by day (s)"
     )
-    _x_labels(chart, [_short_day(row["day"]) for row in days])
-    chart.add("p50", [_round(row["p50"]) for row in days])
-    chart.add("p90", [_round(row["p90"]) for row in days])
-    _standard(chart, response["standard_seconds"], len(days))
+    chart = pygal.Line(
+        **_config(title=title, allow_interruptions=True, include_x_axis=True, **_dots(len(rows)))
+    )
+    _x_labels(chart, _point_labels(rows, weekly))
+    chart.add("p50", [_round(row["p50"]) for row in rows])
+    chart.add("p90", [_round(row["p90"]) for row in rows])
+    _standard(chart, response["standard_seconds"], len(rows))
     return _render(chart)
+
+
+def _point_labels(rows: list[dict], weekly: bool) -> list[str]:
+    """MM-DD of each day, or of each week's Monday."""
+    if weekly:
+        return [row["week_start"].strftime("%m-%d") for row in rows]
+    return [_short_day(row["day"]) for row in rows]
 
 
 def response_by_hour(response: dict) -> str:
@@ -236,12 +247,14 @@ def ticket_sla(tickets: dict) -> str:
     return _render(chart)
 
 
-def volumes_by_day(volumes: dict) -> str:
-    days = volumes["days"]
-    chart = pygal.Line(**_config(title="每日工作量 · Daily volumes", **_dots(len(days))))
-    _x_labels(chart, [_short_day(row["day"]) for row in days])
+def volumes_by_day(volumes: dict, *, weekly: bool = False) -> str:
+    """Each day's counts, or each week's (weeks start on Monday) for long ranges."""
+    rows = volumes["weeks"] if weekly else volumes["days"]
+    title = "每周工作量 · Weekly volumes" if weekly else "每日工作量 · Daily volumes"
+    chart = pygal.Line(**_config(title=title, **_dots(len(rows))))
+    _x_labels(chart, _point_labels(rows, weekly))
     for label, columns in DAILY_SERIES:
-        chart.add(label, [sum(row[column] for column in columns) for row in days])
+        chart.add(label, [sum(row[column] for column in columns) for row in rows])
     return _render(chart)
 
 
@@ -284,14 +297,14 @@ def _percent(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
 
 
-def render_all(kpis: dict) -> dict[str, str]:
-    """Every chart of the dashboard, by name."""
+def render_all(kpis: dict, *, weekly: bool = False) -> dict[str, str]:
+    """Every chart of the dashboard, by name (weekly: the by-day charts per week)."""
     return {
-        "response_by_day": response_by_day(kpis["response"]),
+        "response_by_day": response_by_day(kpis["response"], weekly=weekly),
         "response_by_hour": response_by_hour(kpis["response"]),
         "rating_distribution": rating_distribution(kpis["satisfaction"]),
         "rating_trend": rating_trend(kpis["satisfaction"]),
         "ticket_sla": ticket_sla(kpis["tickets"]),
-        "volumes_by_day": volumes_by_day(kpis["volumes"]),
+        "volumes_by_day": volumes_by_day(kpis["volumes"], weekly=weekly),
         "volumes_by_hour": volumes_by_hour(kpis["volumes"]),
     }

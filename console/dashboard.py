@@ -3,8 +3,12 @@
 One date range (building time, the last 30 days by default). Every table is
 built once here as rows of display strings: the page shows them, and
 /dashboard/<table>.csv exports the very same rows (formula-safe cells), so a
-table and its CSV cannot disagree. The monthly PDF (console/report_pdf.py)
-prints the same tables for one calendar month.
+table and its CSV cannot disagree. Two exceptions keep a long range readable
+(and the page quick): above WEEKLY_ABOVE_DAYS days the page shows the weekly
+tables and charts instead of the daily ones (whose CSVs, linked beside them,
+still have every day), and the low-ratings table shows its newest
+PAGE_LIMIT rows (its CSV has them all). The monthly PDF
+(console/report_pdf.py) prints the same tables for one calendar month.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from shared.ticket_catalog import LOW_RATING, LOW_RATING_REASONS, bilingual, rea
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 MANAGERS = ("manager",)  # admins may do everything
 DASH = "—"
+WEEKLY_ABOVE_DAYS = 92  # longer ranges: weekly tables and charts on the page
+PAGE_LIMIT = 100  # low ratings listed on the page (newest first)
 
 SOURCE_LABELS = {
     "visit": "访客登记 · Visitors",
@@ -41,6 +47,7 @@ class Table:
     columns: tuple[tuple[str, str], ...]
     rows: list[dict]
     note: str = ""
+    left_out: int = 0  # rows not on the page (its CSV has them)
 
 
 # --- formatting: one place, so the page, the CSV and the PDF say the same ----------------
@@ -113,10 +120,36 @@ def _response_cells(bucket: dict) -> dict:
     }
 
 
+SECTION_TABLES = {
+    "response": (
+        "response",
+        "response_hourly",
+        "response_daily",
+        "response_weekly",
+        "response_staff",
+    ),
+    "tickets": ("tickets",),
+    "satisfaction": ("ratings", "ratings_weekly", "low_reasons", "low_ratings"),
+    "volumes": ("volumes_daily", "volumes_weekly", "volumes_hourly", "parcels"),
+}
+
+
 def build_tables(kpis: dict) -> dict[str, Table]:
-    """Every table of the dashboard, by name (the name is its CSV's URL)."""
-    response, tickets = kpis["response"], kpis["tickets"]
-    satisfaction, volumes = kpis["satisfaction"], kpis["volumes"]
+    """The tables of the sections kpis holds, by name (the name is its CSV's URL)."""
+    tables: list[Table] = []
+    if "response" in kpis:
+        tables += _response_tables(kpis["response"])
+    if "tickets" in kpis:
+        tables += _tickets_tables(kpis["tickets"])
+    if "satisfaction" in kpis:
+        tables += _satisfaction_tables(kpis["satisfaction"])
+    if "volumes" in kpis:
+        tables += _volumes_tables(kpis["volumes"])
+    return {table.name: table for table in tables}
+
+
+def _response_tables(response: dict) -> list[Table]:
+    """Response: by source, hour of day, week, staff member and day."""
     standard = response["standard_seconds"]
     tables = [
         Table(
@@ -141,10 +174,15 @@ def build_tables(kpis: dict) -> dict[str, Table]:
             ],
         ),
         Table(
-            "response_daily",
-            "每日响应 · Response by day",
-            (("day", "日期 Date"), *_RESPONSE_COLUMNS),
-            [{"day": row["day"], **_response_cells(row)} for row in response["days"]],
+            "response_weekly",
+            "每周响应 · Response by week",
+            (("week", "周（周一起）Week of"), *_RESPONSE_COLUMNS),
+            [
+                {"week": row["week_start"].isoformat(), **_response_cells(row)}
+                for row in response["weeks"]
+            ],
+            "每周从周一起，首尾两周只计本期内的日子 · Weeks start on Monday; the first and last"
+            " count only the days in the range.",
         ),
         Table(
             "response_staff",
@@ -152,6 +190,22 @@ def build_tables(kpis: dict) -> dict[str, Table]:
             (("name", "员工 Staff"), *_RESPONSE_COLUMNS[1:2], *_RESPONSE_COLUMNS[3:]),
             [{"name": row["name"], **_response_cells(row)} for row in response["staff"]],
         ),
+    ]
+    if "days" in response:  # (a page showing weeks computed none)
+        tables.append(
+            Table(
+                "response_daily",
+                "每日响应 · Response by day",
+                (("day", "日期 Date"), *_RESPONSE_COLUMNS),
+                [{"day": row["day"], **_response_cells(row)} for row in response["days"]],
+            )
+        )
+    return tables
+
+
+def _tickets_tables(tickets: dict) -> list[Table]:
+    """Resolution time against the SLA."""
+    return [
         Table(
             "tickets",
             "报修与投诉处理时间 · Repair and complaint resolution time",
@@ -187,6 +241,14 @@ def build_tables(kpis: dict) -> dict[str, Table]:
             "用时：本期内解决的工单，从受理到解决；未结与逾期为当前数 · Times: tickets resolved in"
             " the period, received to resolved; open and overdue are counts right now.",
         ),
+    ]
+
+
+def _satisfaction_tables(satisfaction: dict) -> list[Table]:
+    """Ratings: distribution, weeks, reasons and the low ones (all, or the newest of them
+    when the page computed only those)."""
+    low = satisfaction["low"]
+    return [
         Table(
             "ratings",
             "评分分布 · Ratings",
@@ -261,9 +323,16 @@ def build_tables(kpis: dict) -> dict[str, Table]:
                     "reasons": "；".join(_reason(key) for key in row["reasons"]) or DASH,
                     "comment": row["comment"],
                 }
-                for row in satisfaction["low"]
+                for row in low
             ],
+            left_out=satisfaction["low_count"] - len(low),
         ),
+    ]
+
+
+def _volumes_tables(volumes: dict) -> list[Table]:
+    """Volumes by day, week and hour of day; parcels."""
+    return [
         Table(
             "volumes_daily",
             "每日工作量 · Volumes by day",
@@ -278,6 +347,26 @@ def build_tables(kpis: dict) -> dict[str, Table]:
                     **{key: str(volumes["totals"][key]) for key, _label in _VOLUME_COLUMNS},
                 }
             ],
+        ),
+        Table(
+            "volumes_weekly",
+            "每周工作量 · Volumes by week",
+            (("week", "周（周一起）Week of"), *_VOLUME_COLUMNS),
+            [
+                {
+                    "week": row["week_start"].isoformat(),
+                    **{key: str(row[key]) for key, _label in _VOLUME_COLUMNS},
+                }
+                for row in volumes["weeks"]
+            ]
+            + [
+                {
+                    "week": "合计 · Total",
+                    **{key: str(volumes["totals"][key]) for key, _label in _VOLUME_COLUMNS},
+                }
+            ],
+            "每周从周一起，首尾两周只计本期内的日子 · Weeks start on Monday; the first and last"
+            " count only the days in the range.",
         ),
         Table(
             "volumes_hourly",
@@ -316,7 +405,6 @@ def build_tables(kpis: dict) -> dict[str, Table]:
             " period, received to collected.",
         ),
     ]
-    return {table.name: table for table in tables}
 
 
 def category_text(category: str, problem: str | None) -> str:
@@ -414,17 +502,21 @@ def index():
             form={"from": request.args.get("from", "")[:20], "to": request.args.get("to", "")[:20]},
             report_month=kpi.previous_month(today),
         ), 400
-    kpis = kpi.compute(db, _clock(), period)
+    weekly = len(period.days) > WEEKLY_ABOVE_DAYS
+    kpis = kpi.compute(db, _clock(), period, per_day=not weekly, low_limit=PAGE_LIMIT)
     range_args = {"from": period.first.isoformat(), "to": period.last.isoformat()}
+    svgs = charts.render_all(kpis, weekly=weekly)
     return render_template(
         "dashboard/index.html",
         error=None,
         form=range_args,
         range_args=range_args,
         period=period,
+        weekly=weekly,
+        weekly_above=WEEKLY_ABOVE_DAYS,
         headline=headline(kpis),
         tables=build_tables(kpis),
-        charts={name: Markup(svg) for name, svg in charts.render_all(kpis).items()},  # noqa: S704 - pygal's escaped SVG
+        charts={name: Markup(svg) for name, svg in svgs.items()},  # noqa: S704 - pygal's escaped SVG
         report_month=kpi.previous_month(today),
         timezone=timezone,
         low_reasons=LOW_RATING_REASONS,
@@ -434,11 +526,11 @@ def index():
 @bp.get("/<name>.csv")
 @role_required(*MANAGERS)
 def table_csv(name: str):
-    period = _period()
-    tables = build_tables(kpi.compute(get_db(), _clock(), period))
-    if name not in tables:
+    section = next((key for key, names in SECTION_TABLES.items() if name in names), None)
+    if section is None:
         abort(404)
-    table = tables[name]
+    period = _period()
+    table = build_tables(kpi.compute(get_db(), _clock(), period, sections=(section,)))[name]
     return csv_response(
         table.rows,
         table.columns,
@@ -498,6 +590,7 @@ DASHBOARD_CSS = """
 .dashboard figure.chart { margin:0; background:#fff; border:1px solid var(--line); border-radius:10px; padding:8px; }
 .dashboard .kpi-table { margin:12px 0 20px; }
 .dashboard .kpi-table header { display:flex; align-items:baseline; justify-content:space-between; gap:12px; }
+.dashboard .kpi-table .exports { display:flex; flex-wrap:wrap; gap:8px; }
 .dashboard .kpi-table h3 { margin:8px 0; font-size:17px; }
 .dashboard .kpi-table .scroll { max-height:420px; overflow:auto; border-radius:10px; }
 .dashboard .kpi-table table { font-size:14px; }

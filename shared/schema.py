@@ -615,6 +615,74 @@ def kpi_indexes(db: sqlite_utils.Database) -> None:
     db.executescript(_KPI_INDEXES)
 
 
+_KPI_MORE_INDEXES = """
+-- The dashboard over long ranges (shared/kpi.py, bench/dashboard.py).
+-- Answer and shelf times in milliseconds, in order of length: read in this order the
+-- percentiles need no sorting. With each, the minute it was received (Unix time / 60).
+-- The expressions are shared/kpi.py's, word for word (SQLite then reads the stored
+-- value instead of computing it).
+CREATE INDEX visits_answer_kpi ON visits(
+    round((julianday(decided_at) - julianday(received_at)) * 86400000), received_at, decided_by,
+    CAST(strftime('%s', received_at) AS INTEGER) / 60
+) WHERE decided_at IS NOT NULL;
+CREATE INDEX escalations_answer_kpi ON escalations(
+    round((julianday(acknowledged_at) - julianday(received_at)) * 86400000), received_at,
+    acknowledged_by, CAST(strftime('%s', received_at) AS INTEGER) / 60
+) WHERE acknowledged_at IS NOT NULL;
+CREATE INDEX parcel_handovers_answer_kpi ON parcel_handovers(
+    round((julianday(done_at) - julianday(received_at)) * 86400000), received_at, done_by,
+    CAST(strftime('%s', received_at) AS INTEGER) / 60
+) WHERE done_at IS NOT NULL;
+CREATE INDEX parcels_dwell_kpi ON parcels(
+    round((julianday(collected_at) - julianday(received_at)) * 86400000), collected_at
+) WHERE collected_at IS NOT NULL;
+-- Requests not answered yet: a handful of rows, found without walking the range.
+CREATE INDEX visits_waiting_kpi ON visits(received_at) WHERE decided_at IS NULL;
+CREATE INDEX escalations_waiting_kpi ON escalations(received_at) WHERE acknowledged_at IS NULL;
+CREATE INDEX parcel_handovers_waiting_kpi ON parcel_handovers(received_at) WHERE done_at IS NULL;
+-- Counts per hour of day: each UTC hour of day ('HH') is one range, in time order.
+CREATE INDEX visits_hour_kpi ON visits(substr(received_at, 12, 2), received_at, party_size);
+CREATE INDEX escalations_hour_kpi ON escalations(substr(received_at, 12, 2), received_at);
+CREATE INDEX parcels_received_hour_kpi ON parcels(substr(received_at, 12, 2), received_at);
+CREATE INDEX parcels_collected_hour_kpi ON parcels(substr(collected_at, 12, 2), collected_at)
+    WHERE collected_at IS NOT NULL;
+CREATE INDEX tickets_received_hour_kpi ON tickets(substr(received_at, 12, 2), received_at, kind);
+"""
+
+
+@migrations(name="0012_kpi_more_indexes")
+def kpi_more_indexes(db: sqlite_utils.Database) -> None:
+    db.executescript(_KPI_MORE_INDEXES)
+
+
+_TICKET_RATINGS = """
+-- Every rating a resident gave, kept when a ticket is reopened: tickets.rating is
+-- the current resolution's, this is the history the satisfaction KPI counts, so
+-- reopening a ticket cannot make a bad rating disappear.
+CREATE TABLE ticket_ratings (
+    id INTEGER PRIMARY KEY,
+    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+    resolution INTEGER NOT NULL,                  -- tickets.reopened_count when rated
+    rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    reasons TEXT NOT NULL DEFAULT '[]',           -- JSON list of reason keys
+    comment TEXT,
+    via TEXT NOT NULL,
+    rated_at TEXT NOT NULL,
+    UNIQUE (ticket_id, resolution)
+);
+CREATE INDEX ticket_ratings_rated ON ticket_ratings(rated_at, rating);
+INSERT INTO ticket_ratings (ticket_id, resolution, rating, reasons, comment, via, rated_at)
+    SELECT id, reopened_count, rating, coalesce(rating_reasons, '[]'), rating_comment,
+           coalesce(rated_via, 'kiosk'), rated_at
+    FROM tickets WHERE rating IS NOT NULL AND rated_at IS NOT NULL;
+"""
+
+
+@migrations(name="0013_ticket_ratings")
+def ticket_ratings(db: sqlite_utils.Database) -> None:
+    db.executescript(_TICKET_RATINGS)
+
+
 def open_building_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the console's database and migrate it.
 

@@ -874,6 +874,19 @@ def rate(
             if ticket["status"] not in ("resolved", "closed"):
                 raise NotResolved()
             raise AlreadyRated()
+        db.execute(
+            "INSERT INTO ticket_ratings (ticket_id, resolution, rating, reasons, comment, via,"
+            " rated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                ticket["id"],
+                ticket["reopened_count"],
+                rating,
+                json.dumps(reasons),
+                comment,
+                via,
+                now,
+            ),
+        )
         why = "、".join(catalog.reason_label(r, "zh_CN") for r in reasons)
         why_en = ", ".join(catalog.reason_label(r, "en") for r in reasons)
         text = f"评分 {rating}/5 · Rated {rating}/5"

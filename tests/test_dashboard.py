@@ -13,7 +13,8 @@ from pypdf import PdfReader
 
 from console.exports import csv_safe
 from shared.clock import FrozenClock
-from tests.helpers import StaffBrowser, add_staff
+from shared.db import write_transaction
+from tests.helpers import StaffBrowser, add_staff, building_db
 from tests.test_kpi import NOVEMBER, START, build_november
 
 TABLES = (
@@ -206,6 +207,74 @@ def test_every_table_has_a_csv_with_the_same_rows(manager, november_page, name):
     assert len(rows) > 1
 
 
+def _csv_rows(manager, url: str) -> list[list[str]]:
+    answer = manager.client.get(url)
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(answer.get_data(as_text=True)[1:])))
+
+
+def test_a_long_range_shows_weeks_and_the_daily_csv_keeps_every_day(manager):
+    year = {"from": "2025-12-01", "to": "2026-11-30"}
+    page = manager.client.get("/dashboard", query_string=year).get_data(as_text=True)
+    tables = tables_of(page)
+    assert "response_daily" not in tables and "volumes_daily" not in tables
+    weekly = rows_by_first_cell(tables["response_weekly"])
+    assert tables["response_weekly"][0][0] == "周（周一起）Week of"
+    assert list(weekly)[0] == "2025-12-01" and list(weekly)[-1] == "2026-11-30"
+    assert list(weekly["2026-11-23"].values())[1:] == ["6", "5", "1", "50", "82", "60%"]
+    volumes = rows_by_first_cell(tables["volumes_weekly"])
+    assert list(volumes["2026-11-23"].values())[1:] == ["5", "6", "1", "2", "2", "1", "0"]
+    assert list(volumes["合计 · Total"].values())[1:] == ["5", "6", "1", "3", "2", "6", "2"]
+    assert "每周响应时间（秒）· Response time by week (s)" in page
+    assert "每周工作量 · Weekly volumes" in page and "每日工作量" not in page
+    flat = page.replace("&amp;", "&")
+    for weekly_name, daily_name in (
+        ("response_weekly", "response_daily"),
+        ("volumes_weekly", "volumes_daily"),
+    ):
+        link = re.search(rf'href="(/dashboard/{weekly_name}\.csv\?[^"]+)"', flat).group(1)
+        assert _csv_rows(manager, link) == [
+            [csv_safe(cell) for cell in row] for row in tables[weekly_name]
+        ]
+        daily = re.search(
+            rf'href="(/dashboard/{daily_name}\.csv\?[^"]+)">逐日 CSV · Daily CSV', flat
+        ).group(1)
+        rows = _csv_rows(manager, daily)
+        days = [row[0] for row in rows[1:] if row[0][:2] == "20"]
+        assert len(days) == 365 and days[0] == "2025-12-01" and days[-1] == "2026-11-30"
+    assert "the daily CSV has every day" in page
+
+
+def test_the_page_lists_the_newest_low_ratings_and_the_csv_all(app, manager):
+    db = building_db(app)
+    with write_transaction(db):
+        db.conn.executemany(
+            "INSERT INTO tickets (kind, unit_id, category, problem, urgency, status, created_at,"
+            " received_at, resolved_at, rating, rating_reasons, rated_at)"
+            " VALUES ('repair', 1, 'water', 'dripping_tap', 'normal', 'closed', ?, ?, ?, 1,"
+            " '[\"slow\"]', ?)",
+            [
+                (f"2026-11-1{n % 9}T0{n % 9}:00:00.000000+00:00",) * 3
+                + (f"2026-11-19T{n // 60:02d}:{n % 60:02d}:00.000000+00:00",)
+                for n in range(120)
+            ],
+        )
+        db.execute(  # the satisfaction figures count the rating history
+            "INSERT INTO ticket_ratings (ticket_id, resolution, rating, reasons, via, rated_at)"
+            " SELECT id, 0, rating, rating_reasons, 'kiosk', rated_at FROM tickets"
+            " WHERE rating IS NOT NULL AND id NOT IN (SELECT ticket_id FROM ticket_ratings)"
+        )
+    db.close()
+    page = manager.client.get("/dashboard", query_string=NOVEMBER).get_data(as_text=True)
+    shown = tables_of(page)["low_ratings"][1:]
+    assert len(shown) == 100
+    assert "The newest 100 of 123; the CSV has them all." in page
+    rows = _csv_rows(manager, "/dashboard/low_ratings.csv?from=2026-11-01&to=2026-11-30")
+    assert len(rows) == 1 + 123
+    assert rows[1:101] == [[csv_safe(cell) for cell in row] for row in shown]  # newest first
+    assert rows[1][1] == "2026-11-19 09:59"  # 01:59 UTC, the last of the 120
+
+
 def test_a_formula_in_a_comment_is_text_in_the_csv(manager, november_page):
     answer = manager.client.get("/dashboard/low_ratings.csv", query_string=NOVEMBER)
     rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True)[1:])))
@@ -270,6 +339,20 @@ def test_the_monthly_pdf_has_the_kpi_headings_and_the_numbers(manager):
     assert "王芳 3 40 64 66.7%" in flat
     assert "4 d 12 h" in flat and "=HYPERLINK(1)" in flat
     assert "存放时长 p50 · Time on the shelf p50 4 h" in flat
+
+
+def test_the_report_prints_names_beyond_everyday_characters(app, manager):
+    """The report's font is cut to everyday Chinese (GB 2312) for speed; a comment with
+    rarer characters (镕, 堃: GBK only) is printed with the whole font."""
+    db = building_db(app)
+    with write_transaction(db):
+        db.execute("UPDATE ticket_ratings SET comment = '王镕 与 李堃 来过' WHERE rating = 1")
+    db.close()
+    answer = manager.client.get("/dashboard/report.pdf?month=2026-11")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.data)).pages)
+    assert "王镕 与 李堃 来过" in text
+    plain = manager.client.get("/dashboard/report.pdf?month=2026-10")
+    assert plain.status_code == 200 and plain.mimetype == "application/pdf"
 
 
 def test_an_empty_month_still_makes_a_report(manager):

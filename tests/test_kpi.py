@@ -9,12 +9,13 @@ day must come out in building time.
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
 
 import pytest
 
 from shared import kpi, parcels, tickets
-from shared.clock import FrozenClock, to_iso
+from shared.clock import FrozenClock, parse_utc, to_iso
 from shared.db import write_transaction
 from shared.schema import open_building_db
 from tests.helpers import KioskCaller, StaffBrowser, add_staff, building_db, paired_kiosk
@@ -294,6 +295,26 @@ def test_satisfaction_average_distribution_weeks_and_low_ratings(known):
     }  # fmt: skip
 
 
+def test_reopening_a_badly_rated_ticket_does_not_hide_its_rating(app, clock, known):
+    """Satisfaction counts every rating ever given: a ticket rated 1, reopened, fixed and
+    rated 5 counts both (so the desk cannot launder a bad rating by reopening)."""
+    ids, before = known
+    ticket_id = ids["tickets"]["normal_4d"]  # rated 2 in the known month
+    db = building_db(app)
+    secret = app.config["SECRET_KEY"]
+    for status in ("reopen", "resolved"):
+        tickets.set_status(
+            db, clock, ticket_id, staff_id=ids["wang"], status=status, secret_key=secret,
+            public_url="http://desk.example",
+        )  # fmt: skip
+    tickets.rate(db, clock, ticket_id, rating=5, reasons=[], via="link")
+    db.close()
+    after = november(app, clock)["satisfaction"]
+    assert after["count"] == before["satisfaction"]["count"] + 1 == 7
+    assert after["distribution"][5] == before["satisfaction"]["distribution"][5] + 1
+    assert ticket_id in [row["id"] for row in after["low"]]  # the bad rating is still listed
+
+
 def test_volumes_by_day_and_hour_and_parcel_dwell(known):
     _ids, kpis = known
     volumes = kpis["volumes"]
@@ -427,24 +448,196 @@ def test_a_half_hour_daylight_saving_change_is_applied_row_by_row(app, clock):
     db.close()
 
 
-def test_every_kpi_query_reads_an_index_not_a_whole_table(app, clock):
-    """The dashboard stays fast with years of data only if each range is an index search."""
-    db = building_db(app)
+def _plans(db) -> list[tuple[str, list[str]]]:
+    """Record the query plan of every SELECT on db (the staff-name lookup aside)."""
     plans = []
     execute = db.execute
 
     def explain(sql, params=()):
-        if sql.lstrip().upper().startswith("SELECT") and "FROM staff" not in sql:
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")) and "FROM staff" not in sql:
             plan = [row[3] for row in execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
             plans.append((sql, plan))
         return execute(sql, params)
 
     db.execute = explain
-    kpi.compute(db, clock, kpi.Period(date(2026, 10, 1), date(2026, 10, 31), "Asia/Shanghai"))
-    assert len(plans) >= 12
+    return plans
+
+
+TABLES = ("visits", "escalations", "parcel_handovers", "parcels", "tickets", "ticket_ratings")
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(date(2026, 10, 1), date(2026, 10, 31)), (date(2025, 12, 1), date(2026, 11, 30))],
+    ids=["a month", "a year"],
+)
+def test_every_kpi_query_reads_an_index_not_a_whole_table(app, clock, first, last):
+    """The dashboard stays fast with years of data only if no table is read whole: a range
+    is an index search, and over a long range answer and shelf times are read in order of
+    length from their index (migration 0012) instead of being sorted."""
+    db = building_db(app)
+    execute = db.execute
+    plans = _plans(db)
+    period, now = kpi.Period(first, last, "Asia/Shanghai"), to_iso(clock.now())
+    kpi.response(db, period)
+    kpi.tickets(db, period, now=now, sla={"emergency": 15, "urgent": 240, "normal": 4320})
+    kpi.satisfaction(db, period)
+    kpi.volumes(db, period, now=now)
+    assert len(plans) >= 14
+    ordered = len(period.days) > kpi.ORDERED_SCAN_DAYS
     for sql, plan in plans:
-        tables = ("visits", "escalations", "parcel_handovers", "parcels", "tickets")
-        assert not any(line in {f"SCAN {t}" for t in tables} for line in plan), (sql, plan)
-        if "_at >= :start" in sql:  # a date range
-            assert "INDEX" in plan[0] and plan[0].startswith("SEARCH"), (sql, plan)
+        reads = [line for line in plan if any(f" {t} " in f"{line} " for t in TABLES)]
+        assert reads, (sql, plan)
+        for line in reads:
+            # never a bare "SCAN visits" (a rowid lookup of a joined ticket is fine)
+            assert "INDEX" in line or "INTEGER PRIMARY KEY" in line, (sql, plan)
+            if "INDEXED BY" in sql:  # the answer or shelf times in order of length
+                assert ordered and line.startswith("SCAN") and "_kpi" in line, (sql, plan)
+                assert not any("ORDER BY" in step for step in plan), (sql, plan)
+                # … with the times and minutes as the index stores them, not recomputed
+                code = execute("EXPLAIN " + sql, {**kpi._Sql(period).params, "offset": 0})
+                called = {row[5] for row in code if row[1] in ("Function", "PureFunc")}
+                assert not any(name.startswith(("julianday", "strftime")) for name in called)
+            elif ":start" in sql or "day.value" in sql:  # a date range: a range of an index
+                assert line.startswith("SEARCH"), (sql, plan)
+    assert ordered == any("INDEXED BY" in sql for sql, _plan in plans)
     db.close()
+
+
+def test_a_long_range_gives_the_month_the_same_figures(app, known, clock):
+    """Over more than ORDERED_SCAN_DAYS days the times come in order of length from an
+    index, not sorted here: the November of a half year must read exactly as November."""
+    _ids, month = known
+    db = building_db(app)
+    period = kpi.Period(date(2026, 6, 1), date(2026, 11, 30), "Asia/Shanghai")
+    assert len(period.days) > kpi.ORDERED_SCAN_DAYS
+    half_year = kpi.compute(db, clock, period)
+    db.close()
+    for key in ("sources", "total", "hours", "staff"):
+        assert half_year["response"][key] == month["response"][key], key
+    november_days = [row for row in half_year["response"]["days"] if row["day"] >= "2026-11-01"]
+    assert november_days == month["response"]["days"]
+    assert half_year["tickets"] == month["tickets"]
+    assert half_year["volumes"]["hours"] == month["volumes"]["hours"]
+    assert half_year["volumes"]["totals"] == month["volumes"]["totals"]
+    assert half_year["volumes"]["parcel_dwell"] == month["volumes"]["parcel_dwell"]
+    assert half_year["satisfaction"]["low"] == month["satisfaction"]["low"]
+    assert half_year["satisfaction"]["distribution"] == month["satisfaction"]["distribution"]
+
+
+def test_weeks_start_on_monday_and_count_only_days_in_the_range(known):
+    _ids, kpis = known
+    weeks = {row["week_start"].isoformat(): row for row in kpis["response"]["weeks"]}
+    assert list(weeks) == [
+        "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23", "2026-11-30",
+    ]  # fmt: skip
+    # 23-29 November: the five visitors of the 27th and the help call of the 28th.
+    last_full = weeks["2026-11-23"]
+    assert (last_full["requests"], last_full["answered"], last_full["unanswered"]) == (6, 5, 1)
+    assert (last_full["p50"], last_full["p90"], last_full["share"]) == (50, 82, 0.6)
+    assert weeks["2026-10-26"]["requests"] == 0  # only Sunday 1 November is in the range
+    volumes = {row["week_start"].isoformat(): row for row in kpis["volumes"]["weeks"]}
+    assert (volumes["2026-11-23"]["visits"], volumes["2026-11-23"]["visitors"]) == (5, 6)
+    assert (volumes["2026-11-23"]["parcels_in"], volumes["2026-11-23"]["parcels_out"]) == (2, 2)
+    assert (volumes["2026-11-02"]["repairs"], volumes["2026-11-09"]["parcels_in"]) == (5, 1)
+    for column in kpi.VOLUME_COLUMNS:
+        assert sum(week[column] for week in volumes.values()) == kpis["volumes"]["totals"][column]
+
+
+def _requests_at(app, rows) -> None:
+    """Visits received at the given UTC times, answered after so many seconds (or not)."""
+    db = building_db(app)
+    with write_transaction(db):
+        for utc, seconds in rows:
+            received = parse_utc(utc + "+00:00")
+            decided = None if seconds is None else to_iso(received + timedelta(seconds=seconds))
+            db.execute(
+                "INSERT INTO visits (unit_id, name, status, created_at, received_at, decided_at,"
+                " decided_by) VALUES (1, '访客', 'pending', ?, ?, ?, NULL)",
+                (to_iso(received), to_iso(received), decided),
+            )
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("timezone", "rows", "hours", "days"),
+    [
+        (
+            # Summer time starts at 01:00 UTC on 29 March and ends at 01:00 UTC on 25 October.
+            "Europe/Berlin",
+            [
+                ("2026-03-29T00:30:00", 30),  # 01:30 CET
+                ("2026-03-29T01:30:00", 90),  # 03:30 CEST
+                ("2026-06-30T22:30:00", 70),  # 00:30 CEST on 1 July
+                ("2026-10-25T00:30:00", 50),  # 02:30 CEST
+                ("2026-10-25T01:30:00", None),  # 02:30 CET, the second time round
+            ],
+            {0: (1, 0, 70), 1: (1, 0, 30), 2: (1, 1, 50), 3: (1, 0, 90)},
+            {"2026-03-29": (2, 0, 60), "2026-07-01": (1, 0, 70), "2026-10-25": (1, 1, 50)},
+        ),
+        (
+            "Asia/Kathmandu",  # UTC+05:45
+            [
+                ("2026-11-27T03:20:00", 40),  # 09:05
+                ("2026-11-27T03:10:00", 20),  # 08:55
+                ("2026-11-27T18:20:00", None),  # 00:05 on the 28th
+            ],
+            {8: (1, 0, 20), 9: (1, 0, 40), 0: (0, 1, None)},
+            {"2026-11-27": (2, 0, 30), "2026-11-28": (0, 1, None)},
+        ),
+    ],
+    ids=["Berlin", "Kathmandu"],
+)
+def test_a_whole_year_keeps_each_zones_own_hours_and_days(app, timezone, rows, hours, days):
+    """A year is read in order of answer time: each request still lands in its local hour
+    and day, daylight saving and quarter-hour offsets included."""
+    _requests_at(app, rows)
+    db = building_db(app)
+    period = kpi.Period(date(2026, 1, 1), date(2026, 12, 31), timezone)
+    response = kpi.response(db, period)
+    volumes = kpi.volumes(db, period, now=START)
+    db.close()
+
+    def seen(row):
+        return row["answered"], row["unanswered"], row["p50"]
+
+    assert {row["hour"]: seen(row) for row in response["hours"] if row["requests"]} == hours
+    assert {row["day"]: seen(row) for row in response["days"] if row["requests"]} == days
+    assert {row["hour"]: row["visits"] for row in volumes["hours"] if row["visits"]} == {
+        hour: answered + unanswered for hour, (answered, unanswered, _p50) in hours.items()
+    }
+    assert {row["day"]: row["visits"] for row in volumes["days"] if row["visits"]} == {
+        day: answered + unanswered for day, (answered, unanswered, _p50) in days.items()
+    }
+
+
+def test_the_total_of_several_sorted_lists_is_read_without_merging_them():
+    rng = random.Random(5)
+    lists = [sorted(float(rng.randrange(1000, 900000)) for _ in range(n)) for n in (700, 90, 31)]
+    merged = sorted(value for values in lists for value in values)
+    union = kpi._summary_ms(kpi._Union(lists), 60)
+    assert union == kpi._summary_ms(merged, 60)
+    assert union["p50"] == kpi.summarise([value / 1000 for value in merged])["p50"]
+
+
+def test_reasons_that_are_not_a_list_of_words_count_for_nothing(app, known, clock):
+    ids, _kpis = known
+    db = building_db(app)
+    t = ids["tickets"]
+    with write_transaction(db):
+        set_reasons = "UPDATE ticket_ratings SET reasons = ? WHERE ticket_id = ?"
+        db.execute(set_reasons, ('{"slow": 1}', t["normal_4d"]))
+        db.execute(set_reasons, ("oops", t["complaint_1d"]))
+        db.execute(set_reasons, ('["no_update", 7, "slow"]', t["emergency_20m"]))
+    period = kpi.parse_period(
+        NOVEMBER["from"], NOVEMBER["to"], today=date(2026, 11, 28), timezone="Asia/Shanghai"
+    )
+    satisfaction = kpi.satisfaction(db, period)
+    newest = kpi.satisfaction(db, period, low_limit=1)
+    db.close()
+    counts = {row["key"]: row["count"] for row in satisfaction["reasons"] if row["count"]}
+    assert counts == {"no_update": 1, "slow": 1}
+    assert [row["reasons"] for row in satisfaction["low"]] == [[], [], ["no_update", "slow"]]
+    # Only the newest listed; the counts and reasons are still of all three.
+    assert [row["id"] for row in newest["low"]] == [t["normal_4d"]]
+    assert newest["low_count"] == 3 and newest["reasons"] == satisfaction["reasons"]

@@ -258,6 +258,32 @@ def test_reopen_counts_and_clears_the_resolution_and_the_rating(app, kiosk, cloc
     assert ticket["reopened_count"] == 2 and ticket["closed_at"] is None
 
 
+def test_every_rating_is_kept_when_a_ticket_is_reopened_and_rated_again(
+    app, kiosk, clock, staff_id
+):
+    """Reopening clears the current rating so the resident can rate the new fix, but the
+    bad rating stays where the satisfaction figures are counted."""
+    db = building_db(app)
+    ticket_id = report(kiosk).json["id"]
+    move(db, clock, ticket_id, staff_id, "resolved")
+    tickets.rate(db, clock, ticket_id, rating=1, reasons=["not_fixed"], via="link")
+    move(db, clock, ticket_id, staff_id, "reopen")
+    move(db, clock, ticket_id, staff_id, "resolved")
+    tickets.rate(db, clock, ticket_id, rating=5, reasons=[], via="kiosk")
+    ratings = list(
+        db.query(
+            "SELECT resolution, rating, reasons, via FROM ticket_ratings"
+            " WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        )
+    )
+    assert ratings == [
+        {"resolution": 0, "rating": 1, "reasons": '["not_fixed"]', "via": "link"},
+        {"resolution": 1, "rating": 5, "reasons": "[]", "via": "kiosk"},
+    ]
+    assert tickets.get(db, ticket_id)["rating"] == 5
+
+
 def test_reopening_a_ticket_nobody_was_assigned_to_makes_it_new_again(app, kiosk, clock, staff_id):
     db = building_db(app)
     ticket_id = report(kiosk).json["id"]

@@ -67,3 +67,40 @@ def test_the_manager_sees_every_chart_drawn_and_styled(page, start_console):
     assert page.evaluate("window.__cspViolations") == []
 
     page.screenshot(path=str(SCREENSHOTS / "console_dashboard.png"), full_page=True)
+
+
+def test_a_whole_year_is_drawn_week_by_week(page, start_console):
+    console = start_console(FrozenClock(NOW))
+    add_staff(console.app, username="zhou", role="manager", display_name="周经理")
+    add_staff(console.app, username="wangfang", role="reception", display_name="王芳")
+    paired_kiosk(console.app)
+    db = building_db(console.app)
+    seed(db, parse_utc(NOW), days=240, scale=0.25)  # eight months of a quieter lobby
+    db.close()
+
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+    sign_in(page, console.url, "zhou")
+    page.goto(f"{console.url}/dashboard?from=2025-11-28&to=2026-11-27")
+    expect(page.locator("#period")).to_contain_text("2025-11-28 – 2026-11-27（365 天 · days）")
+    for name in CHARTS:
+        chart = page.locator(f'figure[data-chart="{name}"] svg.kpi-chart')
+        expect(chart).to_be_visible()
+        assert chart.locator("path.line, rect.rect, text.value").count() > 0, name
+    expect(page.locator('figure[data-chart="response_by_day"] text.title')).to_have_text(
+        "每周响应时间（秒）· Response time by week (s)"
+    )
+    expect(page.locator('figure[data-chart="volumes_by_day"] text.title')).to_have_text(
+        "每周工作量 · Weekly volumes"
+    )
+    # Weeks on the page, every day in the daily CSVs linked beside them.
+    assert page.locator('table[data-table="response_daily"]').count() == 0
+    expect(page.locator('table[data-table="response_weekly"] tbody tr')).to_have_count(53)
+    expect(page.locator('table[data-table="volumes_weekly"] tbody tr')).to_have_count(54)
+    daily = page.locator("a.csv.daily")
+    expect(daily).to_have_count(2)
+    expect(daily.first).to_have_text("逐日 CSV · Daily CSV")
+    # Hundreds of low ratings: the newest 100 on the page, all of them in the CSV.
+    expect(page.locator('table[data-table="low_ratings"] tbody tr')).to_have_count(100)
+    expect(page.locator("#table-low_ratings p.more")).to_contain_text("the CSV has them all")
+    assert page.evaluate("window.__cspViolations") == []
+    page.screenshot(path=str(SCREENSHOTS / "console_dashboard_year.png"), full_page=True)

@@ -142,6 +142,18 @@ def test_ending_tells_every_kiosk_and_removes_the_banner(app, reception, kiosk, 
     assert reception.post("/emergency/999/end").status_code == 404
 
 
+def test_the_live_queue_rows_carry_the_emergency_while_it_lasts(app, reception, clock):
+    """The queue page keeps itself fresh by re-fetching its rows when anything changes,
+    so a receptionist watching it sees an emergency started at another desk."""
+    assert "emergency-row" not in page(reception, "/queue/rows")
+    start(reception)
+    rows = page(reception, "/queue/rows")
+    assert 'class="emergency-row"' in rows and "紧急广播进行中 · Emergency broadcast on" in rows
+    [row] = emergencies(app)
+    reception.post(f"/emergency/{row['id']}/end")
+    assert "emergency-row" not in page(reception, "/queue/rows")
+
+
 def test_one_emergency_at_a_time(app, reception, kiosk, clock):
     start(reception)
     second = start(reception, kind="water")

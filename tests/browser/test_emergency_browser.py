@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from shared.clock import local_time
 from shared.tokens import new_idempotency_key
-from tests.browser.actions import SCREENSHOTS, sign_in
+from tests.browser.actions import SCREENSHOTS, open_live_queue, sign_in
 from tests.helpers import StaffBrowser, building_db
 
 
@@ -94,6 +94,30 @@ def test_reception_starts_an_emergency_takes_the_roll_call_and_ends_it(
     expect(page.get_by_role("status")).to_contain_text("紧急广播已结束")
     after = started[-1]["id"]
     assert [e["kind"] for e in kiosk.feed(after=after, wait=5)["events"]] == ["emergency.ended"]
+
+
+def test_an_emergency_started_at_another_desk_shows_on_an_open_live_queue(
+    page, console, reception_staff
+):
+    """The receptionist keeps the live queue open and never reloads it: an emergency a
+    colleague starts appears there, and goes when it is ended."""
+    open_live_queue(page, console.url, reception_staff)
+    expect(page.locator("tr.emergency-row")).to_have_count(0)
+    colleague = StaffBrowser(console.app.test_client())
+    colleague.login()
+    started = colleague.post(
+        "/emergency/start",
+        kind="water",
+        instructions_zh="地下室进水，请勿进入地下车库。",
+        instructions_en="The basement is flooding: keep out of the car park.",
+    )
+    assert started.status_code == 302
+    row = page.locator("tr.emergency-row")
+    expect(row).to_contain_text("紧急广播进行中 · Emergency broadcast on", timeout=5000)
+    page.screenshot(path=str(SCREENSHOTS / "console_queue_emergency_live.png"), full_page=True)
+    [emergency] = building_db(console.app).query("SELECT id FROM emergencies")
+    assert colleague.post(f"/emergency/{emergency['id']}/end").status_code == 302
+    expect(row).to_have_count(0, timeout=5000)
 
 
 def test_a_manager_publishes_a_notice_with_a_picture_in_the_browser(page, console, kiosk, tmp_path):

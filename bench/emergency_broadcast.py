@@ -22,18 +22,15 @@ from __future__ import annotations
 
 import argparse
 import queue
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from live_queue_latency import PASSWORD, USERNAME, percentile, start_console
+from live_queue_latency import percentile, signed_in_session, start_console
 
 from kiosk.client import ConsoleClient
 from kiosk.store import KioskStore
@@ -78,16 +75,7 @@ class Reception:
 
     def __init__(self, base_url: str):
         self.base_url = base_url
-        self.http = requests.Session()
-        login = self.http.get(f"{base_url}/login", timeout=5).text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-        self.http.post(
-            f"{base_url}/login",
-            data={"username": USERNAME, "password": PASSWORD, "csrf_token": csrf},
-            timeout=10,
-        ).raise_for_status()
-        page = self.http.get(f"{base_url}/emergency/?kind=fire", timeout=5).text
-        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        self.http, self.csrf = signed_in_session(base_url, "/emergency/?kind=fire")
 
     def start(self) -> None:
         response = self.http.post(

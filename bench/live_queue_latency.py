@@ -177,21 +177,27 @@ class ChromiumStaff:
         self._playwright.stop()
 
 
+def signed_in_session(base_url: str, page: str) -> tuple[requests.Session, str]:
+    """The bench receptionist signed in through the login form, as a browser would;
+    returns the session and the CSRF token of `page` for its forms."""
+    http = requests.Session()
+    login = http.get(f"{base_url}/login", timeout=5).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+    http.post(
+        f"{base_url}/login",
+        data={"username": USERNAME, "password": PASSWORD, "csrf_token": csrf},
+        timeout=10,
+    ).raise_for_status()
+    form = http.get(f"{base_url}{page}", timeout=5).text
+    return http, re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+
+
 class StreamStaff:
     """What queue.js does, in Python: an SSE reader and a rows fetch per event."""
 
     def __init__(self, base_url: str):
         self.base_url = base_url
-        self.http = requests.Session()
-        login = self.http.get(f"{base_url}/login", timeout=5).text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-        self.http.post(
-            f"{base_url}/login",
-            data={"username": USERNAME, "password": PASSWORD, "csrf_token": csrf},
-            timeout=10,
-        ).raise_for_status()
-        home = self.http.get(f"{base_url}/", timeout=5).text
-        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)
+        self.http, self.csrf = signed_in_session(base_url, "/")
         self.events: queue.Queue[float] = queue.Queue()
         self._stream = requests.Session()
         self._stream.cookies.update(self.http.cookies)

@@ -18,28 +18,17 @@ runs --rounds times; the taps never vary, the times do.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-_KIVY_ENV = {
-    "KIVY_NO_ARGS": "1",
-    "KIVY_NO_CONSOLELOG": "1",
-    "KIVY_NO_FILELOG": "1",
-    "KIVY_HOME": tempfile.mkdtemp(prefix="lobbydesk-bench-kivy-"),
-    "KIVY_USE_DEFAULTCONFIG": "1",
-    "KIVY_LOG_MODE": "PYTHON",
-    "KIVY_WINDOW": "sdl2",
-}
-for _name, _value in _KIVY_ENV.items():
-    os.environ.setdefault(_name, _value)
-if not os.environ.get("DISPLAY"):
-    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from kiosk import headless  # plain Python: sets the environment Kivy reads on import
+
+headless.prepare("lobbydesk-bench-kivy-")
 
 from kivy.config import Config  # noqa: E402
 

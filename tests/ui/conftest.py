@@ -7,23 +7,12 @@ import of kivy; only tests under tests/ui import Kivy (one window per process).
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
-_KIVY_ENV = {
-    "KIVY_NO_ARGS": "1",
-    "KIVY_NO_CONSOLELOG": "1",
-    "KIVY_NO_FILELOG": "1",
-    "KIVY_HOME": tempfile.mkdtemp(prefix="lobbydesk-kivy-"),
-    "KIVY_USE_DEFAULTCONFIG": "1",
-    "KIVY_LOG_MODE": "PYTHON",
-    "KIVY_WINDOW": "sdl2",
-}
-for _name, _value in _KIVY_ENV.items():
-    os.environ.setdefault(_name, _value)
-if not os.environ.get("DISPLAY"):
-    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+from kiosk import headless  # plain Python: sets the environment Kivy reads on import
+
+headless.prepare()
 
 from kivy.config import Config  # noqa: E402
 

@@ -44,6 +44,13 @@ def parse_utc(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def local_day_start(day: str, timezone: str, plus_days: int = 0) -> str:
+    """The stored (UTC) form of local midnight at the start of `day` ('YYYY-MM-DD') in
+    the building's zone, `plus_days` later: the bounds of a date filter."""
+    midnight = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(timezone))
+    return to_iso(midnight + timedelta(days=plus_days))
+
+
 def local_time(stored: str | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time as the building's wall clock shows it."""
     if not stored:

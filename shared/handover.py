@@ -10,13 +10,10 @@ when, is kept for the author and for managers.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import sqlite_utils
 
 from shared import audit
-from shared.clock import to_iso
+from shared.clock import local_day_start, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
 from shared.text import refusal_message, refused_character
@@ -332,15 +329,12 @@ def search(
     With a status filter, a handover none of whose notes match is left out.
     """
     where, params = [], []
-    zone = ZoneInfo(timezone)
     if day_from:
         where.append("h.created_at >= ?")
-        params.append(to_iso(datetime.fromisoformat(day_from).replace(tzinfo=zone)))
+        params.append(local_day_start(day_from, timezone))
     if day_to:
         where.append("h.created_at < ?")
-        params.append(
-            to_iso(datetime.fromisoformat(day_to).replace(tzinfo=zone) + timedelta(days=1))
-        )
+        params.append(local_day_start(day_to, timezone, plus_days=1))
     if before_id:
         where.append("h.id < ?")
         params.append(before_id)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from shared import audit, building, feed, names, notifications, phones, signing
-from shared.clock import parse_utc, to_iso
+from shared.clock import local_day_start, parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
 
@@ -401,15 +401,12 @@ def search(
     if status in ("pending", "confirmed", "denied", "signed_out"):
         where.append("v.status = ?")
         params.append(status)
-    zone = ZoneInfo(timezone)
     if day_from:
         where.append("v.received_at >= ?")
-        params.append(to_iso(datetime.fromisoformat(day_from).replace(tzinfo=zone)))
+        params.append(local_day_start(day_from, timezone))
     if day_to:
         where.append("v.received_at < ?")
-        params.append(
-            to_iso(datetime.fromisoformat(day_to).replace(tzinfo=zone) + timedelta(days=1))
-        )
+        params.append(local_day_start(day_to, timezone, plus_days=1))
     if before_id:
         where.append("v.id < ?")
         params.append(before_id)

@@ -58,13 +58,15 @@ def current(db: sqlite_utils.Database) -> dict:
 
 
 def unit_by_number(db: sqlite_utils.Database, number) -> dict:
-    if not isinstance(number, str) or not 1 <= len(number) <= 12:
-        raise UnknownUnit()
-    unit = one(db, "SELECT * FROM units WHERE number = ?", (number.strip(),))
-    if unit is None:
-        raise UnknownUnit()
-    return unit
+    """The unit in use a person named: its label ("3-1-1201") or its keypad code."""
+    from shared import units
+
+    return units.lookup(db, number)
 
 
 def residents_of(db: sqlite_utils.Database, unit_id: int) -> list[dict]:
-    return list(db.query("SELECT * FROM residents WHERE unit_id = ? ORDER BY id", (unit_id,)))
+    """Who lives there now: the hosts shown to reception and the people messages go to.
+    Moved-out residents are not among them."""
+    from shared import residents
+
+    return residents.active_of(db, unit_id)

@@ -3,12 +3,14 @@ always masked on kiosk screens (SECURITY.md 15, 24)."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import phonenumbers
 
 from shared.errors import LobbyDeskError
 
+log = logging.getLogger(__name__)
 _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -39,10 +41,15 @@ def normalise(text: str) -> str:
     return e164
 
 
+UNREADABLE = "—"
+
+
 def mask(e164: str | None) -> str:
     """138****5678 for Chinese mobiles; +44 ******0123 elsewhere."""
     if not e164:
         return ""
+    if not isinstance(e164, str) or not e164.startswith("+") or len(e164) < 8:
+        return UNREADABLE
     if e164.startswith("+86") and len(e164) == 14:
         national = e164[3:]
         return f"{national[:3]}****{national[-4:]}"
@@ -50,10 +57,17 @@ def mask(e164: str | None) -> str:
 
 
 def display(e164: str | None) -> str:
-    """For staff: national format for Chinese numbers, international otherwise."""
+    """For staff: national format for Chinese numbers, international otherwise.
+
+    A stored value that cannot be read (written around the domain, or damaged)
+    shows as "—" and is logged: one bad row never takes a page down."""
     if not e164:
         return ""
-    number = phonenumbers.parse(e164, None)
+    try:
+        number = phonenumbers.parse(e164, None)
+    except (phonenumbers.NumberParseException, TypeError, ValueError):
+        log.warning("a stored phone number cannot be shown (%d characters)", len(str(e164)))
+        return UNREADABLE
     fmt = (
         phonenumbers.PhoneNumberFormat.NATIONAL
         if number.country_code == 86

@@ -683,6 +683,106 @@ def ticket_ratings(db: sqlite_utils.Database) -> None:
     db.executescript(_TICKET_RATINGS)
 
 
+_BUILDING_ROSTER = """
+-- Units as buildings name them. `number` is the label people say and print
+-- ("3-1-1201", "A座1201", "商铺 S-03"); `keypad` the digits typed at the kiosk
+-- (unique among units in use). A retired or merged unit keeps its row, so the
+-- visits, parcels and tickets that point at it keep their history.
+ALTER TABLE units ADD COLUMN tower TEXT NOT NULL DEFAULT '';
+ALTER TABLE units ADD COLUMN entrance TEXT NOT NULL DEFAULT '';
+ALTER TABLE units ADD COLUMN room TEXT NOT NULL DEFAULT '';
+ALTER TABLE units ADD COLUMN kind TEXT NOT NULL DEFAULT 'home';   -- home, shop, office
+ALTER TABLE units ADD COLUMN keypad TEXT;
+ALTER TABLE units ADD COLUMN retired_at TEXT;
+ALTER TABLE units ADD COLUMN merged_into INTEGER REFERENCES units(id);
+ALTER TABLE units ADD COLUMN created_at TEXT;
+UPDATE units SET room = number,
+    keypad = CASE WHEN number NOT GLOB '*[^0-9]*' AND length(number) <= 8 THEN number END;
+CREATE UNIQUE INDEX units_keypad_in_use ON units(keypad)
+    WHERE retired_at IS NULL AND keypad IS NOT NULL;
+CREATE INDEX units_number_nocase ON units(number COLLATE NOCASE);
+
+-- People of a unit. Active while moved_out_on is NULL; a moved-out resident
+-- keeps the row (their history) until retention erases it.
+ALTER TABLE residents ADD COLUMN role TEXT NOT NULL DEFAULT 'owner';   -- owner, tenant, household
+ALTER TABLE residents ADD COLUMN alt_phone TEXT;
+ALTER TABLE residents ADD COLUMN language TEXT NOT NULL DEFAULT 'zh_CN';
+ALTER TABLE residents ADD COLUMN moved_in_on TEXT;                     -- YYYY-MM-DD, building time
+ALTER TABLE residents ADD COLUMN moved_out_on TEXT;
+ALTER TABLE residents ADD COLUMN updated_at TEXT;
+ALTER TABLE residents ADD COLUMN erased_at TEXT;
+CREATE INDEX residents_active_unit ON residents(unit_id) WHERE moved_out_on IS NULL;
+CREATE INDEX residents_phone ON residents(phone);
+CREATE INDEX residents_moved_out ON residents(moved_out_on) WHERE moved_out_on IS NOT NULL;
+
+-- How a resident agreed to be told (PIPL): each channel with its consent time,
+-- tried in `position` order (the fallback order).
+CREATE TABLE resident_channels (
+    id INTEGER PRIMARY KEY,
+    resident_id INTEGER NOT NULL REFERENCES residents(id),
+    kind TEXT NOT NULL CHECK (kind IN ('email', 'sms', 'wecom', 'dingtalk', 'feishu', 'webhook')),
+    address TEXT NOT NULL,                      -- an e-mail address, or an apprise URL
+    position INTEGER NOT NULL,
+    consent_at TEXT NOT NULL,
+    consent_source TEXT NOT NULL,               -- 'form', 'import', 'paper', 'migrated'
+    withdrawn_at TEXT
+);
+CREATE INDEX resident_channels_resident ON resident_channels(resident_id, position);
+
+-- Standing instructions for the desk ("do not admit …", "parcels may go to 李阿姨").
+CREATE TABLE unit_instructions (
+    id INTEGER PRIMARY KEY,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    kind TEXT NOT NULL CHECK (kind IN ('do_not_admit', 'parcels', 'note')),
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    removed_at TEXT,
+    removed_by TEXT
+);
+CREATE INDEX unit_instructions_unit ON unit_instructions(unit_id) WHERE removed_at IS NULL;
+
+-- People who may collect a unit's parcels at the desk.
+CREATE TABLE parcel_proxies (
+    id INTEGER PRIMARY KEY,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    name TEXT NOT NULL,
+    phone TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    removed_at TEXT,
+    removed_by TEXT
+);
+CREATE INDEX parcel_proxies_unit ON parcel_proxies(unit_id) WHERE removed_at IS NULL;
+
+-- What the directory matches a search against: name, given name, pinyin and its
+-- initials, phone digits and last four: one indexed prefix range per search.
+CREATE TABLE resident_search (
+    resident_id INTEGER NOT NULL REFERENCES residents(id),
+    key TEXT NOT NULL
+);
+CREATE INDEX resident_search_key ON resident_search(key, resident_id);
+CREATE INDEX resident_search_resident ON resident_search(resident_id);
+
+-- Which resident a message is for, and which of their channels it is on now
+-- (a failing channel falls back to the next one in the resident's order).
+ALTER TABLE notifications ADD COLUMN resident_id INTEGER REFERENCES residents(id);
+ALTER TABLE notifications ADD COLUMN channel_id INTEGER REFERENCES resident_channels(id);
+ALTER TABLE parcel_notices ADD COLUMN channel_id INTEGER REFERENCES resident_channels(id);
+CREATE INDEX notifications_resident ON notifications(resident_id, status);
+CREATE INDEX parcel_notices_resident ON parcel_notices(resident_id, status);
+"""
+
+
+@migrations(name="0014_building_roster")
+def building_roster(db: sqlite_utils.Database) -> None:
+    db.executescript(_BUILDING_ROSTER)
+    from shared import residents
+
+    residents.migrate_existing(db)
+
+
 def open_building_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the console's database and migrate it.
 

@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         parcels,
         queue,
         rating,
+        residents,
         tickets,
         visitors,
     )
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         kiosks,
         visitors,
         parcels,
+        residents,
         tickets,
         rating,
         announcements,

@@ -772,6 +772,34 @@ ALTER TABLE notifications ADD COLUMN channel_id INTEGER REFERENCES resident_chan
 ALTER TABLE parcel_notices ADD COLUMN channel_id INTEGER REFERENCES resident_channels(id);
 CREATE INDEX notifications_resident ON notifications(resident_id, status);
 CREATE INDEX parcel_notices_resident ON parcel_notices(resident_id, status);
+
+-- Every try to deliver a message to a resident, on which channel, and how it went:
+-- the delivery status staff see per message.
+CREATE TABLE notification_attempts (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL CHECK (source IN ('notification', 'parcel_notice')),
+    message_id INTEGER NOT NULL,
+    channel_id INTEGER REFERENCES resident_channels(id),
+    channel_kind TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'failed')),
+    error TEXT,
+    at TEXT NOT NULL
+);
+CREATE INDEX notification_attempts_message ON notification_attempts(source, message_id, id);
+
+-- A roster or units file uploaded for preview; applied (all or nothing) only when
+-- staff confirm the clean preview. The content is dropped once applied or old.
+CREATE TABLE roster_imports (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('residents', 'units')),
+    filename TEXT NOT NULL,
+    content BLOB,
+    uploaded_by INTEGER REFERENCES staff(id),
+    uploaded_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'previewed' CHECK (status IN ('previewed', 'applied', 'discarded')),
+    applied_at TEXT,
+    summary TEXT                                  -- JSON: rows added, updated, moved out …
+);
 """
 
 

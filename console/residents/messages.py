@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the feature work."""
+
+from __future__ import annotations

@@ -241,29 +241,26 @@ def pinyin_keys(name: str) -> tuple[str, ...]:
 
 
 def search_units(db: sqlite_utils.Database, text: str, limit: int = 8) -> list[dict]:
-    """Units for the intake autocomplete: by unit number, resident name or pinyin."""
+    """Units for the intake autocomplete: by unit label or keypad code, then by a
+    resident living there now (name, pinyin or its initials, phone), from the
+    directory's index (shared/residents.py)."""
+    from shared import residents
+
     query = "".join(str(text).split()).casefold()[:MAX_SEARCH_LENGTH]
     if not query:
         return []
     best: dict[int, tuple[int, str]] = {}
-
-    def offer(unit_id: int, number: str, score: int) -> None:
-        if unit_id not in best or score < best[unit_id][0]:
-            best[unit_id] = (score, number)
-
     for unit in db.query(
-        "SELECT id, number FROM units WHERE number >= ? AND number < ? ORDER BY number LIMIT 50",
-        (query.upper(), query.upper() + "\uffff"),
+        "SELECT id, number FROM units WHERE retired_at IS NULL AND ((number >= ? COLLATE NOCASE"
+        " AND number < ? COLLATE NOCASE) OR (keypad >= ? AND keypad < ?))"
+        " ORDER BY number LIMIT 50",
+        (query, query + "\uffff", query, query + "\uffff"),
     ):
-        offer(unit["id"], unit["number"], 0 if unit["number"].casefold() == query else 1)
-    for row in db.query(
-        "SELECT r.unit_id, r.name, u.number FROM residents r JOIN units u ON u.id = r.unit_id"
-    ):
-        name = row["name"].casefold()
-        if query in name.replace(" ", ""):
-            offer(row["unit_id"], row["number"], 2)
-        elif any(key.startswith(query) for key in pinyin_keys(row["name"])):
-            offer(row["unit_id"], row["number"], 3)
+        exact = unit["number"].casefold() == query
+        best.setdefault(unit["id"], (0 if exact else 1, unit["number"]))
+    for row in residents.search(db, query, limit=50):
+        if row["unit_id"] not in best:
+            best[row["unit_id"]] = (2, row["unit_number"])
     ranked = sorted(best.items(), key=lambda item: (item[1][0], item[1][1]))[:limit]
     results = []
     for unit_id, (_score, number) in ranked:
@@ -285,7 +282,11 @@ def resolve_unit(db: sqlite_utils.Database, text) -> dict:
     typed = text.strip()
     if len(typed) > MAX_SEARCH_LENGTH:
         raise building.UnknownUnit()
-    unit = one(db, "SELECT * FROM units WHERE number = ? COLLATE NOCASE", (typed,))
+    unit = one(
+        db,
+        "SELECT * FROM units WHERE number = ? COLLATE NOCASE AND retired_at IS NULL",
+        (typed,),
+    )
     if unit is not None:
         return unit
     candidates = search_units(db, typed)

@@ -142,7 +142,14 @@ def clean_channel(channel: dict, position: int) -> dict:
     kind = str(channel.get("kind") or "").strip().lower() or channel_kind_of(address)
     if kind not in CHANNEL_KINDS:
         raise InvalidResident("未知的通知渠道 · Unknown contact channel.", field)
-    if kind == "email":
+    if kind == "email" and "://" in address:
+        # a mail server of the resident's own (an apprise mailto:// URL) is allowed too
+        if not _valid_apprise_url(kind, address):
+            raise InvalidResident(
+                f"“{address[:60]}”不是有效的邮件地址 · “{address[:60]}” is not a valid mail URL.",
+                field,
+            )
+    elif kind == "email":
         address = _email(address.removeprefix("mailto:"), field) or ""
     elif not _valid_apprise_url(kind, address):
         raise InvalidResident(
@@ -171,6 +178,8 @@ def _valid_apprise_url(kind: str, url: str) -> bool:
     if not url or len(url) > MAX_URL or refused_character(url, allowed=""):
         return False
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if kind == "email" and scheme not in ("mailto", "mailtos"):
+        return False
     if kind in _SCHEMES and scheme not in _SCHEMES[kind]:
         return False
     if kind == "sms" and scheme in ("mailto", "mailtos"):

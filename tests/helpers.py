@@ -103,3 +103,35 @@ class KioskCaller:
             json={"kind": "help", "created_at": created_at, "language": language, "screen": "home"},
             headers=self.headers(key),
         )
+
+
+def add_resident(
+    app,
+    unit="101",
+    name="王建国",
+    *,
+    email="wang@example.com",
+    phone=None,
+    notify_url=None,
+    role="owner",
+    clock=None,
+):
+    """A resident entered the way staff enter one (shared/residents.py): the e-mail and
+    an apprise URL become consented channels, the URL first. Returns the id."""
+    from shared import residents, units
+
+    db = building_db(app)
+    clock = clock or app.config.get("CLOCK") or SystemClock()
+    consent = "2026-01-01T00:00:00.000000+00:00"
+    channels = [{"address": notify_url, "consent_at": consent}] if notify_url else []
+    if email:
+        channels.append({"kind": "email", "address": email, "consent_at": consent})
+    resident_id = residents.create(
+        db,
+        clock,
+        units.lookup(db, unit)["id"],
+        {"name": name, "role": role, "email": email, "phone": phone, "channels": channels},
+        actor="test",
+    )
+    db.close()
+    return resident_id

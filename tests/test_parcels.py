@@ -21,6 +21,7 @@ from console import documents
 from console.server import ConsoleServer
 from shared import parcels, signing
 from shared.db import connect, write_transaction
+from tests import helpers
 from tests.helpers import KioskCaller, StaffBrowser, add_staff, building_db, paired_kiosk
 from tests.mailbox import Mailbox
 
@@ -31,12 +32,8 @@ FETCH = {"X-Requested-With": "fetch"}
 
 
 def add_resident(app, unit="101", name="王建国", email="wang@example.com", **extra):
-    db = building_db(app)
-    unit_id = db.execute("SELECT id FROM units WHERE number = ?", (unit,)).fetchone()[0]
-    db["residents"].insert(
-        {"unit_id": unit_id, "name": name, "email": email, "created_at": "x", **extra}
-    )
-    db.close()
+    extra.pop("preferred_channel", None)  # the notify_url, when given, is the first channel
+    return helpers.add_resident(app, unit, name, email=email, **extra)
 
 
 def log_parcel(reception, tracking="SF1234567890123", unit="101", shelf="A-3", **extra):

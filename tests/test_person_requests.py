@@ -15,7 +15,7 @@ import pytest
 from shared import building, tickets
 from shared.clock import to_iso
 from shared.tokens import new_idempotency_key
-from tests.helpers import StaffBrowser, add_staff, building_db
+from tests.helpers import StaffBrowser, add_resident, add_staff, building_db
 
 PHONE = "13812345678"
 NAME = "欧阳娜娜"
@@ -34,10 +34,7 @@ def _register(kiosk, clock, name, phone):
 @pytest.fixture
 def records(app, clock, kiosk, reception):
     """Two visits by the person, one by someone else, a deny-list entry, a notification."""
-    db = building_db(app)
-    db.execute(
-        "INSERT INTO residents (unit_id, name, email, created_at) VALUES (1, '王建国', 'w@example.com', 'x')"
-    )
+    add_resident(app, "101", "王建国", email="w@example.com")
     mine = _register(kiosk, clock, NAME, PHONE)
     reception.post(f"/visitors/{mine}/decide", decision="confirm_id")  # notifies the host
     reception.post("/visitors/deny-list", name="", phone=PHONE, reason="=HYPERLINK(evil)")

@@ -13,7 +13,7 @@ from shared import maintenance, retention
 from shared.clock import to_iso
 from shared.db import connect
 from shared.tokens import new_idempotency_key
-from tests.helpers import StaffBrowser, add_staff, building_db
+from tests.helpers import StaffBrowser, add_resident, add_staff, building_db
 
 UNIQUE_NAME = "欧阳娜娜"
 
@@ -28,10 +28,7 @@ def _register(kiosk, clock, name, phone, key=None, created_at=None):
 
 
 def _with_resident(app):
-    db = building_db(app)
-    db.execute(
-        "INSERT INTO residents (unit_id, name, email, created_at) VALUES (1, '王建国', 'w@example.com', 'x')"
-    )
+    add_resident(app, "101", "王建国", email="w@example.com")
 
 
 def test_visits_past_the_period_go_with_every_copy_and_younger_ones_stay(

@@ -15,16 +15,14 @@ from pypdf import PdfReader
 
 from shared import tickets
 from shared.db import write_transaction
+from tests import helpers
 from tests.helpers import StaffBrowser, add_staff, building_db
 
 # --- helpers that read like what people do -------------------------------------------------
 
 
 def add_resident(app, unit="101", name="王建国", email="wang@example.com"):
-    db = building_db(app)
-    unit_id = db.execute("SELECT id FROM units WHERE number = ?", (unit,)).fetchone()[0]
-    db["residents"].insert({"unit_id": unit_id, "name": name, "email": email, "created_at": "x"})
-    db.close()
+    return helpers.add_resident(app, unit, name, email=email)
 
 
 def report_at_kiosk(kiosk, **body):

@@ -12,7 +12,7 @@ import warnings
 import pytest
 
 from shared import notifications, tickets
-from tests.helpers import add_staff, building_db
+from tests.helpers import add_resident, add_staff, building_db
 from tests.mailbox import Mailbox
 
 SECRET = "test-" + "x" * 40
@@ -28,14 +28,8 @@ def staff_id(app):
 
 @pytest.fixture(autouse=True)
 def resident(app):
-    db = building_db(app)
-    db.execute(
-        "INSERT INTO residents (unit_id, name, email, created_at)"
-        " VALUES (1, '王建国', 'wang@example.com', 'x')"
-    )
-    db.execute(  # no e-mail and no other channel: nobody to write to
-        "INSERT INTO residents (unit_id, name, created_at) VALUES (1, '王小明', 'x')"
-    )
+    add_resident(app, "101", "王建国", email="wang@example.com")
+    add_resident(app, "101", "王小明", email=None)  # no channel: nobody to write to
     return "wang@example.com"
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from shared import notifications, visitors
-from tests.helpers import StaffBrowser, add_staff, building_db
+from tests.helpers import StaffBrowser, add_resident, add_staff, building_db
 from tests.mailbox import Mailbox
 
 
@@ -28,10 +28,7 @@ def feed(kiosk, after=0):
 
 
 def test_a_registration_waits_in_the_queue_with_the_host_contact(app, client, kiosk, reception):
-    db = building_db(app)
-    db.execute(
-        "INSERT INTO residents (unit_id, name, phone, created_at) VALUES (1, '王建国', '+8613800138001', 'x')"
-    )
+    add_resident(app, "101", "王建国", email=None, phone="+8613800138001")
     response = register(kiosk)
     assert response.status_code == 201 and response.json["status"] == "pending"
     rows = client.get("/queue/rows").get_data(as_text=True)
@@ -74,9 +71,7 @@ def test_a_decision_is_taken_once(app, kiosk, reception):
 
 def test_the_host_is_emailed_on_confirmation_through_a_real_smtp_server(app, kiosk, reception):
     db = building_db(app)
-    db.execute(
-        "INSERT INTO residents (unit_id, name, email, created_at) VALUES (1, '王建国', 'wang@example.com', 'x')"
-    )
+    add_resident(app, "101", "王建国", email="wang@example.com")
     visit_id = register(kiosk, party_size=3).json["id"]
     reception.post(f"/visitors/{visit_id}/decide", decision="confirm_host")
     mailbox = Mailbox().start()
@@ -94,9 +89,7 @@ def test_the_host_is_emailed_on_confirmation_through_a_real_smtp_server(app, kio
 
 def test_a_failed_notification_is_kept_and_retried(app, kiosk, reception, clock):
     db = building_db(app)
-    db.execute(
-        "INSERT INTO residents (unit_id, name, email, created_at) VALUES (1, '王', 'w@example.com', 'x')"
-    )
+    add_resident(app, "101", "王", email="w@example.com")
     visit_id = register(kiosk).json["id"]
     reception.post(f"/visitors/{visit_id}/decide", decision="confirm_id")
     dead_server = "mailto://127.0.0.1:9?from=desk@lobbydesk.test&mode=insecure"

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.actions import SCREENSHOTS, sign_in
-from tests.helpers import building_db
+from tests.helpers import add_resident, building_db
 from tests.mailbox import Mailbox
 
 # Installed before any page script runs: CSP violations (an inline script, say) land here.
@@ -21,13 +21,8 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 def add_residents(app):
-    db = building_db(app)
     for unit, name in (("101", "王建国"), ("202", "李秀英"), ("303", "Emily Carter")):
-        unit_id = db.execute("SELECT id FROM units WHERE number = ?", (unit,)).fetchone()[0]
-        db["residents"].insert(
-            {"unit_id": unit_id, "name": name, "email": f"r{unit}@example.com", "created_at": "x"}
-        )
-    db.close()
+        add_resident(app, unit, name, email=f"r{unit}@example.com")
 
 
 def scan(page, text: str) -> None:

@@ -66,6 +66,18 @@ def test_unit_input_and_check(vm):
     assert vm.step == rv.CATEGORY and vm.unit == "1201" and vm.unit_checked
 
 
+def test_a_keypad_code_becomes_the_units_label(vm):
+    # Tower 3, entrance 1, room 1201 is typed 311201; from then on it is called 3-1-1201.
+    press(vm, "311201")
+    vm.unit_next()
+    assert vm.on_unit_checked(vm.generation, Result(SUCCESS, 200, {"unit": "3-1-1201"}))
+    assert vm.step == rv.CATEGORY and vm.unit == "3-1-1201"
+    vm.pick_category("water")
+    vm.pick_problem(vm.problems()[0].key, "zh_CN")
+    sent = vm.submit("normal", "zh_CN")
+    assert sent.body["unit"] == "3-1-1201"  # the ticket names the unit as the building does
+
+
 def test_an_unknown_unit_says_so_and_offers_reception(vm):
     press(vm, "999")
     vm.unit_next()

@@ -15,6 +15,7 @@ from kiosk.viewmodels.effects import Query
 
 UNIT = "unit"  # the step
 MAX_UNIT_CHARS = 8
+MAX_LABEL_CHARS = 24  # shared/units.py MAX_LABEL
 
 
 class UnitEntry:
@@ -65,10 +66,15 @@ class UnitEntry:
         self.step = self.STEP_AFTER_UNIT
 
     def on_unit_checked(self, generation: int, result: Result) -> bool:
-        """GET /units/<n>: 200 exists, 422 unknown; no answer → accept (checked on delivery)."""
+        """GET /units/<n>: 200 exists (with the unit's label), 422 unknown; no answer →
+        accept the typed digits (the console resolves keypad codes on delivery too)."""
         if generation != self.generation or not self.unit_checking or self.step != UNIT:
             return False
         if result.ok:
+            # The console answers with the unit's label: 311201 typed is "3-1-1201" from here on.
+            label = (result.body or {}).get("unit")
+            if isinstance(label, str) and 0 < len(label) <= MAX_LABEL_CHARS:
+                self.unit = label
             self._accept_unit(checked=True)
         elif result.outcome == PERMANENT:
             self.unit_checking = False

@@ -108,4 +108,4 @@ def test_a_unit_with_people_or_waiting_visitors_is_not_retired(app, db, clock, k
     empty = units.lookup(db, "201")
     units.retire(db, clock, empty["id"], actor="staff:1")
     answer = register(kiosk, unit="201")
-    assert answer.status_code == 422 and answer.json["code"] == "unknown_unit"
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "unknown_unit"

@@ -2,9 +2,10 @@
 
     ready ──▶ in_flight ──▶ acked
       ▲           │
-      └───────────┘  (failed: attempts + 1, retry later)
-                  └────▶ dead  (after max_attempts, or a request the console
-                                will never accept; never deleted)
+      └───────────┘  (no answer, timeout, 5xx, 429: attempts + 1, retry later,
+                  │   for as long as it takes: transient is not failure)
+                  └────▶ dead  (only a request the console says it will never
+                                accept; kept, never deleted, never silent)
 
 The idempotency key is made once, at enqueue, and sent on every retry, so the
 console applies each item exactly once (SECURITY.md 14). `enqueue` commits
@@ -21,7 +22,7 @@ from datetime import datetime
 
 from kiosk.errors import OutboxStateError
 from kiosk.store import KioskStore
-from shared.clock import to_iso
+from shared.clock import parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.tokens import new_idempotency_key
 
@@ -30,7 +31,6 @@ IN_FLIGHT = "in_flight"
 ACKED = "acked"
 DEAD = "dead"
 STATES = (READY, IN_FLIGHT, ACKED, DEAD)
-DEFAULT_MAX_ATTEMPTS = 8
 _MAX_ERROR_CHARS = 500
 
 
@@ -59,12 +59,27 @@ class OutboxItem:
         return None if self.response is None else json.loads(self.response)
 
 
+def seconds_until_due(item: OutboxItem, now: datetime, longest_wait: float) -> float:
+    """How long the item still waits, judged so that no stored value can park it.
+
+    Retry times are stored in the kiosk's wall-clock time, which jumps (a clock
+    corrected by hours, a battery reset to 1970). No retry is ever scheduled
+    further ahead than `longest_wait` (the backoff's cap), so a retry time beyond
+    that means the clock went back: due now. So is a value that cannot be read.
+    """
+    try:
+        due = parse_utc(item.next_attempt_at)
+    except (TypeError, ValueError):
+        return 0.0
+    wait = (due - now).total_seconds()
+    return 0.0 if wait <= 0 or wait > longest_wait else wait
+
+
 class Outbox:
-    def __init__(self, store: KioskStore, max_attempts: int = DEFAULT_MAX_ATTEMPTS):
+    def __init__(self, store: KioskStore):
         self.store = store
         self.db = store.db
         self.clock = store.clock
-        self.max_attempts = max_attempts
 
     # -- writing ---------------------------------------------------------
     def enqueue(self, kind: str, path: str, body: dict, method: str = "POST") -> int:
@@ -111,18 +126,15 @@ class Outbox:
             (ACKED, to_iso(self.clock.now()), json.dumps(response, ensure_ascii=False)),
         )
 
-    def mark_failed(self, item_id: int, error: str, retry_at: datetime) -> str:
-        """One more failed attempt. Returns the new state: ready, or dead after N."""
-        with write_transaction(self.db):
-            item = self._get_in(item_id, IN_FLIGHT)
-            attempts = item.attempts + 1
-            state = DEAD if attempts >= self.max_attempts else READY
-            self.db.execute(
-                "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?"
-                " WHERE id = ?",
-                (state, attempts, to_iso(retry_at), error[:_MAX_ERROR_CHARS], item_id),
-            )
-        return state
+    def retry_later(self, item_id: int, error: str, retry_at: datetime) -> None:
+        """A transient failure (no answer, a timeout, a 5xx): counted for the backoff,
+        never a reason to give up on what a person asked for."""
+        self._move(
+            item_id,
+            IN_FLIGHT,
+            "state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?",
+            (READY, to_iso(retry_at), error[:_MAX_ERROR_CHARS]),
+        )
 
     def release(self, item_id: int, error: str, retry_at: datetime) -> None:
         """Back to ready without counting an attempt (e.g. the kiosk is not authorised:
@@ -168,11 +180,11 @@ class Outbox:
         row = one(self.db, "SELECT * FROM outbox WHERE state = ? ORDER BY id LIMIT 1", (READY,))
         return None if row is None else OutboxItem(**row)
 
-    def next_ready(self, now: datetime) -> OutboxItem | None:
+    def next_ready(self, now: datetime, longest_wait: float) -> OutboxItem | None:
         """The oldest ready item if it is due. A newer item never overtakes an
         older one that is waiting for its retry time: order is preserved."""
         item = self.head()
-        if item is None or item.next_attempt_at > to_iso(now):
+        if item is None or seconds_until_due(item, now, longest_wait) > 0:
             return None
         return item
 

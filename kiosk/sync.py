@@ -2,13 +2,19 @@
 
 Two daemon threads, each with its own SQLite connection and HTTP session:
 
-- the sender drains the outbox one item at a time, oldest first. A retryable
-  failure stops the drain until the item's backoff has passed, so order is
-  kept. `wake()` (called after an enqueue) makes it send at once. When there
-  is nothing to send it pings now and then, reporting the outbox depth.
+- the sender drains the outbox one item at a time, oldest first. A transient
+  failure (no answer, a timeout, a 5xx, 429) stops the drain until the item's
+  backoff has passed, so order is kept, and never uses up the item: it is sent
+  for as long as it takes. Only the console's permanent refusal ends an item
+  (dead, kept, reported). `wake()` (called after an enqueue) makes it send at
+  once. When there is nothing to send it pings now and then, reporting the
+  outbox depth.
 - the feeder long-polls GET /feed. It runs apart from the sender so a 25 s
   long poll never delays a send, and it hands each event on the moment the
   console returns it (S3: staff's "on my way" reaches the screen in < 2 s).
+  While the console cannot be reached it probes about once a second (a refused
+  connection costs nothing), so when the console is back both threads know
+  within about a second: the sender is woken and retries its head at once.
 
 Callbacks run on the worker's threads; the Kivy app moves them onto the main
 thread with Clock.schedule_once. No widget is touched here.
@@ -24,9 +30,9 @@ from datetime import timedelta
 from kiosk import store as keys
 from kiosk.backoff import Backoff
 from kiosk.client import PERMANENT, UNAUTHORISED, ConsoleClient, Result
-from kiosk.outbox import DEAD, DEFAULT_MAX_ATTEMPTS, Outbox
+from kiosk.outbox import Outbox, seconds_until_due
 from kiosk.store import KioskStore
-from shared.clock import SystemClock, parse_utc, to_iso
+from shared.clock import SystemClock, to_iso
 from shared.protocol import LONG_POLL_MAX_SECONDS
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,8 @@ PING_INTERVAL = 30.0
 ALERT_KIND = "kiosk.alert"
 RATE_LIMITED = "rate_limited"  # the console's per-kiosk write limit (429 + Retry-After)
 UNAUTHORISED_RECHECK = 30.0
+SEND_BACKOFF_CAP = 60.0  # the longest an item waits between tries
+PROBE_INTERVAL = 1.0  # how often the feeder knocks while the console is unreachable
 
 
 class SyncWorker:
@@ -45,7 +53,7 @@ class SyncWorker:
         *,
         clock=None,
         backoff: Backoff | None = None,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        probe_interval: float = PROBE_INTERVAL,
         ping_interval: float = PING_INTERVAL,
         feed_wait: float = LONG_POLL_MAX_SECONDS,
         unauthorised_recheck: float = UNAUTHORISED_RECHECK,
@@ -59,8 +67,8 @@ class SyncWorker:
         self.store = store
         self.client = client
         self.clock = clock or SystemClock()
-        self.backoff = backoff or Backoff()
-        self.max_attempts = max_attempts
+        self.backoff = backoff or Backoff(cap=SEND_BACKOFF_CAP)
+        self.probe_interval = probe_interval
         self.ping_interval = ping_interval
         self.feed_wait = min(feed_wait, LONG_POLL_MAX_SECONDS)
         self.unauthorised_recheck = unauthorised_recheck
@@ -121,18 +129,20 @@ class SyncWorker:
         Returns the seconds until the next item is due, or None when nothing
         is left to send.
         """
-        outbox = outbox or Outbox(self.store, self.max_attempts)
+        outbox = outbox or Outbox(self.store)
         client = client or self.client
         while not self._stop.is_set():
             if self._unauthorised:
                 return self.unauthorised_recheck
             now = self.clock.now()
-            item = outbox.head() if self._take_retry_now() else outbox.next_ready(now)
+            item = (
+                outbox.head()
+                if self._take_retry_now()
+                else outbox.next_ready(now, self.backoff.cap)
+            )
             if item is None:
                 head = outbox.head()
-                if head is None:
-                    return None
-                return max(0.0, (parse_utc(head.next_attempt_at) - now).total_seconds())
+                return None if head is None else seconds_until_due(head, now, self.backoff.cap)
             outbox.mark_in_flight(item.id)
             result = client.send(item, outbox.depth())
             if result.ok:
@@ -154,18 +164,12 @@ class SyncWorker:
                 continue
             delay = self.backoff.delay(item.attempts + 1, result.retry_after)
             if result.error_code == RATE_LIMITED:
-                # The console is pacing this kiosk (a backlog after a long time offline):
-                # the item is fine, so waiting is not a failed attempt that could kill it.
+                # The console is pacing this kiosk (a backlog after a long time offline).
                 outbox.release(item.id, result.describe(), now + timedelta(seconds=delay))
                 self._contact(True)
                 return delay
-            state = outbox.mark_failed(item.id, result.describe(), now + timedelta(seconds=delay))
+            outbox.retry_later(item.id, result.describe(), now + timedelta(seconds=delay))
             self._set_online(result.reached_console)
-            if state == DEAD:
-                log.error("outbox item %s (%s) dead after %s attempts: %s",
-                          item.id, item.kind, item.attempts + 1, result.describe())  # fmt: skip
-                self._dead_lettered(outbox, item, result.describe())
-                continue
             log.info("outbox item %s: %s; retry in %.1f s", item.id, result.describe(), delay)
             return delay
         return None
@@ -193,7 +197,7 @@ class SyncWorker:
         return result
 
     def ping_once(self, outbox: Outbox | None = None, client: ConsoleClient | None = None):
-        outbox = outbox or Outbox(self.store, self.max_attempts)
+        outbox = outbox or Outbox(self.store)
         client = client or self.client
         result = client.ping(outbox.depth())
         if result.ok:
@@ -208,7 +212,7 @@ class SyncWorker:
     # -- threads ---------------------------------------------------------
     def _sender_loop(self) -> None:
         store = self.store.reopen()
-        outbox = Outbox(store, self.max_attempts)
+        outbox = Outbox(store)
         failures = 0
         try:
             outbox.recover()
@@ -254,11 +258,19 @@ class SyncWorker:
                     log.error("feed refused (%s); polling with wait=5", result.describe())
                     self.feed_wait = 5
                 failures += 1
-                retry_after = result.retry_after if result is not None else None
-                self._wait(self.backoff.delay(failures, retry_after), wakeable=False)
+                self._wait(self._feed_retry_delay(result, failures), wakeable=False)
         finally:
             client.close()
             store.close()
+
+    def _feed_retry_delay(self, result: Result | None, failures: int) -> float:
+        """Unreachable: probe again within about a second (jittered, so a building's
+        kiosks do not knock in step). Reached but failing (5xx, 503, 429): back off,
+        as the console asks."""
+        if result is not None and not result.reached_console and result.retry_after is None:
+            return self.probe_interval * (0.5 + 0.5 * self.backoff.rng.random())
+        retry_after = result.retry_after if result is not None else None
+        return self.backoff.delay(failures, retry_after)
 
     def _wait(self, seconds: float, wakeable: bool) -> None:
         if self._stop.is_set():

@@ -49,7 +49,7 @@ def store(tmp_path, clock):
 
 @pytest.fixture
 def outbox(store):
-    return Outbox(store, max_attempts=8)
+    return Outbox(store)
 
 
 class Recorder:
@@ -231,8 +231,8 @@ def test_a_refused_request_is_dead_lettered_and_the_queue_moves_on(worker, outbo
 def test_being_paced_by_the_console_never_kills_an_item(store, console, clock, seen):
     """A kiosk back after days offline meets the console's write limit again and
     again: each 429 rate_limited waits as told, and is not a failed attempt."""
-    worker = make_worker(store, console.url, clock, seen, max_attempts=3)
-    outbox = Outbox(store, max_attempts=3)
+    worker = make_worker(store, console.url, clock, seen)
+    outbox = Outbox(store)
     try:
         (item_id,) = enqueue(outbox)
         slow_down = {"error": {"code": "rate_limited", "message": "slow down"}}
@@ -248,17 +248,39 @@ def test_being_paced_by_the_console_never_kills_an_item(store, console, clock, s
         worker.client.close()
 
 
-def test_dead_after_n_failed_attempts(store, clock, seen):
-    worker = make_worker(store, "http://127.0.0.1:9", clock, seen, max_attempts=3)
-    outbox = Outbox(store, max_attempts=3)
+def test_an_unreachable_console_never_kills_an_item(store, clock, seen):
+    """Refused connections for two days of kiosk time: the item waits, capped, and is
+    still there to send; nothing is dead-lettered."""
+    worker = make_worker(store, "http://127.0.0.1:9", clock, seen)
+    outbox = Outbox(store)
     try:
         (item_id,) = enqueue(outbox)
-        for _ in range(3):
+        waited = 0.0
+        while waited < 2 * 86400:
             delay = worker.drain_once(outbox)
-            clock.advance(seconds=delay or 0)
-        assert outbox.get(item_id).state == DEAD
-        assert outbox.get(item_id).attempts == 3
-        assert [call[0] for call in seen.named("dead")] == [item_id]
+            assert 0 <= delay <= worker.backoff.cap
+            clock.advance(seconds=max(delay, 1.0))
+            waited += max(delay, 1.0)
+            if outbox.get(item_id).attempts >= 60:
+                break
+        item = outbox.get(item_id)
+        assert item.state == READY and item.attempts >= 60
+        assert seen.named("dead") == []
+    finally:
+        worker.client.close()
+
+
+def test_a_clock_set_back_does_not_hold_items_back(store, console, clock, seen):
+    """The kiosk's clock was 8 h fast when an item failed; corrected, the item goes at
+    once instead of waiting 8 h."""
+    worker = make_worker(store, console.url, clock, seen)
+    outbox = Outbox(store)
+    try:
+        (item_id,) = enqueue(outbox)
+        outbox.mark_in_flight(item_id)
+        outbox.retry_later(item_id, "timed out", clock.now() + timedelta(hours=8, seconds=30))
+        assert worker.drain_once(outbox) is None
+        assert outbox.get(item_id).state == ACKED
     finally:
         worker.client.close()
 

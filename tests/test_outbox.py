@@ -33,7 +33,7 @@ def store(tmp_path, clock):
 
 @pytest.fixture
 def outbox(store):
-    return Outbox(store, max_attempts=3)
+    return Outbox(store)
 
 
 def queue(outbox, n=1, **body):
@@ -77,12 +77,12 @@ def test_happy_path_ready_in_flight_acked_clears_the_body(outbox, clock):
     assert item.response_json == {"id": 7, "status": "open"}
     assert item.acked_at == "2026-11-27T09:00:02.000000+00:00"
     assert outbox.depth() == 0
-    assert outbox.next_ready(clock.now()) is None
+    assert outbox.next_ready(clock.now(), 60) is None
 
 
 @pytest.mark.parametrize(
     "move, from_state",
-    [("mark_in_flight", IN_FLIGHT), ("mark_acked", READY), ("mark_failed", READY)],
+    [("mark_in_flight", IN_FLIGHT), ("mark_acked", READY), ("retry_later", READY)],
 )
 def test_transitions_from_the_wrong_state_are_refused(outbox, clock, move, from_state):
     (item_id,) = queue(outbox)
@@ -91,7 +91,7 @@ def test_transitions_from_the_wrong_state_are_refused(outbox, clock, move, from_
     args = {
         "mark_in_flight": (),
         "mark_acked": ({},),
-        "mark_failed": ("boom", clock.now()),
+        "retry_later": ("boom", clock.now()),
     }[move]
     with pytest.raises(OutboxStateError):
         getattr(outbox, move)(item_id, *args)
@@ -107,21 +107,21 @@ def test_recover_puts_in_flight_back_to_ready(tmp_path, clock, outbox):
         again = Outbox(restarted)
         assert again.recover() == 1
         assert [i.state for i in again.items()] == [READY, READY]
-        assert again.next_ready(clock.now()).id == first
+        assert again.next_ready(clock.now(), 60).id == first
     finally:
         restarted.close()
 
 
 def test_fifo_and_a_waiting_head_is_not_overtaken(outbox, clock):
     first, second, third = queue(outbox, 3)
-    assert outbox.next_ready(clock.now()).id == first
+    assert outbox.next_ready(clock.now(), 60).id == first
     outbox.mark_in_flight(first)
-    outbox.mark_failed(first, "connection refused", clock.now() + timedelta(seconds=30))
+    outbox.retry_later(first, "connection refused", clock.now() + timedelta(seconds=30))
     # The head waits for its retry: nothing newer jumps the queue.
-    assert outbox.next_ready(clock.now()) is None
+    assert outbox.next_ready(clock.now(), 60) is None
     assert outbox.head().id == first
     clock.advance(seconds=30)
-    assert outbox.next_ready(clock.now()).id == first
+    assert outbox.next_ready(clock.now(), 60).id == first
 
 
 def test_the_same_key_is_reused_on_every_retry(outbox, clock):
@@ -129,7 +129,7 @@ def test_the_same_key_is_reused_on_every_retry(outbox, clock):
     key = outbox.get(item_id).idempotency_key
     for attempt in (1, 2):
         outbox.mark_in_flight(item_id)
-        outbox.mark_failed(item_id, f"HTTP 503 #{attempt}", clock.now())
+        outbox.retry_later(item_id, f"HTTP 503 #{attempt}", clock.now())
         item = outbox.get(item_id)
         assert item.idempotency_key == key
         assert item.attempts == attempt
@@ -138,18 +138,39 @@ def test_the_same_key_is_reused_on_every_retry(outbox, clock):
     assert outbox.get(other).idempotency_key != key
 
 
-def test_dead_letter_after_n_failures_is_kept(outbox, clock):
+def test_transient_failures_never_use_an_item_up(outbox, clock):
     (item_id,) = queue(outbox)
-    states = []
-    for _ in range(3):
+    for _ in range(500):  # a day of a console that does not answer
         outbox.mark_in_flight(item_id)
-        states.append(outbox.mark_failed(item_id, "timed out", clock.now()))
-    assert states == [READY, READY, DEAD]
+        outbox.retry_later(item_id, "timed out", clock.now())
     item = outbox.get(item_id)
-    assert item.state == DEAD and item.attempts == 3
-    assert item.body_json == HELP_BODY  # never deleted: kept for staff
-    assert outbox.depth() == 0
-    assert outbox.items(DEAD) == [item]
+    assert item.state == READY and item.attempts == 500
+    assert item.body_json == HELP_BODY
+    assert outbox.depth() == 1
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-11-27T17:00:00.000000+00:00",  # set 8 h ahead by a clock that was then corrected
+        "2101-01-01T00:00:00+00:00",
+        "garbage",
+        "",
+    ],
+)
+def test_no_stored_retry_time_can_park_the_queue(outbox, clock, stored):
+    first, _second = queue(outbox, 2)
+    outbox.db.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (stored, first))
+    assert outbox.next_ready(clock.now(), 60).id == first
+
+
+def test_a_retry_within_the_cap_still_waits_its_turn(outbox, clock):
+    (first,) = queue(outbox)
+    outbox.mark_in_flight(first)
+    outbox.retry_later(first, "HTTP 503", clock.now() + timedelta(seconds=45))
+    assert outbox.next_ready(clock.now(), 60) is None
+    clock.advance(seconds=45)
+    assert outbox.next_ready(clock.now(), 60).id == first
 
 
 def test_mark_dead_and_release(outbox, clock):

@@ -12,6 +12,9 @@ from shared.errors import LobbyDeskError
 SETTING_DEFAULTS = {
     "visit_retention_days": 90,
     "photo_retention_days": 30,
+    # A resident's name, phones and contact channels are erased this many days after
+    # they moved out (their unit's parcels and visits stay).
+    "resident_retention_days": 365,
     "visitor_phone_required": False,
     "visitor_photo_enabled": False,
     "notify_host_on_confirm": True,

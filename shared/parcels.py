@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from shared import audit, building, escalations, notifications, signing
+from shared import audit, building, delivery, escalations, signing
 from shared.clock import local_time, parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
@@ -524,22 +524,20 @@ def intake(
 # --- notifications -------------------------------------------------------------------------
 
 
-def _recipient(resident: dict) -> tuple[str, str] | None:
-    """The same channel rule as shared.notifications.enqueue_for_resident."""
-    if resident.get("preferred_channel") == "apprise" and resident.get("notify_url"):
-        return "apprise", resident["notify_url"]
-    if resident.get("email"):
-        return "email", resident["email"]
-    return None
+def _recipient(db, resident: dict) -> dict | None:
+    """The channel a new message to this resident starts on (shared.delivery's rule,
+    the same as for visitor and ticket messages); None: they get no messages."""
+    channel = delivery.first_channel(db, resident)
+    return delivery.channel_columns(channel) if channel else None
 
 
 def _queue_notices(db, clock, batch: dict, *, kind: str) -> int:
-    """One message per resident with a channel; a message not yet sent is reused,
+    """One message per resident with a channel; a message not yet tried is reused,
     since it is rendered at send time and will list every parcel waiting."""
     now = to_iso(clock.now())
     queued = 0
     for resident in building.residents_of(db, batch["unit_id"]):
-        target = _recipient(resident)
+        target = _recipient(db, resident)
         if target is None:
             continue
         pending = one(
@@ -551,9 +549,10 @@ def _queue_notices(db, clock, batch: dict, *, kind: str) -> int:
         if pending is None:
             db.execute(
                 "INSERT INTO parcel_notices (batch_id, resident_id, kind, channel, recipient,"
-                " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (batch["id"], resident["id"], kind, *target, now, now),
-            )
+                " channel_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (batch["id"], resident["id"], kind, target["channel"], target["recipient"],
+                 target["channel_id"], now, now),
+            )  # fmt: skip
         queued += 1
     return queued
 
@@ -613,99 +612,58 @@ def render_notice(db, batch: dict, parcels: list[dict], code: str, *, kind: str)
     return {"subject": subject, "text": text, "html": body_html}
 
 
-def _send(row: dict, message: dict, qr: bytes, email_url: str | None) -> bool:
+def _send(target: dict, message: dict, qr: bytes, email_url: str | None) -> None:
     import apprise
     from apprise.attachment.memory import AttachMemory
 
-    url = notifications.apprise_url(row, email_url)
+    url = delivery.apprise_url(target, email_url)
     sender = apprise.Apprise()
-    if row["channel"] == "email":
+    if target["kind"] == "email":
+        # Any e-mail (through the console's server or the resident's own): HTML with the QR.
         url += ("&" if "?" in url else "?") + "inline=yes"
         if not sender.add(url):
-            return False
+            raise delivery.Refused()
         attachments = apprise.AppriseAttachment()
         attachments.add(AttachMemory(content=qr, name=QR_FILENAME, mimetype="image/png"))
-        return bool(
-            sender.notify(
-                title=message["subject"],
-                body=message["html"],
-                body_format="html",
-                attach=attachments,
-            )
+        sent = sender.notify(
+            title=message["subject"], body=message["html"], body_format="html", attach=attachments
         )
-    # SMS gateways, WeCom, DingTalk: the code in text (a QR image does not survive SMS).
-    if not sender.add(url):
-        return False
-    return bool(sender.notify(title=message["subject"], body=message["text"]))
+    else:
+        # SMS gateways, WeCom, DingTalk, Feishu, webhooks: the code in text (a QR image
+        # does not survive SMS).
+        if not sender.add(url):
+            raise delivery.Refused()
+        sent = sender.notify(title=message["subject"], body=message["text"])
+    if not sent:
+        raise delivery.Refused()
+
+
+def _notice_sender(db, secret_key: str, email_url: str | None):
+    def send(row: dict, target: dict) -> None:
+        batch = get_batch(db, row["batch_id"])
+        parcels = _waiting_in_batch(db, row["batch_id"]) if batch else []
+        if batch is None or batch["status"] != "open" or not parcels or not batch["code_sealed"]:
+            raise delivery.Cancelled(delivery.NOTHING_LEFT)
+        code = unseal_code(secret_key, batch["code_sealed"])
+        message = render_notice(db, batch, parcels, code, kind=row["kind"])
+        _send(target, message, qr_png(pickup_token(secret_key, batch)), email_url)
+
+    return send
 
 
 def deliver_notices(
     db: sqlite_utils.Database, clock, secret_key: str, email_url: str | None, limit=NOTICE_BATCH
 ) -> int:
-    """Send due parcel messages (network I/O outside transactions), with the retry
-    schedule of shared.notifications; a message that keeps failing is shown to staff."""
-    due = list(
-        db.query(
-            "SELECT * FROM parcel_notices WHERE status = 'pending' AND next_attempt_at <= ?"
-            " ORDER BY id LIMIT ?",
-            (to_iso(clock.now()), limit),
-        )
-    )
-    sent = 0
-    for row in due:
-        batch = get_batch(db, row["batch_id"])
-        parcels = _waiting_in_batch(db, row["batch_id"]) if batch else []
-        if batch is None or batch["status"] != "open" or not parcels or not batch["code_sealed"]:
-            with write_transaction(db):
-                db.execute(
-                    "UPDATE parcel_notices SET status = 'cancelled' WHERE id = ? AND status = 'pending'",
-                    (row["id"],),
-                )
-            continue
-        try:
-            code = unseal_code(secret_key, batch["code_sealed"])
-            message = render_notice(db, batch, parcels, code, kind=row["kind"])
-            ok = _send(row, message, qr_png(pickup_token(secret_key, batch)), email_url)
-            error = None if ok else "the message service refused or could not be reached"
-        except Exception as failure:  # noqa: BLE001 - any plugin failure is a failed attempt
-            ok, error = False, type(failure).__name__ + ": " + str(failure)[:200]
-        with write_transaction(db):
-            if ok:
-                sent += 1
-                db.execute(
-                    "UPDATE parcel_notices SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
-                    " last_error = NULL WHERE id = ?",
-                    (to_iso(clock.now()), row["id"]),
-                )
-            else:
-                attempts = row["attempts"] + 1
-                delays = notifications.RETRY_DELAYS
-                delay = delays[min(attempts - 1, len(delays) - 1)]
-                db.execute(
-                    "UPDATE parcel_notices SET attempts = ?, last_error = ?, next_attempt_at = ?,"
-                    " status = ? WHERE id = ?",
-                    (
-                        attempts,
-                        error,
-                        to_iso(clock.now() + timedelta(seconds=delay)),
-                        "failed" if attempts >= notifications.MAX_ATTEMPTS else "pending",
-                        row["id"],
-                    ),
-                )
-                # The id and the error only: the message (with its code) is never logged.
-                log.warning("parcel notice %s failed (attempt %s): %s", row["id"], attempts, error)
-    return sent
+    """Send due parcel messages through shared.delivery (the resident's channels in
+    order, retries, never to a resident who moved out); the code is rendered here, at
+    send time, and is never stored in a message row, an attempt or a log."""
+    send = _notice_sender(db, secret_key, email_url)
+    return delivery.deliver(db, clock, delivery.PARCEL_NOTICE, send, limit=limit)
 
 
 def retry_notice(db: sqlite_utils.Database, clock, notice_id: int, *, staff_id: int) -> None:
     with write_transaction(db):
-        cursor = db.execute(
-            "UPDATE parcel_notices SET status = 'pending', next_attempt_at = ? WHERE id = ?"
-            " AND status IN ('pending', 'failed')",
-            (to_iso(clock.now()), notice_id),
-        )
-        if cursor.rowcount != 1:
-            raise StaleState(f"notice {notice_id} was already sent or cancelled")
+        delivery.retry(db, clock, delivery.PARCEL_NOTICE, notice_id)
         audit.record(
             db,
             clock,

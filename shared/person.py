@@ -12,6 +12,13 @@ ticket is the building's record of its repairs and complaints (KPIs, SLA), so
 "delete" keeps the ticket and erases the person from it: reporter name and phone
 cleared, the description replaced by ERASED (also in the work-order messages
 that copied it), the photo file deleted.
+
+Residents are found by name, phone or second phone, with their contact channels
+(withdrawn ones too: the consent history is theirs), every message to them (by
+resident, or by their address for messages older than the roster) and the parcel
+proxy entries naming them. A resident who has moved out can be erased from here
+(retention.erase_residents); one still living here is moved out first, in
+resident management.
 """
 
 from __future__ import annotations
@@ -27,10 +34,19 @@ from shared import audit, names, phones, retention
 from shared.db import write_transaction
 from shared.errors import InvalidRequest
 
-KINDS = ("visits", "deny_list", "notifications", "residents", "tickets")
-# Residents are shown and exported; they are changed by the building's own
-# resident management (a unit's resident list), not erased from here. Tickets
-# stay, with the person's details erased (erase_tickets).
+KINDS = (
+    "visits",
+    "deny_list",
+    "notifications",
+    "residents",
+    "resident_channels",
+    "parcel_notices",
+    "parcel_proxies",
+    "tickets",
+)
+# Residents are changed by the building's own resident management; a moved-out
+# one is erased from here (erase_residents). Tickets stay, with the person's
+# details erased (erase_tickets).
 DELETABLE = ("visits", "deny_list", "tickets")
 ERASED = "[已删除 · removed]"
 
@@ -57,7 +73,11 @@ def find(db: sqlite_utils.Database, *, name: str | None, phone: str | None) -> d
     )
     deny = list(db.query(f"SELECT * FROM deny_list WHERE {by} ORDER BY id", params))  # noqa: S608
     residents = list(
-        db.query(f"SELECT * FROM residents WHERE {by} ORDER BY id", params)  # noqa: S608
+        db.query(
+            "SELECT r.*, u.number AS unit_number FROM residents r JOIN units u ON u.id = r.unit_id"
+            " WHERE (r.name = ? COLLATE NOCASE OR r.phone = ? OR r.alt_phone = ?) ORDER BY r.id",
+            (*params, params[1]),
+        )
     )
     tickets = list(
         db.query(
@@ -67,26 +87,54 @@ def find(db: sqlite_utils.Database, *, name: str | None, phone: str | None) -> d
             params,
         )
     )
-    related = [f"visit:{v['id']}" for v in visits]
+    ids = [r["id"] for r in residents]
+    channels = _by_resident(db, "resident_channels", ids)
     addresses = [r[k] for r in residents for k in ("email", "notify_url") if r.get(k)]
-    keys = related + addresses
-    notifications = []
-    if keys:
-        marks = ", ".join("?" * len(keys))
-        notifications = list(
-            db.query(
-                f"SELECT * FROM notifications WHERE related IN ({marks})"  # noqa: S608
-                f" OR recipient IN ({marks}) ORDER BY id",
-                [*keys, *keys],
-            )
-        )
+    addresses += [c["address"] for c in channels]
     return {
         "visits": visits,
         "deny_list": deny,
-        "notifications": notifications,
+        "notifications": _notifications(db, [f"visit:{v['id']}" for v in visits], addresses, ids),
         "residents": residents,
+        "resident_channels": channels,
+        "parcel_notices": _by_resident(db, "parcel_notices", ids),
+        "parcel_proxies": list(
+            db.query(f"SELECT * FROM parcel_proxies WHERE {by} ORDER BY id", params)  # noqa: S608
+        ),
         "tickets": tickets,
     }
+
+
+def _by_resident(db, table: str, ids: list[int]) -> list[dict]:
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    return list(
+        db.query(
+            f"SELECT * FROM {table} WHERE resident_id IN ({marks}) ORDER BY id",  # noqa: S608
+            ids,
+        )
+    )
+
+
+def _notifications(db, related: list[str], addresses: list[str], resident_ids) -> list[dict]:
+    """Messages about their visits, to them as a resident, or to their address (older
+    messages name no resident)."""
+    clauses, params = [], []
+    for column, values in (
+        ("related", related),
+        ("recipient", addresses),
+        ("resident_id", resident_ids),
+    ):
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params += values
+    if not clauses:
+        return []
+    where = " OR ".join(clauses)
+    return list(
+        db.query(f"SELECT * FROM notifications WHERE {where} ORDER BY id", params)  # noqa: S608
+    )
 
 
 def counts(found: dict) -> dict:
@@ -188,6 +236,20 @@ def erase_tickets(
             if photo.is_file():
                 photo.unlink()
                 counts["ticket_photos"] += 1
+    return counts
+
+
+def erase_residents(
+    db: sqlite_utils.Database, clock, *, name: str | None, phone: str | None, resident_ids, actor
+) -> dict:
+    """Erase the ticked residents who match this person and have moved out (one still
+    living here is refused: retention.erase_residents). Returns the counts (audited)."""
+    with write_transaction(db):
+        found = find(db, name=name, phone=phone)
+        chosen = [r["id"] for r in _chosen(found["residents"], resident_ids) if not r["erased_at"]]
+        counts = retention.erase_residents(db, clock, chosen, actor=actor)
+        audit.record(db, clock, actor=actor, action="person.erase_residents", detail=counts)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return counts
 
 

@@ -7,7 +7,10 @@ list entries removed that long ago, requests held in quarantine (a revoked
 kiosk's visits, repair reports with their photos …) received that long ago,
 whether staff decided them or not, and photo files older than
 `photo_retention_days` (repair photos go by their ticket's received_at, and the
-ticket forgets the file). Connections run with `PRAGMA secure_delete = ON`, so
+ticket forgets the file), and the personal data of residents who moved out more
+than `resident_retention_days` ago (erase_residents: the row stays, as "erased",
+so the unit's parcels, visits and messages keep their history). Connections run
+with `PRAGMA secure_delete = ON`, so
 deleted rows are overwritten, and the WAL is checkpointed so the old pages do
 not linger there either.
 
@@ -20,15 +23,15 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
 
-from shared import audit, building, login_guard
+from shared import audit, building, delivery, login_guard, residents
 from shared.clock import to_iso
-from shared.db import write_transaction
-from shared.errors import LobbyDeskError
+from shared.db import one, write_transaction
+from shared.errors import LobbyDeskError, StaleState
 
 log = logging.getLogger(__name__)
 PHOTOS_FOLDER = "photos"
@@ -37,6 +40,7 @@ _NAMED_PHOTOS = "SELECT photo_path FROM tickets WHERE photo_path IS NOT NULL"
 STAFF_SESSIONS_KEPT = timedelta(days=30)
 MAX_RETENTION_DAYS = 3650
 _CHUNK = 500
+ERASED_NAME = "已删除 · erased"
 
 
 def photos_folder(data_dir: str | Path) -> Path:
@@ -144,6 +148,114 @@ def purge_ticket_photos(
     return len(old)
 
 
+def _wipe_addresses(db, resident_id: int, addresses: list[str]) -> int:
+    """Messages queued before the roster name no resident, only the address (left
+    alone while someone else, say the family's shared mailbox, still uses it)."""
+    wiped = 0
+    for address in addresses:
+        if one(
+            db,
+            "SELECT 1 FROM resident_channels WHERE address = ? AND resident_id != ?"
+            " AND withdrawn_at IS NULL",
+            (address, resident_id),
+        ):
+            continue
+        db.execute(
+            "UPDATE notifications SET status = 'failed', last_error = ? WHERE resident_id IS NULL"
+            " AND recipient = ? AND status = 'pending'",
+            (delivery.ERASED, address),
+        )
+        wiped += db.execute(
+            "UPDATE notifications SET recipient = '' WHERE resident_id IS NULL AND recipient = ?",
+            (address,),
+        ).rowcount
+    return wiped
+
+
+def _erase_resident(db, resident: dict, now: str) -> dict:
+    """Everything that names or reaches one resident; the rows that are the building's
+    history (messages, attempts, parcels, visits) stay, pointing at an erased row."""
+    resident_id = resident["id"]
+    delivery.cancel_for_resident(db, resident_id, delivery.ERASED)
+    channels = list(
+        db.query("SELECT id, address FROM resident_channels WHERE resident_id = ?", (resident_id,))
+    )
+    messages = 0
+    for table in ("notifications", "parcel_notices"):
+        # The attempts keep the channel's kind, never its address: the kind is enough.
+        messages += db.execute(
+            f"UPDATE {table} SET recipient = '', channel_id = NULL WHERE resident_id = ?",  # noqa: S608
+            (resident_id,),
+        ).rowcount
+    for channel in channels:
+        db.execute(
+            "UPDATE notification_attempts SET channel_id = NULL WHERE channel_id = ?",
+            (channel["id"],),
+        )
+    addresses = [c["address"] for c in channels]
+    addresses += [resident[k] for k in ("email", "notify_url") if resident.get(k)]
+    messages += _wipe_addresses(db, resident_id, sorted(set(addresses)))
+    db.execute("DELETE FROM resident_channels WHERE resident_id = ?", (resident_id,))
+    db.execute("DELETE FROM resident_search WHERE resident_id = ?", (resident_id,))
+    # The 0014 migration kept an unreadable phone as a unit note that starts with the name.
+    db.execute(
+        "UPDATE unit_instructions SET text = ?, removed_at = COALESCE(removed_at, ?),"
+        " removed_by = COALESCE(removed_by, 'retention')"
+        " WHERE created_by = 'migration' AND instr(text, ?) = 1",
+        (ERASED_NAME, now, f"{resident['name']} 原电话"),
+    )
+    db.execute(
+        "UPDATE residents SET name = ?, phone = NULL, alt_phone = NULL, email = NULL,"
+        " notify_url = NULL, erased_at = ?, updated_at = ? WHERE id = ?",
+        (ERASED_NAME, now, now, resident_id),
+    )
+    return {"resident_channels": len(channels), "messages": messages}
+
+
+def erase_residents(db: sqlite_utils.Database, clock, resident_ids, *, actor: str) -> dict:
+    """Erase moved-out residents' personal data: name, phones, e-mail, contact channels,
+    search keys and the addresses their messages went to (PIPL art. 47). One already
+    erased is skipped; one still living here is refused (move them out first).
+    Returns the counts; each resident's erasure is audited by id."""
+    counts = {"residents": 0, "resident_channels": 0, "messages": 0}
+    now = to_iso(clock.now())
+    with write_transaction(db):
+        for resident_id in resident_ids:
+            resident = one(db, "SELECT * FROM residents WHERE id = ?", (int(resident_id),))
+            if resident is None or resident["erased_at"]:
+                continue
+            if not resident["moved_out_on"]:
+                raise StaleState(
+                    "住户仍在住，请先办理迁出 · This resident still lives here: move them out first."
+                )
+            for key, value in _erase_resident(db, resident, now).items():
+                counts[key] += value
+            counts["residents"] += 1
+            audit.record(
+                db,
+                clock,
+                actor=actor,
+                action="resident.erase",
+                target=f"resident:{resident['id']}",
+                detail={"unit_id": resident["unit_id"], "moved_out_on": resident["moved_out_on"]},
+            )
+    return counts
+
+
+def _moved_out_before(db, clock, days: int) -> list[int]:
+    """Residents who moved out more than `days` days ago (building dates) and keep data."""
+    today = date.fromisoformat(residents.today(db, clock))
+    cutoff = (today - timedelta(days=days)).isoformat()
+    return [
+        row["id"]
+        for row in db.query(
+            "SELECT id FROM residents WHERE moved_out_on IS NOT NULL AND moved_out_on < ?"
+            " AND erased_at IS NULL",
+            (cutoff,),
+        )
+    ]
+
+
 def purge(db: sqlite_utils.Database, clock, *, data_dir: str | Path | None = None) -> dict:
     """Remove what is past the building's retention periods; returns the counts (audited)."""
     try:
@@ -178,6 +290,8 @@ def purge(db: sqlite_utils.Database, clock, *, data_dir: str | Path | None = Non
             db, data_dir, now, int(settings["photo_retention_days"])
         )
         counts["photos"] = purge_photos(data_dir, now, int(settings["photo_retention_days"]))
+        gone = _moved_out_before(db, clock, int(settings["resident_retention_days"]))
+        counts["residents_erased"] = erase_residents(db, clock, gone, actor="system")["residents"]
         audit.record(db, clock, actor="system", action="retention.purge", detail=counts)
     # Move the overwritten pages out of the WAL into the (securely deleted) main file.
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -207,13 +321,16 @@ def validate_days(value, *, minimum: int = 1) -> int:
 
 
 def set_periods(
-    db: sqlite_utils.Database, clock, *, visit_days, photo_days, actor: str
+    db: sqlite_utils.Database, clock, *, visit_days, photo_days, resident_days=None, actor: str
 ) -> dict[str, int]:
-    """Change the building's retention periods (audited with the old and new values)."""
+    """Change the building's retention periods (audited with the old and new values);
+    a period given as None is left as it is."""
     values = {
         "visit_retention_days": validate_days(visit_days),
         "photo_retention_days": validate_days(photo_days),
     }
+    if resident_days is not None:
+        values["resident_retention_days"] = validate_days(resident_days)
     with write_transaction(db):
         current = building.current(db)
         row = next(iter(db.query("SELECT settings FROM buildings WHERE id = ?", (current["id"],))))

@@ -68,6 +68,9 @@ def test_a_manager_finds_everything_about_one_person(app, records, manager):
         "deny_list": 1,
         "notifications": 1,
         "residents": 0,
+        "resident_channels": 0,
+        "parcel_notices": 0,
+        "parcel_proxies": 0,
         "tickets": 0,
     }
     assert row["actor"].startswith("staff:")

@@ -353,7 +353,11 @@ def auto_sign_out(db: sqlite_utils.Database, clock) -> int:
 
 
 def pending(db: sqlite_utils.Database) -> list[dict]:
-    """Visitors waiting for reception, with their host's contact, oldest first."""
+    """Visitors waiting for reception, oldest first, each with whom to call (the unit's
+    active residents) and what the desk must know (its standing instructions: a "do
+    not admit" is read before anyone is let up)."""
+    from shared import residents
+
     rows = list(
         db.query(
             "SELECT v.*, u.number AS unit_number, k.name AS kiosk_name FROM visits v"
@@ -362,7 +366,9 @@ def pending(db: sqlite_utils.Database) -> list[dict]:
         )
     )
     for row in rows:
-        row["hosts"] = building.residents_of(db, row["unit_id"]) if row["unit_id"] else []
+        unit_id = row["unit_id"]
+        row["hosts"] = building.residents_of(db, unit_id) if unit_id else []
+        row["instructions"] = residents.instructions_of(db, unit_id) if unit_id else []
     return rows
 
 

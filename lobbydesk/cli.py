@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir(end_sessions)
     end_sessions.add_argument("--username", required=True)
     end_sessions.set_defaults(handler=run_end_sessions)
+    _roster_commands(admin_commands)
     admin.set_defaults(handler=lambda args: admin.print_help() or 2)
 
     demo = commands.add_parser("demo", help="console with a demo building + a paired kiosk window")
@@ -133,6 +134,30 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-kiosk", action="store_true", help="only the console")
     demo.set_defaults(handler=run_demo)
     return parser
+
+
+def _roster_commands(admin_commands) -> None:
+    for command, kind in (("import-residents", "residents"), ("import-units", "units")):
+        importer = admin_commands.add_parser(
+            command,
+            help=f"import a {kind} file (CSV or .xlsx, headers in Chinese or English): "
+            "every row or none",
+        )
+        _data_dir(importer)
+        importer.add_argument("file", metavar="FILE", help="the .csv or .xlsx file")
+        importer.add_argument(
+            "--dry-run", action="store_true", help="only check the file and say what would change"
+        )
+        importer.set_defaults(handler=run_import, kind=kind)
+    exporter = admin_commands.add_parser(
+        "export-residents", help="export the residents as CSV or .xlsx, in the import's format"
+    )
+    _data_dir(exporter)
+    exporter.add_argument("out", metavar="OUT", help="OUT.csv or OUT.xlsx")
+    exporter.add_argument(
+        "--moved-out", action="store_true", help="include residents who have moved out"
+    )
+    exporter.set_defaults(handler=run_export_residents)
 
 
 def _data_dir(parser) -> None:
@@ -273,6 +298,89 @@ def run_end_sessions(args) -> int:
     finally:
         db.close()
     print(f"Ended {ended} session(s) of {args.username!r}.")
+    return 0
+
+
+def _print_problems(result) -> None:
+    from shared import roster
+
+    for problem in result.problems:
+        where = {0: "file", 1: "header"}.get(problem.row, f"row {problem.row}")
+        column = roster.column_label(result.kind, problem.field)
+        level = "problem" if problem.level == "error" else "note"
+        print(f"{where:>9}  {level:<7}  {column + ': ' if column else ''}{problem.message}")
+
+
+def _counts(summary: dict) -> str:
+    return (
+        f"{summary['add']} added, {summary['update']} updated, {summary['move_out']} moved out,"
+        f" {summary['unchanged']} unchanged ({summary['rows']} rows)"
+    )
+
+
+def run_import(args) -> int:
+    """The same preview and apply as the console's import page, audited as "cli"."""
+    from shared import roster
+    from shared.clock import SystemClock
+    from shared.errors import LobbyDeskError
+    from shared.roster_files import MAX_BYTES
+
+    path = Path(args.file)
+    try:
+        with path.open("rb") as file:
+            content = file.read(MAX_BYTES + 1)
+    except OSError as error:
+        print(f"Cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 2
+    check, do = {
+        "residents": (roster.preview, roster.apply),
+        "units": (roster.preview_units, roster.apply_units),
+    }[args.kind]
+    db, clock = _open_db(args.data_dir), SystemClock()
+    try:
+        result = check(db, clock, content, path.name)
+        if not result.errors and not args.dry_run:
+            summary = do(db, clock, content, path.name, actor="cli")
+    except roster.RosterHasProblems as refused:  # the database changed since the check
+        result = refused.preview
+    except LobbyDeskError as error:
+        print(f"Not imported: {error}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    _print_problems(result)
+    if result.errors:
+        print(f"{len(result.errors)} problem(s): nothing was imported.", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print(f"Dry run, nothing written. The import would give: {_counts(result.summary)}.")
+        return 0
+    print(f"Imported {path.name}: {_counts(summary)}.")
+    return 0
+
+
+def run_export_residents(args) -> int:
+    from shared import roster
+    from shared.clock import SystemClock
+    from shared.errors import LobbyDeskError
+
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in roster.FORMATS:
+        print("lobbydesk admin export-residents: OUT must end in .csv or .xlsx", file=sys.stderr)
+        return 2
+    db = _open_db(args.data_dir)
+    try:
+        content = roster.export(
+            db, SystemClock(), fmt, include_moved_out=args.moved_out, actor="cli"
+        )
+    except LobbyDeskError as error:
+        print(f"Not exported: {error}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    out.write_bytes(content)
+    print(f"Exported the residents to {out}.")
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from shared import audit, feed
+from shared import audit, feed, kiosk_time
 from shared.clock import parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import NotFound, StaleState
@@ -20,11 +20,14 @@ WARNING_FROM_SECONDS = 45
 def raise_help_call(
     db: sqlite_utils.Database, clock, *, kiosk_id: int, created_at: str, language: str, screen: str
 ) -> dict:
-    """Record a "call reception" from a kiosk. Call inside the API's transaction."""
+    """Record a "call reception" from a kiosk. Call inside the API's transaction.
+    A kiosk clock that is far off never loses the call: its time is flagged."""
+    now = clock.now()
+    sent = kiosk_time.judge(created_at, now)
     cursor = db.execute(
-        "INSERT INTO escalations (kiosk_id, kind, language, screen, created_at, received_at)"
-        " VALUES (?, 'help', ?, ?, ?, ?)",
-        (kiosk_id, language, screen, created_at, to_iso(clock.now())),
+        "INSERT INTO escalations (kiosk_id, kind, language, screen, created_at, received_at,"
+        " clock_doubtful) VALUES (?, 'help', ?, ?, ?, ?, ?)",
+        (kiosk_id, language, screen, sent.stored, to_iso(now), int(sent.doubtful)),
     )
     return get(db, cursor.lastrowid)
 

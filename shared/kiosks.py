@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import sqlite_utils
 
-from shared import audit, tokens
+from shared import audit, kiosk_time, tokens
 from shared.clock import parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import (
@@ -163,14 +163,12 @@ def record_alert(db: sqlite_utils.Database, clock, kiosk_id: int, body) -> dict:
         raise InvalidRequest("item_kind must be a short text")
     if not isinstance(error, str) or len(error) > 300:
         raise InvalidRequest("error must be at most 300 characters")
-    try:
-        parse_utc(body.get("created_at"))
-    except (TypeError, ValueError, AttributeError) as failure:
-        raise InvalidRequest("created_at must be an ISO 8601 time with a zone") from failure
+    now = clock.now()
+    sent = kiosk_time.judge(body.get("created_at"), now)
     cursor = db.execute(
-        "INSERT INTO kiosk_alerts (kiosk_id, kind, item_kind, error, created_at, received_at)"
-        " VALUES (?, 'dead_letter', ?, ?, ?, ?)",
-        (kiosk_id, item_kind, error, body["created_at"], to_iso(clock.now())),
+        "INSERT INTO kiosk_alerts (kiosk_id, kind, item_kind, error, created_at, received_at,"
+        " clock_doubtful) VALUES (?, 'dead_letter', ?, ?, ?, ?, ?)",
+        (kiosk_id, item_kind, error, sent.stored, to_iso(now), int(sent.doubtful)),
     )
     return {"id": cursor.lastrowid}
 

@@ -811,6 +811,21 @@ def building_roster(db: sqlite_utils.Database) -> None:
     residents.migrate_existing(db)
 
 
+_KIOSK_CLOCK = """
+-- A kiosk's time outside the plausible window is kept and flagged, never refused
+-- (shared/kiosk_time.py); staff see the flag beside the item.
+ALTER TABLE visits ADD COLUMN clock_doubtful INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE escalations ADD COLUMN clock_doubtful INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN clock_doubtful INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE kiosk_alerts ADD COLUMN clock_doubtful INTEGER NOT NULL DEFAULT 0;
+"""
+
+
+@migrations(name="0015_kiosk_clock")
+def kiosk_clock(db: sqlite_utils.Database) -> None:
+    db.executescript(_KIOSK_CLOCK)
+
+
 def open_building_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the console's database and migrate it.
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from shared import audit, building, feed, names, notifications, phones, signing
-from shared.clock import local_day_start, parse_utc, to_iso
+from shared import audit, building, feed, kiosk_time, names, notifications, phones, signing
+from shared.clock import local_day_start, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
 
@@ -94,10 +94,7 @@ def validate_registration(body, settings: dict) -> dict:
     if language not in ("zh_CN", "en"):
         raise InvalidRequest("language must be zh_CN or en")
     created_at = body.get("created_at")
-    try:
-        parse_utc(created_at)
-    except (TypeError, ValueError, AttributeError) as error:
-        raise InvalidRequest("created_at must be an ISO 8601 time with a zone") from error
+    kiosk_time.parse(created_at)  # only its form: its plausibility is flagged, never refused
     return {
         "name": name,
         "phone": phone,
@@ -143,10 +140,12 @@ def register(db: sqlite_utils.Database, clock, *, kiosk_id: int | None, body: di
         name = previous_name(db, fields["phone"])
         if name is None:
             raise ReturningVisitorUnknown()
+    now = clock.now()
+    sent = kiosk_time.judge(fields["created_at"], now)
     cursor = db.execute(
         "INSERT INTO visits (kiosk_id, unit_id, name, phone, purpose, party_size, status,"
-        " created_at, received_at, deny_match, is_returning, language)"
-        " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+        " created_at, received_at, deny_match, is_returning, language, clock_doubtful)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
         (
             kiosk_id,
             unit["id"],
@@ -154,11 +153,12 @@ def register(db: sqlite_utils.Database, clock, *, kiosk_id: int | None, body: di
             fields["phone"],
             fields["purpose"],
             fields["party_size"],
-            fields["created_at"],
-            to_iso(clock.now()),
+            sent.stored,
+            to_iso(now),
             deny_match(db, name, fields["phone"]),
             int(fields["returning"]),
             fields["language"],
+            int(sent.doubtful),
         ),
     )
     visit = get(db, cursor.lastrowid)

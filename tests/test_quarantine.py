@@ -48,7 +48,7 @@ def test_staff_accept_a_held_call_with_its_original_time_or_discard_it(app, clie
     assert manager.post("/admin/kiosks/quarantine/2/discard").status_code == 302
     db = building_db(app)
     [row] = list(db.query("SELECT * FROM escalations"))
-    assert row["created_at"] == "2026-11-27T08:00:00+00:00" and row["kiosk_id"] == kiosk_id
+    assert row["created_at"] == "2026-11-27T08:00:00.000000+00:00" and row["kiosk_id"] == kiosk_id
     assert [r["status"] for r in db.query("SELECT status FROM quarantine ORDER BY id")] == [
         "accepted",
         "discarded",
@@ -152,7 +152,7 @@ def test_a_held_repair_report_is_shown_in_words_and_accepted_with_its_photo(app,
     db = building_db(app)
     ticket = tickets.get(db, 1)
     assert ticket["kiosk_id"] == kiosk_id and ticket["source"] == "kiosk"
-    assert ticket["created_at"] == "2026-11-27T08:30:00+00:00"  # the kiosk's own time
+    assert ticket["created_at"] == "2026-11-27T08:30:00.000000+00:00"  # the kiosk's own time
     assert ticket["description"] == "厨房水龙头一直滴水" and ticket["urgency"] == "urgent"
     saved = tickets.photo_folder(app.config["DATA_DIR"]) / ticket["photo_path"]
     from PIL import Image

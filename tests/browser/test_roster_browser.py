@@ -88,6 +88,7 @@ def test_a_manager_imports_the_roster_and_moves_a_family(page, console, kiosk, t
     page.get_by_label("手机 · Mobile 1").fill("13900001111")
     page.get_by_role("button", name="办理入住 · Move in").click()
     expect(page.locator("main")).to_contain_text("赵敏")
+    page.screenshot(path=str(SCREENSHOTS / "console_unit_page.png"), full_page=True)
 
     visit_id = register_visitor(kiosk, "101")
     page.goto(console.url + "/")

@@ -69,7 +69,9 @@ def test_a_kiosk_report_is_recorded_with_the_time_to_resolve_from_the_settings(a
     assert ticket["kind"] == "repair" and ticket["source"] == "kiosk"
     assert ticket["description"] == "厨房水龙头一直滴水"
     assert ticket["received_at"] == "2026-11-27T09:00:00.000000+00:00"
-    assert ticket["created_at"] == "2026-11-27T08:59:30.000000+00:00"  # the kiosk's clock, kept apart
+    assert (
+        ticket["created_at"] == "2026-11-27T08:59:30.000000+00:00"
+    )  # the kiosk's clock, kept apart
     assert ticket["sla_due_at"] == "2026-11-30T09:00:00.000000+00:00"
     [created_update] = tickets.timeline(building_db(app), created["id"])
     assert created_update["kind"] == "created" and not created_update["resident_visible"]

@@ -1247,7 +1247,7 @@ def search(
     if text:
         clauses = [
             "p.unit_id IN (SELECT id FROM units WHERE number = ? COLLATE NOCASE)",
-            "p.unit_id IN (SELECT unit_id FROM residents WHERE name LIKE ?)",
+            "p.unit_id IN (SELECT unit_id FROM residents WHERE name LIKE ? AND moved_out_on IS NULL)",
         ]
         params += [text, f"%{text}%"]
         compact = "".join(text.split()).upper()
@@ -1262,7 +1262,8 @@ def search(
     # The clauses are fixed strings; every value is a parameter.
     sql = (
         "SELECT p.*, u.number AS unit_number,"  # noqa: S608
-        " (SELECT group_concat(name, '、') FROM residents r WHERE r.unit_id = p.unit_id) AS residents,"
+        " (SELECT group_concat(name, '、') FROM residents r WHERE r.unit_id = p.unit_id"
+        " AND r.moved_out_on IS NULL) AS residents,"
         " (SELECT status FROM parcel_notices n WHERE n.batch_id = p.batch_id"
         "   ORDER BY n.id DESC LIMIT 1) AS notice_status,"
         " s1.display_name AS released_by_name, s2.display_name AS handed_over_by_name"

@@ -134,10 +134,13 @@ def _check_free(db, fields: dict, *, except_id: int | None = None) -> None:
             f"已有房号 {fields['number']}{retired} · Unit {fields['number']} already exists.",
             "number",
         )
+    # A label made of digits and another unit's keypad code must differ too: the kiosk
+    # reads what is typed as a label first, so one would hide the other.
     same_keypad = one(
         db,
-        "SELECT number FROM units WHERE keypad = ? AND retired_at IS NULL AND id IS NOT ?",
-        (fields["keypad"], except_id),
+        "SELECT number FROM units WHERE retired_at IS NULL AND id IS NOT ?"
+        " AND (keypad = ? OR number = ? OR keypad = ?)",
+        (except_id, fields["keypad"], fields["keypad"], fields["number"]),
     )
     if same_keypad:
         raise InvalidUnit(

@@ -109,3 +109,12 @@ def test_a_unit_with_people_or_waiting_visitors_is_not_retired(app, db, clock, k
     units.retire(db, clock, empty["id"], actor="staff:1")
     answer = register(kiosk, unit="201")
     assert answer.status_code == 422 and answer.json["error"]["code"] == "unknown_unit"
+
+
+def test_a_label_cannot_hide_another_units_keypad_code(db, clock):
+    units.add(db, clock, {"number": "777", "keypad": "5"}, actor="test")
+    with pytest.raises(units.InvalidUnit):
+        units.add(db, clock, {"number": "5", "keypad": "888"}, actor="test")
+    units.add(db, clock, {"number": "888", "keypad": "9888"}, actor="test")
+    with pytest.raises(units.InvalidUnit):
+        units.add(db, clock, {"number": "A1", "keypad": "888"}, actor="test")

@@ -12,17 +12,14 @@ import time
 
 from flask import Blueprint, current_app, g, request
 
-from console import live
+from console import kiosk_writes, live
 from console.db import get_db
 from console.security import PUBLIC_API_ENDPOINTS
 from shared import (
     audit,
     building,
-    escalations,
     feed,
-    idempotency,
     kiosks,
-    names,
     protocol,
     quarantine,
     rate_limit,
@@ -115,15 +112,15 @@ def ping():
     return {"ok": True, "time": to_iso(_clock().now()), "kiosk": g.kiosk["name"]}
 
 
-def _kiosk_writes() -> rate_limit.TokenBuckets:
+def _buckets(name: str, capacity_key: str, capacity: int) -> rate_limit.TokenBuckets:
     """This console's per-kiosk write buckets (one process: state in memory).
-    KIOSK_WRITE_BURST / KIOSK_WRITES_PER_SECOND in the config change the limit."""
-    buckets = current_app.extensions.get("lobbydesk.kiosk_writes")
+    The burst or allowance and KIOSK_WRITES_PER_SECOND can be set in the config."""
+    buckets = current_app.extensions.get(name)
     if buckets is None:
         buckets = current_app.extensions.setdefault(
-            "lobbydesk.kiosk_writes",
+            name,
             rate_limit.TokenBuckets(
-                current_app.config.get("KIOSK_WRITE_BURST", rate_limit.KIOSK_WRITE_BURST),
+                current_app.config.get(capacity_key, capacity),
                 current_app.config.get(
                     "KIOSK_WRITES_PER_SECOND", rate_limit.KIOSK_WRITES_PER_SECOND
                 ),
@@ -132,67 +129,84 @@ def _kiosk_writes() -> rate_limit.TokenBuckets:
     return buckets
 
 
+def _kiosk_writes() -> rate_limit.TokenBuckets:
+    """Single (live) writes: a burst, then a steady rate."""
+    return _buckets("lobbydesk.kiosk_writes", "KIOSK_WRITE_BURST", rate_limit.KIOSK_WRITE_BURST)
+
+
+def _kiosk_backlog() -> rate_limit.TokenBuckets:
+    """Items in batches: a large allowance, so a kiosk back from an outage drains at once."""
+    return _buckets(
+        "lobbydesk.kiosk_backlog",
+        "KIOSK_BACKLOG_ALLOWANCE",
+        rate_limit.KIOSK_BACKLOG_ALLOWANCE,
+    )
+
+
 @bp.errorhandler(rate_limit.RateLimited)
 def _rate_limited(error: rate_limit.RateLimited):
     body = {"error": {"code": error.code, "message": str(error), "retry_after": error.retry_after}}
     return body, error.http_status, {"Retry-After": str(error.retry_after)}
 
 
-def _idempotent_write(handler, prepare=None):
-    """Run `handler(db, body)` once per Idempotency-Key, replaying its answer after.
+def _write_context() -> kiosk_writes.WriteContext:
+    from shared import tickets
 
-    A stored key is answered at once (never rate-limited). A new write takes a
-    token from the kiosk's bucket (RateLimited → 429 otherwise); then
-    `prepare(body)`, if given, does slow work (decoding a photo) before the
-    write transaction, and its result goes to `handler(db, body, prepared)`."""
+    return kiosk_writes.WriteContext(
+        db=get_db(),
+        clock=_clock(),
+        kiosk_id=g.kiosk["id"],
+        secret_key=current_app.config["SECRET_KEY"],
+        photo_dir=tickets.photo_folder(current_app.config["DATA_DIR"]),
+    )
+
+
+def _idempotent_write():
+    """This request's write (console/kiosk_writes.py), once per Idempotency-Key.
+
+    A stored key is answered at once (never rate-limited); a new write takes a
+    token from the kiosk's bucket first (RateLimited → 429 otherwise)."""
     key = protocol.check_idempotency_key(request.headers.get(protocol.IDEMPOTENCY_HEADER))
     raw = _json_body()
-    fingerprint = idempotency.request_hash(
-        current_app.config["SECRET_KEY"], request.method, request.path, raw
+    kiosk_id, now = g.kiosk["id"], _clock().now().timestamp()
+    answer, status = kiosk_writes.apply_one(
+        _write_context(),
+        request.path,
+        key,
+        raw,
+        take_token=lambda: _kiosk_writes().check(kiosk_id, now),
     )
-    db = get_db()
-    stored = idempotency.replay(db, g.kiosk["id"], key, fingerprint)
-    if stored is not None:
-        status, answer = stored
-        return answer, status
-    _kiosk_writes().check(g.kiosk["id"], _clock().now().timestamp())
-    prepared = prepare(raw) if prepare is not None else None
-    with write_transaction(db):
-        stored = idempotency.replay(db, g.kiosk["id"], key, fingerprint)  # a twin won the race
-        if stored is not None:
-            status, answer = stored
-            return answer, status
-        answer, status = handler(db, raw) if prepare is None else handler(db, raw, prepared)
-        idempotency.remember(db, _clock(), g.kiosk["id"], key, fingerprint, status, answer)
     live.hub(current_app).publish()
     return answer, status
 
 
+@bp.post("/batch")
+def write_batch():
+    """Many queued writes in one request and one transaction (a kiosk's backlog):
+    each item is answered as if it had been sent alone, under its own key."""
+    answers = kiosk_writes.apply_batch(
+        _write_context(), _json_body(), _kiosk_backlog(), _clock().now().timestamp()
+    )
+    live.hub(current_app).publish()
+    return {"results": answers}
+
+
 @bp.post("/escalations")
 def create_escalation():
-    def handler(db, raw):
-        body = protocol.validate_help_call(raw)
-        row = escalations.raise_help_call(
-            db,
-            _clock(),
-            kiosk_id=g.kiosk["id"],
-            created_at=body["created_at"],
-            language=body["language"],
-            screen=body["screen"],
-        )
-        return {"id": row["id"], "status": row["status"], "received_at": row["received_at"]}, 201
-
-    return _idempotent_write(handler)
+    return _idempotent_write()
 
 
 @bp.post("/alerts")
 def kiosk_alert():
     """The kiosk had to give up on an item: staff see it on the kiosk page."""
+    return _idempotent_write()
 
-    def handler(db, raw):
-        return kiosks.record_alert(db, _clock(), g.kiosk["id"], raw), 201
 
-    return _idempotent_write(handler)
+@bp.post("/refused")
+def report_refused():
+    """A request this console refused, sent back whole: it waits in the live queue for
+    the desk to resend (once the cause is fixed) or discard."""
+    return _idempotent_write()
 
 
 @bp.get("/feed")
@@ -255,45 +269,13 @@ def returning_visitor():
 
 @bp.post("/visits")
 def register_visit():
-    def handler(db, raw):
-        visit = visitors.register(db, _clock(), kiosk_id=g.kiosk["id"], body=raw)
-        return {
-            "id": visit["id"],
-            "status": visit["status"],
-            "received_at": visit["received_at"],
-        }, 201
-
-    return _idempotent_write(handler)
+    return _idempotent_write()
 
 
 @bp.post("/visits/sign-out")
 def sign_out_visit():
-    def handler(db, raw):
-        if not isinstance(raw, dict) or len(raw) != 1 or not ({"pass", "phone"} & set(raw)):
-            raise InvalidRequest('send {"pass": "<scanned pass>"} or {"phone": "<number>"}')
-        secret = current_app.config["SECRET_KEY"]
-        if "pass" in raw:
-            visit = visitors.sign_out_by_pass(
-                db, _clock(), secret, raw["pass"], kiosk_id=g.kiosk["id"]
-            )
-        else:
-            visit = visitors.sign_out_by_phone(db, _clock(), raw["phone"], kiosk_id=g.kiosk["id"])
-        return {"visit_id": visit["id"], "masked_name": names.mask(visit["name"])}, 200
-
-    try:
-        return _idempotent_write(handler)
-    except (signing.TokenInvalid, signing.TokenExpired) as rejected:
-        # Forged, truncated or expired passes are refused and logged (SECURITY.md 21).
-        db = get_db()
-        with write_transaction(db):
-            audit.record(
-                db,
-                _clock(),
-                actor=f"kiosk:{g.kiosk['id']}",
-                action="visit.pass_rejected",
-                detail={"reason": rejected.code},
-            )
-        raise
+    """By the scanned pass or the phone; forged or expired passes are refused and logged."""
+    return _idempotent_write()
 
 
 # --- parcels: pickup at the kiosk (shared/parcels.py) -----------------------------------
@@ -310,17 +292,8 @@ def parcel_pickup():
     from shared import parcels
     from shared.clock import parse_utc
 
-    def handler(db, raw):
-        return parcels.pickup(
-            db,
-            _clock(),
-            secret_key=current_app.config["SECRET_KEY"],
-            kiosk_id=g.kiosk["id"],
-            body=raw,
-        )
-
     try:
-        answer, status = _idempotent_write(handler)
+        answer, status = _idempotent_write()
     except (parcels.CodeEntryPaused, parcels.PickupThrottled) as refused:
         extra = {"retry_after": refused.retry_after}
         if isinstance(refused, parcels.CodeEntryPaused):
@@ -335,12 +308,6 @@ def parcel_pickup():
 
 
 # --- tickets: repairs and complaints from the kiosk (shared/tickets.py) -----------------
-
-
-def _ticket_photo_dir():
-    from shared import tickets
-
-    return tickets.photo_folder(current_app.config["DATA_DIR"])
 
 
 def _audit_rejected_qr(rejected, action: str) -> None:
@@ -360,34 +327,19 @@ def _audit_rejected_qr(rejected, action: str) -> None:
 def _ticket_body_limit(endpoint, _values):
     """A photo of up to 2 MB travels as base64 inside the JSON body of POST /tickets.
     Set before any before_request reads the body (a revoked kiosk's write is held)."""
-    if endpoint == "api.create_ticket":
+    if endpoint in ("api.create_ticket", "api.report_refused"):
         from shared import tickets
 
         request.max_content_length = tickets.MAX_PHOTO_BYTES * 4 // 3 + 64 * 1024
+    elif endpoint == "api.write_batch":
+        request.max_content_length = kiosk_writes.BATCH_MAX_BYTES
 
 
 @bp.post("/tickets")
 def create_ticket():
     """A repair or complaint from the kiosk, exactly once; an optional base64 photo,
     decoded before the write transaction (a replayed key is answered without it)."""
-    from shared import tickets
-
-    def prepare(raw):
-        return tickets.prepare_kiosk_report(raw, _clock().now())
-
-    def handler(db, raw, photo_jpeg):
-        created = tickets.create_from_kiosk(
-            db,
-            _clock(),
-            kiosk_id=g.kiosk["id"],
-            body=raw,
-            photo_dir=_ticket_photo_dir(),
-            photo_jpeg=photo_jpeg,
-        )
-        qr = tickets.ticket_qr(current_app.config["SECRET_KEY"], created, _clock().now())
-        return {**created, "qr": qr}, 201
-
-    return _idempotent_write(handler, prepare)
+    return _idempotent_write()
 
 
 @bp.post("/tickets/lookup")
@@ -410,19 +362,7 @@ def ticket_lookup():
 def ticket_rating():
     """The resident's 1-5 rating of a resolved ticket (reasons when 3 or less), once,
     by the ticket's signed QR only ({"number", "unit"} → 400 rating_needs_qr)."""
-    from shared import tickets
-
-    def handler(db, raw):
-        summary = tickets.rate_by_qr(
-            db, _clock(), current_app.config["SECRET_KEY"], raw, kiosk_id=g.kiosk["id"]
-        )
-        return summary, 200
-
-    try:
-        return _idempotent_write(handler)
-    except (signing.TokenInvalid, signing.TokenExpired) as rejected:
-        _audit_rejected_qr(rejected, "ticket.qr_rejected")
-        raise
+    return _idempotent_write()
 
 
 # --- announcements and the emergency broadcast (shared/announcements.py, shared/emergency_broadcast.py)

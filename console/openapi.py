@@ -79,6 +79,68 @@ _PHONE = {"type": "string", "maxLength": 20, "description": "Chinese mobile (11 
 _COMMON_ERRORS = (400, 401, 413)
 
 
+def _batch_paths() -> dict:
+    """A kiosk's backlog in one request: each item answered as if sent alone."""
+    item = {
+        "type": "object",
+        "required": ["key", "path", "body"],
+        "additionalProperties": False,
+        "properties": {
+            "key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
+            "path": {"type": "string", "maxLength": 64},
+            "body": {"type": "object"},
+        },
+    }
+    answer = {
+        "type": "object",
+        "required": ["key", "status", "body"],
+        "properties": {
+            "key": {"type": "string"},
+            "status": {"type": "integer"},
+            "body": {"type": "object"},
+        },
+    }
+    return {
+        "/batch": {
+            "post": {
+                "summary": "Send queued writes together (a backlog after an outage)",
+                "description": "Up to 200 writes to /api/v1/escalations, /alerts, /visits, "
+                "/visits/sign-out, /tickets or /tickets/rating, applied in one transaction, "
+                "each under its own Idempotency-Key exactly as if sent alone (a parcel "
+                "pickup always travels alone). An item refused by the kiosk's backlog "
+                "allowance is answered 429 with retry_after; the others still apply.",
+                "parameters": [_DEPTH],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["items"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "items": {
+                                "type": "array",
+                                "minItems": 1,
+                                "maxItems": 200,
+                                "items": item,
+                            }
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["results"],
+                            "properties": {"results": {"type": "array", "items": answer}},
+                        },
+                        "every item's answer, in order",
+                    ),
+                    **_errors(*_COMMON_ERRORS),
+                },
+            }
+        }
+    }
+
+
 def _ticket_paths() -> dict:
     """Repairs and complaints (shared/tickets.py): report, look up, rate."""
     from shared import ticket_catalog, tickets
@@ -321,6 +383,33 @@ def document(long_poll_seconds: float) -> dict:
                 },
             }
         },
+        "/refused": {
+            "post": {
+                "summary": "Send back a request this console refused, whole, for the desk",
+                "description": "It waits in the live queue until staff resend it (once the "
+                "cause is fixed) or discard it. The same key again keeps it once.",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["key", "path"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
+                            "path": {"type": "string", "pattern": "^/api/v1/", "maxLength": 64},
+                            "kind": {"type": "string", "maxLength": 40},
+                            "body": {"type": "string", "description": "the request as sent"},
+                            "error": {"type": "string", "maxLength": 300},
+                            "language": {"type": "string", "enum": ["zh_CN", "en"]},
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _json({"type": "object", "required": ["id"]}, "kept for the desk"),
+                    **_errors(*_COMMON_ERRORS, 422),
+                },
+            }
+        },
         "/feed": {
             "get": {
                 "summary": "Long-poll for news for this kiosk after a cursor",
@@ -481,6 +570,7 @@ def document(long_poll_seconds: float) -> dict:
             }
         },
         **_ticket_paths(),
+        **_batch_paths(),
         "/announcements": {
             "get": {
                 "summary": "Notices for the idle screen: showing now and scheduled, highest priority first",

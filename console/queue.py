@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -17,7 +18,7 @@ from flask import (
 from console import live
 from console.db import get_db
 from console.security import role_required
-from shared import building, escalations, parcels, phones, visitors
+from shared import building, escalations, parcels, phones, quarantine, tickets, visitors
 from shared.clock import local_time, to_iso
 
 bp = Blueprint("queue", __name__)
@@ -34,6 +35,7 @@ def _rows_context() -> dict:
     items += [
         {**r, "type": "handover", "acknowledged_at": None} for r in parcels.open_handovers(db)
     ]
+    items += _refused_items(db)
     for item in items:
         waited = escalations.waiting_seconds(item, clock)
         item.update(
@@ -50,6 +52,22 @@ def _rows_context() -> dict:
         "purpose_labels": visitors.PURPOSE_LABELS,
         "display_phone": phones.display,
     }
+
+
+def _refused_items(db) -> list[dict]:
+    """Requests the console refused, sent back whole by their kiosk: in words, with
+    the reason, and whether the desk can resend them."""
+    secret, now = current_app.config["SECRET_KEY"], current_app.extensions["lobbydesk.clock"].now()
+    return [
+        {
+            **row,
+            "type": "refused",
+            "acknowledged_at": None,
+            "summary": quarantine.summary(row, secret_key=secret, now=now),
+            "resendable": row["path"] in quarantine.ACCEPTABLE_PATHS,
+        }
+        for row in quarantine.refused_waiting(db)
+    ]
 
 
 @bp.get("/")
@@ -112,3 +130,44 @@ def acknowledge(escalation_id: int):
 @role_required(*STAFF)
 def resolve(escalation_id: int):
     return _act(escalations.resolve, escalation_id)
+
+
+@bp.post("/queue/refused/<int:item_id>/resend")
+@role_required(*STAFF)
+def resend_refused(item_id: int):
+    """Apply a refused request again, as the kiosk sent it (after fixing the cause,
+    e.g. adding the unit); a second refusal keeps it waiting, with the reason shown."""
+    from shared.errors import LobbyDeskError
+
+    clock = current_app.extensions["lobbydesk.clock"]
+    try:
+        quarantine.accept(
+            get_db(),
+            clock,
+            item_id,
+            staff_id=g.staff["id"],
+            photo_dir=tickets.photo_folder(current_app.config["DATA_DIR"]),
+            secret_key=current_app.config["SECRET_KEY"],
+        )
+    except LobbyDeskError as error:
+        flash(f"未能重新提交 · Could not resend: {error}", "error")
+        return redirect(url_for("queue.index"))
+    live.hub(current_app).publish()
+    flash("已重新提交 · Resent: it is recorded now.", "success")
+    return redirect(url_for("queue.index"))
+
+
+@bp.post("/queue/refused/<int:item_id>/discard")
+@role_required(*STAFF)
+def discard_refused(item_id: int):
+    from shared.errors import LobbyDeskError
+
+    clock = current_app.extensions["lobbydesk.clock"]
+    try:
+        quarantine.discard(get_db(), clock, item_id, staff_id=g.staff["id"])
+    except LobbyDeskError as error:
+        flash(f"未能放弃 · Could not discard: {error}", "error")
+        return redirect(url_for("queue.index"))
+    live.hub(current_app).publish()
+    flash("已放弃该请求 · The request was discarded.", "success")
+    return redirect(url_for("queue.index"))

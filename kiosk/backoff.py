@@ -16,8 +16,10 @@ class Backoff:
         self.rng = rng or random.Random()
 
     def ceiling(self, attempt: int) -> float:
-        """The most a delay can be after `attempt` failures (attempt >= 1)."""
-        return min(self.cap, self.base * 2 ** max(0, attempt - 1))
+        """The most a delay can be after `attempt` failures (attempt >= 1). The
+        exponent is bounded: an item retried for days counts thousands of attempts,
+        and 2**1024 does not fit in a float."""
+        return min(self.cap, self.base * 2.0 ** min(max(0, attempt - 1), 64))
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after the `attempt`-th failure in a row.

@@ -12,6 +12,7 @@ SECURITY.md 32) and every answer is classified once, here:
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import re
 import time
@@ -84,6 +85,24 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 
+def _outcome(status: int) -> str:
+    if 200 <= status < 300:
+        return SUCCESS
+    if status == 401:
+        return UNAUTHORISED
+    if status in _RETRYABLE_STATUSES or status >= 500:
+        return RETRYABLE
+    return PERMANENT
+
+
+def _error_of(body: dict | None) -> tuple[str | None, str]:
+    error = (body or {}).get("error") or {}
+    if not isinstance(error, dict):
+        return None, ""
+    code, message = error.get("code"), error.get("message", "")
+    return (code if isinstance(code, str) else None), (message if isinstance(message, str) else "")
+
+
 def classify(response: requests.Response) -> Result:
     try:
         body = response.json()
@@ -94,18 +113,32 @@ def classify(response: requests.Response) -> Result:
     status = response.status_code
     if 200 <= status < 300:
         return Result(SUCCESS, status, body)
-    error = (body or {}).get("error") or {}
-    code = error.get("code") if isinstance(error, dict) else None
-    message = error.get("message", "") if isinstance(error, dict) else ""
+    code, message = _error_of(body)
     message = message or response.reason or ""
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    if status == 401:
-        outcome = UNAUTHORISED
-    elif status in _RETRYABLE_STATUSES or status >= 500:
-        outcome = RETRYABLE
-    else:
-        outcome = PERMANENT
-    return Result(outcome, status, body, code, message, retry_after)
+    return Result(_outcome(status), status, body, code, message, retry_after)
+
+
+def batch_answers(result: Result, items: list[OutboxItem]) -> list[Result] | None:
+    """Each item's own answer out of a batch's 200, classified like a single send; None
+    when the answer is not what the protocol says (the kiosk then sends items alone)."""
+    answers = (result.body or {}).get("results")
+    if not isinstance(answers, list) or len(answers) != len(items):
+        return None
+    results = []
+    for item, answer in zip(items, answers, strict=True):
+        if not isinstance(answer, dict) or answer.get("key") != item.idempotency_key:
+            return None
+        status, body = answer.get("status"), answer.get("body")
+        if not isinstance(status, int) or not 100 <= status <= 599 or not isinstance(body, dict):
+            return None
+        code, message = _error_of(body)
+        retry_after = body.get("error", {}).get("retry_after") if code else None
+        if not isinstance(retry_after, int | float) or isinstance(retry_after, bool):
+            retry_after = None
+        outcome = _outcome(status)
+        results.append(Result(outcome, status, body, code, message, retry_after))
+    return results
 
 
 class ConsoleClient:
@@ -176,6 +209,18 @@ class ConsoleClient:
         headers["Content-Type"] = "application/json; charset=utf-8"
         data = (item.body or "").encode("utf-8")
         return self._call(item.method, item.path, data=data, headers=headers)
+
+    def send_batch(self, items: list[OutboxItem], outbox_depth: int) -> Result:
+        """Send several queued items in one request; each body goes byte for byte."""
+        parts = [
+            f'{{"key":{json.dumps(item.idempotency_key)},'
+            f'"path":{json.dumps(item.path)},"body":{item.body}}}'
+            for item in items
+        ]
+        data = ('{"items":[' + ",".join(parts) + "]}").encode("utf-8")
+        headers = self._headers(outbox_depth)
+        headers["Content-Type"] = "application/json; charset=utf-8"
+        return self._call("POST", "/batch", data=data, headers=headers)
 
     def feed(self, after: int, wait: float) -> Result:
         """Long-poll the kiosk's feed; returns as soon as an event exists."""

@@ -7,6 +7,13 @@
                   └────▶ dead  (only a request the console says it will never
                                 accept; kept, never deleted, never silent)
 
+What goes next (`next_live`, `next_batch`): a person at the kiosk now is never
+stuck behind old items. A live interaction (a help call, a visit, a parcel
+pickup, an emergency repair) queued in the last two minutes goes first, alone;
+everything else is the backlog, sent oldest first in batches. Order is kept
+where it matters: a live item never overtakes an older item about the same
+record (a visitor's phone), and within each lane items go in the order queued.
+
 The idempotency key is made once, at enqueue, and sent on every retry, so the
 console applies each item exactly once (SECURITY.md 14). `enqueue` commits
 before it returns: the UI says "saved" only after that (SECURITY.md 29).
@@ -18,7 +25,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kiosk.errors import OutboxStateError
 from kiosk.store import KioskStore
@@ -32,6 +39,13 @@ ACKED = "acked"
 DEAD = "dead"
 STATES = (READY, IN_FLIGHT, ACKED, DEAD)
 _MAX_ERROR_CHARS = 500
+
+LIVE_KINDS = ("escalation.help", "visit.register", "parcel.pickup", "ticket.create")
+LIVE_WINDOW = timedelta(minutes=2)  # a person who asked this long ago has usually left
+ALONE_KINDS = ("parcel.pickup",)  # answered to a person waiting, with its own 423/429
+BATCH_ITEMS = 100
+BATCH_BYTES = 512 * 1024
+ALONE_BYTES = 32 * 1024  # a repair with its photo travels alone
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,54 @@ def seconds_until_due(item: OutboxItem, now: datetime, longest_wait: float) -> f
         return 0.0
     wait = (due - now).total_seconds()
     return 0.0 if wait <= 0 or wait > longest_wait else wait
+
+
+def is_live(item: OutboxItem) -> bool:
+    """Someone is waiting for this at the kiosk (a repair only when it is an emergency)."""
+    if item.kind not in LIVE_KINDS:
+        return False
+    if item.kind != "ticket.create":
+        return True
+    try:
+        return (item.body_json or {}).get("urgency") == "emergency"
+    except (ValueError, AttributeError):
+        return False
+
+
+def record_of(item: OutboxItem) -> str | None:
+    """The record an item is about, where order between items matters: a visitor's
+    visits and sign-outs by phone must reach the console in the order they happened."""
+    if not item.kind.startswith("visit."):
+        return None
+    try:
+        phone = (item.body_json or {}).get("phone")
+    except (ValueError, AttributeError):
+        return None
+    return f"phone:{phone}" if isinstance(phone, str) and phone else None
+
+
+BATCH_PATHS = (
+    "/api/v1/escalations",
+    "/api/v1/alerts",
+    "/api/v1/refused",
+    "/api/v1/visits",
+    "/api/v1/visits/sign-out",
+    "/api/v1/tickets",
+    "/api/v1/tickets/rating",
+)
+
+
+def travels_alone(item: OutboxItem) -> bool:
+    """Sent on its own, not in a batch: a pickup, a large body, a path batches do not
+    take, or a body that is not a JSON object (its own answer says what is wrong)."""
+    if item.kind in ALONE_KINDS or item.path not in BATCH_PATHS:
+        return True
+    if len((item.body or "").encode("utf-8")) > ALONE_BYTES:
+        return True
+    try:
+        return not isinstance(item.body_json, dict)
+    except ValueError:
+        return True
 
 
 class Outbox:
@@ -188,6 +250,91 @@ class Outbox:
             return None
         return item
 
+    def next_live(
+        self, now: datetime, longest_wait: float, force: bool = False
+    ) -> OutboxItem | None:
+        """The oldest due live item queued in the last two minutes (judged both ways
+        from now, so a clock that jumped cannot make old items live for ever), unless
+        an older item about the same record is still to send."""
+        window = (to_iso(now - LIVE_WINDOW), to_iso(now + LIVE_WINDOW))
+        marks = ", ".join("?" for _ in LIVE_KINDS)
+        rows = self.db.query(
+            f"SELECT * FROM outbox WHERE state = ? AND kind IN ({marks})"  # noqa: S608
+            " AND created_at BETWEEN ? AND ? ORDER BY id",
+            (READY, *LIVE_KINDS, *window),
+        )
+        for row in rows:
+            item = OutboxItem(**row)
+            waiting = not force and seconds_until_due(item, now, longest_wait) > 0
+            if not is_live(item) or waiting:
+                continue
+            if not self._older_about(item):
+                return item
+        return None
+
+    def _older_about(self, item: OutboxItem) -> bool:
+        record = record_of(item)
+        if record is None:
+            return False
+        row = one(
+            self.db,
+            "SELECT 1 FROM outbox WHERE state IN (?, ?) AND id < ? AND kind LIKE 'visit.%'"
+            " AND json_valid(body) AND json_extract(body, '$.phone') = ? LIMIT 1",
+            (READY, IN_FLIGHT, item.id, record.removeprefix("phone:")),
+        )
+        return row is not None
+
+    def next_batch(self, now: datetime, longest_wait: float, force: bool = False):
+        """The backlog's next items, oldest first: up to BATCH_ITEMS due items that may
+        travel together, stopping at the first that must wait (order is kept). A head
+        that must travel alone comes back alone. `force`: the head is due whatever
+        its retry time (the console just came back)."""
+        batch, size = [], 0
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE state = ? ORDER BY id LIMIT ?", (READY, BATCH_ITEMS)
+        )
+        for row in rows:
+            item = OutboxItem(**row)
+            due = (force and not batch) or seconds_until_due(item, now, longest_wait) == 0
+            if not due:
+                break
+            if travels_alone(item):
+                return batch or [item]
+            size += len((item.body or "").encode("utf-8"))
+            if batch and size > BATCH_BYTES:
+                break
+            batch.append(item)
+        return batch
+
+    def seconds_until_next(self, now: datetime, longest_wait: float) -> float | None:
+        """How long until something is due: the backlog's head or a live item. None
+        when nothing is left to send."""
+        head = self.head()
+        if head is None:
+            return None
+        window = (to_iso(now - LIVE_WINDOW), to_iso(now + LIVE_WINDOW))
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE state = ? AND created_at BETWEEN ? AND ?",
+            (READY, *window),
+        )
+        waits = [seconds_until_due(OutboxItem(**row), now, longest_wait) for row in rows]
+        return min([seconds_until_due(head, now, longest_wait), *waits])
+
+    def mark_many_in_flight(self, item_ids: list[int]) -> None:
+        self._move_many(item_ids, READY, "state = ?", (IN_FLIGHT,))
+
+    def mark_many_acked(self, answers: list[tuple[int, dict | None]]) -> None:
+        """Several answers from one batch, in one transaction."""
+        now = to_iso(self.clock.now())
+        with write_transaction(self.db):
+            for item_id, response in answers:
+                self._move(
+                    item_id,
+                    IN_FLIGHT,
+                    "state = ?, body = NULL, acked_at = ?, response = ?, last_error = NULL",
+                    (ACKED, now, json.dumps(response, ensure_ascii=False)),
+                )
+
     def depth(self) -> int:
         """Items not yet acknowledged and still to be sent (ready + in flight)."""
         row = one(
@@ -210,6 +357,11 @@ class Outbox:
         if item.state != state:
             raise OutboxStateError(f"outbox item {item_id} is {item.state}, expected {state}")
         return item
+
+    def _move_many(self, item_ids, from_state: str, assignments: str, params: tuple) -> None:
+        with write_transaction(self.db):
+            for item_id in item_ids:
+                self._move(item_id, from_state, assignments, params)
 
     def _move(self, item_id: int, from_state: str, assignments: str, params: tuple) -> None:
         with write_transaction(self.db):

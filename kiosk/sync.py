@@ -24,25 +24,46 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from kiosk import store as keys
 from kiosk.backoff import Backoff
-from kiosk.client import PERMANENT, UNAUTHORISED, ConsoleClient, Result
-from kiosk.outbox import Outbox, seconds_until_due
+from kiosk.client import PERMANENT, UNAUTHORISED, ConsoleClient, Result, batch_answers
+from kiosk.outbox import Outbox
 from kiosk.store import KioskStore
 from shared.clock import SystemClock, to_iso
-from shared.protocol import LONG_POLL_MAX_SECONDS
+from shared.protocol import LANGUAGES, LONG_POLL_MAX_SECONDS
 
 log = logging.getLogger(__name__)
 
 PING_INTERVAL = 30.0
 ALERT_KIND = "kiosk.alert"
+REFUSED_KIND = "kiosk.refused"  # a refused item, sent back whole for the desk
 RATE_LIMITED = "rate_limited"  # the console's per-kiosk write limit (429 + Retry-After)
 UNAUTHORISED_RECHECK = 30.0
 SEND_BACKOFF_CAP = 60.0  # the longest an item waits between tries
 PROBE_INTERVAL = 1.0  # how often the feeder knocks while the console is unreachable
+BATCHES_OFF_SECONDS = 600.0  # after a console refused a batch: send items alone a while
+
+
+def refusal_report(item, error: str) -> dict:
+    """The refused item as it was, for the console's live queue (POST /refused)."""
+    report = {
+        "key": item.idempotency_key,
+        "path": item.path,
+        "kind": item.kind[:40],
+        "body": item.body or "",
+        "error": error[:300],
+    }
+    try:
+        language = (item.body_json or {}).get("language")
+    except (ValueError, AttributeError):
+        language = None
+    if language in LANGUAGES:
+        report["language"] = language
+    return report
 
 
 class SyncWorker:
@@ -88,6 +109,7 @@ class SyncWorker:
         self._last_contact = None
         self._threads: list[threading.Thread] = []
         self._feed_client: ConsoleClient | None = None
+        self._batches_off_until = 0.0
 
     # -- life cycle ------------------------------------------------------
     def start(self) -> None:
@@ -124,7 +146,8 @@ class SyncWorker:
 
     # -- one step each (the threads loop over these; tests call them) -----
     def drain_once(self, outbox: Outbox | None = None, client: ConsoleClient | None = None):
-        """Send due items oldest first until the outbox is empty or one fails.
+        """Send what is due, live items first, the backlog in batches, until nothing is
+        due or a send fails.
 
         Returns the seconds until the next item is due, or None when nothing
         is left to send.
@@ -134,45 +157,99 @@ class SyncWorker:
         while not self._stop.is_set():
             if self._unauthorised:
                 return self.unauthorised_recheck
-            now = self.clock.now()
-            item = (
-                outbox.head()
-                if self._take_retry_now()
-                else outbox.next_ready(now, self.backoff.cap)
-            )
-            if item is None:
-                head = outbox.head()
-                return None if head is None else seconds_until_due(head, now, self.backoff.cap)
-            outbox.mark_in_flight(item.id)
-            result = client.send(item, outbox.depth())
-            if result.ok:
-                outbox.mark_acked(item.id, result.body)
-                self._contact(True)
-                self._emit(self.on_acked, item.id, item.kind, result.body)
-                continue
+            now, cap = self.clock.now(), self.backoff.cap
+            force = self._take_retry_now()
+            live = outbox.next_live(now, cap, force)
+            items = [live] if live is not None else outbox.next_batch(now, cap, force)
+            if not items:
+                return outbox.seconds_until_next(now, cap)
+            if len(items) > 1 and self._batches_allowed():
+                wait = self._send_batch(outbox, client, items, now)
+            else:
+                wait = self._send_one(outbox, client, items[0], now)
+            if wait is not None:
+                return wait
+        return None
+
+    def _send_one(self, outbox: Outbox, client: ConsoleClient, item, now) -> float | None:
+        """One item alone. None: go on draining; else the seconds to wait."""
+        outbox.mark_in_flight(item.id)
+        result = client.send(item, outbox.depth())
+        if result.ok:
+            outbox.mark_acked(item.id, result.body)
+            self._contact(True)
+            self._emit(self.on_acked, item.id, item.kind, result.body)
+            return None
+        if result.outcome == UNAUTHORISED:
+            outbox.release(item.id, result.describe(), now)
+            self._become_unauthorised()
+            return self.unauthorised_recheck
+        if result.outcome == PERMANENT:
+            self._refused(outbox, item, result)
+            return None
+        return self._wait_to_retry(outbox, [item], result, now)
+
+    def _send_batch(self, outbox: Outbox, client: ConsoleClient, items, now) -> float | None:
+        """Several backlog items in one request; each has its own answer."""
+        outbox.mark_many_in_flight([item.id for item in items])
+        result = client.send_batch(items, outbox.depth())
+        answers = batch_answers(result, items) if result.ok else None
+        if answers is None:
             if result.outcome == UNAUTHORISED:
-                outbox.release(item.id, result.describe(), now)
+                for item in items:
+                    outbox.release(item.id, result.describe(), now)
                 self._become_unauthorised()
                 return self.unauthorised_recheck
-            if result.outcome == PERMANENT:
-                # The console will never accept this request as it is: dead-letter
-                # it (kept, visible) rather than block every later item behind it.
-                log.error("outbox item %s (%s) refused: %s", item.id, item.kind, result.describe())
-                outbox.mark_dead(item.id, result.describe())
-                self._contact(True)
-                self._dead_lettered(outbox, item, result.describe())
-                continue
-            delay = self.backoff.delay(item.attempts + 1, result.retry_after)
+            if result.ok or result.outcome == PERMANENT:
+                # An older console without batches, or an answer we cannot read:
+                # send alone for a while; nothing was counted against the items.
+                for item in items:
+                    outbox.release(item.id, f"batch refused: {result.describe()}", now)
+                self._batches_off_until = time.monotonic() + BATCHES_OFF_SECONDS
+                return None
+            return self._wait_to_retry(outbox, items, result, now)
+        return self._settle_batch(outbox, list(zip(items, answers, strict=True)), now)
+
+    def _settle_batch(self, outbox: Outbox, answered, now) -> float | None:
+        self._contact(True)
+        outbox.mark_many_acked([(item.id, answer.body) for item, answer in answered if answer.ok])
+        waits = []
+        for item, answer in answered:
+            if answer.ok:
+                self._emit(self.on_acked, item.id, item.kind, answer.body)
+            elif answer.outcome == PERMANENT:
+                self._refused(outbox, item, answer)
+            else:
+                waits.append(self._wait_to_retry(outbox, [item], answer, now))
+        return min(waits) if waits else None
+
+    def _wait_to_retry(self, outbox: Outbox, items, result: Result, now) -> float:
+        """A transient failure: the items wait their (capped, jittered) backoff and are
+        sent again for as long as it takes; the console's own pacing is not counted."""
+        delay = self.backoff.delay(items[0].attempts + 1, result.retry_after)
+        retry_at = now + timedelta(seconds=delay)
+        for item in items:
             if result.error_code == RATE_LIMITED:
-                # The console is pacing this kiosk (a backlog after a long time offline).
-                outbox.release(item.id, result.describe(), now + timedelta(seconds=delay))
-                self._contact(True)
-                return delay
-            outbox.retry_later(item.id, result.describe(), now + timedelta(seconds=delay))
+                outbox.release(item.id, result.describe(), retry_at)
+            else:
+                outbox.retry_later(item.id, result.describe(), retry_at)
+        if result.error_code == RATE_LIMITED:
+            self._contact(True)
+        else:
             self._set_online(result.reached_console)
-            log.info("outbox item %s: %s; retry in %.1f s", item.id, result.describe(), delay)
-            return delay
-        return None
+        log.info("%d outbox item(s): %s; retry in %.1f s", len(items), result.describe(), delay)
+        return delay
+
+    def _refused(self, outbox: Outbox, item, result: Result) -> None:
+        """The console will never accept this request as it is: dead-letter it (kept,
+        reported) rather than hold every later item behind it."""
+        log.error("outbox item %s (%s) refused: %s", item.id, item.kind, result.describe())
+        outbox.mark_dead(item.id, result.describe())
+        self._contact(True)
+        self._dead_lettered(outbox, item, result.describe())
+
+    def _batches_allowed(self) -> bool:
+        return time.monotonic() >= self._batches_off_until
 
     def poll_feed_once(
         self, store: KioskStore | None = None, client: ConsoleClient | None = None, wait=None
@@ -329,19 +406,23 @@ class SyncWorker:
             self._emit(self.on_unauthorised)
 
     def _dead_lettered(self, outbox: Outbox, item, error: str) -> None:
-        """Never a silent drop: tell the screen, and queue an alert for the console's
-        kiosk page (sent whenever the console is reachable). An alert that itself
-        dies raises no further alert."""
+        """Never a silent drop: tell the screen, and send the whole item back to the
+        console, where it waits in the live queue for the desk to resend or discard.
+        If that report is itself refused, a short alert goes to the kiosks page; an
+        alert that dies raises nothing further."""
         self._emit(self.on_dead, item.id, item.kind, error)
         if item.kind == ALERT_KIND:
             return
-        body = {
-            "kind": "dead_letter",
-            "item_kind": item.kind[:40],
-            "error": error[:300],
-            "created_at": to_iso(self.clock.now()),
-        }
-        outbox.enqueue(ALERT_KIND, "/api/v1/alerts", body)
+        if item.kind == REFUSED_KIND:
+            body = {
+                "kind": "dead_letter",
+                "item_kind": item.kind[:40],
+                "error": error[:300],
+                "created_at": to_iso(self.clock.now()),
+            }
+            outbox.enqueue(ALERT_KIND, "/api/v1/alerts", body)
+            return
+        outbox.enqueue(REFUSED_KIND, "/api/v1/refused", refusal_report(item, error))
 
     def _emit(self, callback, *args) -> None:
         if callback is None:

@@ -1,9 +1,14 @@
-"""Writes from a revoked kiosk: held for staff review, never applied, never lost.
+"""Kiosk writes held for staff: never applied by themselves, never lost.
 
-A kiosk can be revoked while it still has work queued (stolen, replaced,
-re-paired). Its requests carry real visitors' and residents' data, so the
-console keeps them aside — once per Idempotency-Key — and staff decide:
-accept (applied now, as if the kiosk had sent it) or discard.
+Two ways in (`reason`):
+- revoked: a kiosk can be revoked while it still has work queued (stolen,
+  replaced, re-paired). Its requests carry real visitors' and residents' data,
+  so the console keeps them aside — once per Idempotency-Key.
+- refused: the console refused one of a kiosk's requests as it was (an unknown
+  unit, a body it cannot read). The kiosk sends the whole item back here, and
+  it waits in the live queue, where someone at the desk sees it within the minute.
+Either way staff decide: accept / resend (applied now, through the same domain
+functions, as if the kiosk had sent it again) or discard.
 """
 
 from __future__ import annotations
@@ -56,11 +61,74 @@ def hold(db: sqlite_utils.Database, clock, *, kiosk_id: int, key: str, path: str
     return row["id"]
 
 
+MAX_REFUSED_BODY_CHARS = 3 * 1024 * 1024  # a refused repair report keeps its photo
+_REFUSED_FIELDS = {"key", "path", "kind", "body", "error", "language"}
+
+
+def _refused_report(body) -> dict:
+    """What a kiosk says about a request the console refused; strict, clear errors."""
+    if (
+        not isinstance(body, dict)
+        or set(body) - _REFUSED_FIELDS
+        or not {"key", "path"} <= set(body)
+    ):
+        raise InvalidRequest(f"send {', '.join(sorted(_REFUSED_FIELDS))}")
+    from shared.protocol import LANGUAGES, check_idempotency_key
+
+    check_idempotency_key(body["key"] if isinstance(body["key"], str) else None)
+    path = body["path"]
+    if not isinstance(path, str) or not path.startswith("/api/v1/") or len(path) > 64:
+        raise InvalidRequest("path must be the /api/v1/ path the kiosk sent to")
+    text = body.get("body")
+    if text is not None and (not isinstance(text, str) or len(text) > MAX_REFUSED_BODY_CHARS):
+        raise InvalidRequest("body must be the request's text as the kiosk sent it")
+    for field, limit in (("kind", 40), ("error", 300)):
+        value = body.get(field, "")
+        if not isinstance(value, str) or len(value) > limit:
+            raise InvalidRequest(f"{field} must be at most {limit} characters")
+    language = body.get("language")
+    if language is not None and language not in LANGUAGES:
+        raise InvalidRequest(f"language must be one of {', '.join(LANGUAGES)}")
+    return {**body, "body": text or ""}
+
+
+def hold_refused(db: sqlite_utils.Database, clock, *, kiosk_id: int, report) -> dict:
+    """Keep a refused request for the desk (the same item twice is kept once).
+    Call inside the API's transaction."""
+    item = _refused_report(report)
+    db.execute(
+        "INSERT OR IGNORE INTO quarantine (kiosk_id, key, path, body, received_at, reason,"
+        " item_kind, error, language) VALUES (?, ?, ?, ?, ?, 'refused', ?, ?, ?)",
+        (
+            kiosk_id, item["key"], item["path"], item["body"], to_iso(clock.now()),
+            item.get("kind") or None, item.get("error") or None, item.get("language"),
+        ),
+    )  # fmt: skip
+    row = one(
+        db, "SELECT id FROM quarantine WHERE kiosk_id = ? AND key = ?", (kiosk_id, item["key"])
+    )
+    audit.record(
+        db, clock, actor=f"kiosk:{kiosk_id}", action="quarantine.refused",
+        target=f"quarantine:{row['id']}", detail={"path": item["path"]},
+    )  # fmt: skip
+    return {"id": row["id"]}
+
+
+def refused_waiting(db: sqlite_utils.Database) -> list[dict]:
+    """Refused requests no one has decided on yet, for the live queue."""
+    return list(
+        db.query(
+            "SELECT q.*, k.name AS kiosk_name FROM quarantine q JOIN kiosks k ON k.id = q.kiosk_id"
+            " WHERE q.reason = 'refused' AND q.status = 'held' ORDER BY q.id"
+        )
+    )
+
+
 def held(db: sqlite_utils.Database) -> list[dict]:
     return list(
         db.query(
             "SELECT q.*, k.name AS kiosk_name FROM quarantine q JOIN kiosks k ON k.id = q.kiosk_id"
-            " WHERE q.status = 'held' ORDER BY q.id"
+            " WHERE q.status = 'held' AND q.reason = 'revoked' ORDER BY q.id"
         )
     )
 
@@ -253,11 +321,26 @@ def _describe_help_call(body: dict, _secret_key, _now) -> str:
     return f"呼叫前台 · Call reception ({_text(body.get('created_at'), 40)})"
 
 
+def _describe_pickup(body: dict, _secret_key, _now) -> str:
+    """Never the code: only whose parcels were asked for."""
+    if "qr" in body:
+        return "取件 · Parcel pickup（扫码 · by QR）"
+    return f"取件 · Parcel pickup · 房号 Unit {_text(body.get('unit'), 12)}"
+
+
+def _describe_sign_out(body: dict, _secret_key, _now) -> str:
+    if "pass" in body:
+        return "访客离开 · Visitor signing out（扫通行证 · by pass）"
+    return f"访客离开 · Visitor signing out · {_text(body.get('phone'), 20)}"
+
+
 _DESCRIBERS = {
     TICKETS: _describe_ticket,
     TICKET_RATING: _describe_rating,
     "/api/v1/visits": _describe_visit,
     "/api/v1/escalations": _describe_help_call,
+    "/api/v1/parcels/pickup": _describe_pickup,
+    "/api/v1/visits/sign-out": _describe_sign_out,
 }
 
 

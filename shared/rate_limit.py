@@ -21,8 +21,14 @@ from collections.abc import Hashable
 
 from shared.errors import LobbyDeskError
 
-KIOSK_WRITE_BURST = 60  # new writes a kiosk may send at once …
+KIOSK_WRITE_BURST = 60  # new single writes a kiosk may send at once …
 KIOSK_WRITES_PER_SECOND = 2  # … then this many a second
+# A kiosk back from an outage sends its backlog in batches. Its allowance is what
+# a busy lobby queues in a long outage (days of visits, calls and repairs), so a
+# real drain goes at once; a hostile token can write no more than this before it
+# is paced at the same 2 a second. Single (live) writes have their own bucket, so
+# a drain never makes a person at the kiosk wait.
+KIOSK_BACKLOG_ALLOWANCE = 10_000
 
 
 class RateLimited(LobbyDeskError):
@@ -63,6 +69,18 @@ class TokenBuckets:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
+
+    def take_up_to(self, key: Hashable, now: float, wanted: int) -> tuple[int, float]:
+        """Take as many of `wanted` tokens as there are: (taken, seconds until the
+        next one is there when fewer were taken, else 0.0)."""
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + max(0.0, now - at) * self.rate)
+            taken = min(wanted, int(tokens))
+            tokens -= taken
+            self._buckets[key] = (tokens, now)
+            wait = 0.0 if taken == wanted else (1.0 - tokens) / self.rate
+            return taken, wait
 
     def check(self, key: Hashable, now: float) -> None:
         """Take one token or raise RateLimited with the seconds to wait."""

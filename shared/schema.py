@@ -826,6 +826,23 @@ def kiosk_clock(db: sqlite_utils.Database) -> None:
     db.executescript(_KIOSK_CLOCK)
 
 
+_REFUSED_ITEMS = """
+-- A request the console refused reaches the desk whole, beside the writes of revoked
+-- kiosks: staff resend it (once the cause is fixed) or discard it (shared/quarantine.py).
+ALTER TABLE quarantine ADD COLUMN reason TEXT NOT NULL DEFAULT 'revoked'
+    CHECK (reason IN ('revoked', 'refused'));
+ALTER TABLE quarantine ADD COLUMN item_kind TEXT;
+ALTER TABLE quarantine ADD COLUMN error TEXT;
+ALTER TABLE quarantine ADD COLUMN language TEXT;
+CREATE INDEX quarantine_reason ON quarantine(reason, status, id);
+"""
+
+
+@migrations(name="0017_refused_items")
+def refused_items(db: sqlite_utils.Database) -> None:
+    db.executescript(_REFUSED_ITEMS)
+
+
 def open_building_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the console's database and migrate it.
 

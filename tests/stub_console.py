@@ -29,7 +29,7 @@ class StubConsole:
         self.requests: list[dict] = []  # every request: method, path, headers, body
         self.records: dict[str, tuple[int, dict]] = {}  # idempotency key -> answer
         self.escalations: list[dict] = []
-        self.alerts: list[dict] = []  # what the kiosk reported as dead-lettered
+        self.alerts: list[dict] = []  # what the kiosk reported as refused or dead-lettered
         self.events: list[dict] = []
         self.script: deque = deque()  # next answers for POST /escalations
         self.pairing_codes = {
@@ -146,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
         path, body = self._record()
         if path == "/api/v1/pair":
             return self._pair(body)
-        if path == "/api/v1/alerts" and self._authorised():
+        if path in ("/api/v1/alerts", "/api/v1/refused") and self._authorised():
             self.stub.alerts.append(body)
             return self._answer(201, {"id": len(self.stub.alerts)}, {})
         if path != "/api/v1/escalations":

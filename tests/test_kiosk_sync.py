@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -223,9 +224,11 @@ def test_a_refused_request_is_dead_lettered_and_the_queue_moves_on(worker, outbo
     assert seen.named("dead") == [
         (first, "escalation.help", "HTTP 422 idempotency_key_reused: different body")
     ]
-    # … and the console is told, so staff see it on the kiosk page
-    [alert] = console.alerts
-    assert alert["kind"] == "dead_letter" and alert["item_kind"] == "escalation.help"
+    # … and the whole item goes back to the console, for the desk to resend or discard
+    [report] = console.alerts
+    assert report["kind"] == "escalation.help" and report["path"] == "/api/v1/escalations"
+    assert json.loads(report["body"]) == BODY and "different body" in report["error"]
+    assert report["key"] == outbox.get(first).idempotency_key
 
 
 def test_being_paced_by_the_console_never_kills_an_item(store, console, clock, seen):
@@ -294,6 +297,8 @@ def test_backoff_is_exponential_capped_and_deterministic():
     assert all(0 <= d <= backoff.ceiling(n) for n, d in enumerate(delays, start=1))
     assert backoff.delay(3, retry_after=12) == 12
     assert backoff.delay(3, retry_after=86400) == 300  # a bad header cannot park the kiosk
+    # two days of retries count thousands of attempts: still a delay, never an error
+    assert backoff.ceiling(5000) == 300 and 0 <= backoff.delay(10**6) <= 300
 
 
 def test_worker_backoff_uses_the_injected_random(store, clock, seen):

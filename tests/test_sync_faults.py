@@ -283,17 +283,20 @@ def test_a_dead_lettered_item_is_reported_to_the_console_not_dropped(tmp_path):
         }
         assert outbox.get(good).state == ACKED  # the queue moved on
         assert dead and dead[0][0] == refused
-        [alert] = list(building_db(app).query("SELECT * FROM kiosk_alerts"))
-        assert alert["item_kind"] == "escalation.help" and "kind" in alert["error"]
+        # The whole item waits in the live queue for the desk (resend or discard).
+        [held] = list(building_db(app).query("SELECT * FROM quarantine"))
+        assert held["reason"] == "refused" and held["item_kind"] == "escalation.help"
+        assert held["key"] == outbox.get(refused).idempotency_key and "kind" in held["error"]
         from tests.helpers import StaffBrowser, add_staff
 
-        add_staff(app, username="admin", role="admin", display_name="管理员")
+        add_staff(app)
         staff = StaffBrowser(app.test_client())
-        staff.login("admin")
-        page = staff.client.get("/admin/kiosks/").get_data(as_text=True)
-        assert "Kiosk alerts" in page and "escalation.help" in page
-        staff.post(f"/admin/kiosks/alerts/{alert['id']}/dismiss")
-        assert "Kiosk alerts" not in staff.client.get("/admin/kiosks/").get_data(as_text=True)
+        staff.login()
+        rows = staff.client.get("/queue/rows").get_data(as_text=True)
+        assert "A kiosk request was refused" in rows and "kind must be" in rows
+        staff.post(f"/queue/refused/{held['id']}/discard")
+        rows = staff.client.get("/queue/rows").get_data(as_text=True)
+        assert "A kiosk request was refused" not in rows
     finally:
         server.stop()
         store.close()

@@ -26,6 +26,7 @@ from kiosk.config import KioskSettings
 from kiosk.fonts import register_default_font
 from kiosk.outbox import IN_FLIGHT, READY, Outbox
 from kiosk.queries import QueryWorker
+from kiosk.storage_desk import StorageDesk
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
 from kiosk.viewmodels import parcel as pickup
@@ -86,6 +87,8 @@ class LobbyKioskApp(App):
     authorised = BooleanProperty(True)
     building_name = StringProperty("")
     building_name_en = StringProperty("")
+    storage_notice = StringProperty("")  # the storage is full, or was salvaged (StorageDesk)
+    storage_notice_en = StringProperty("")
 
     def __init__(
         self,
@@ -118,6 +121,7 @@ class LobbyKioskApp(App):
         # Announcements and the emergency broadcast: not a flow (they answer no item).
         self.broadcast_desk = BroadcastController(self, home_screen=HOME)
         self.broadcast = self.broadcast_desk.model
+        self.storage_desk = StorageDesk(self)  # its own storage failing or salvaged
         self.worker: SyncWorker | None = None
         self.queries: QueryWorker | None = None
         self._tick_event = None
@@ -172,12 +176,14 @@ class LobbyKioskApp(App):
             self.start_sync_worker()
         self.refresh()
         self.broadcast_desk.start()
+        self.storage_desk.start()
 
     def on_stop(self):
         from kivy.core.window import Window
 
         Window.unbind(on_touch_down=self._on_any_touch)
         self.broadcast_desk.stop()
+        self.storage_desk.stop()
         if self._tick_event is not None:
             self._tick_event.cancel()
             self._tick_event = None
@@ -450,6 +456,7 @@ class LobbyKioskApp(App):
                 log.exception("could not save %s", effect.kind)
                 flow.on_save_failed()
                 return
+            self.storage_desk.wrote()
             flow.on_saved(outbox_id)
             if self.worker is not None:
                 self.worker.wake()
@@ -467,9 +474,11 @@ class LobbyKioskApp(App):
         if not result.ok or not isinstance(result.body, dict):
             return  # offline: the cached copy (or the defaults) stays
         settings = visit.settings_from(result.body)
-        self.store.set(**{keys.VISITOR_SETTINGS: settings})
         repair_settings = rep.settings_from(result.body)
-        self.store.set(**{rep.SETTINGS_KEY: repair_settings})
+        # Cached for offline use; on a full disk they still apply until the restart.
+        self.storage_desk.save(
+            **{keys.VISITOR_SETTINGS: settings, rep.SETTINGS_KEY: repair_settings}
+        )
         self.repair.apply_settings(repair_settings)
         self.show_repair()
         self.visitor.apply_settings(settings)
@@ -492,6 +501,7 @@ class LobbyKioskApp(App):
             self.help_call.on_save_failed()
             self.refresh_help()
             return None
+        self.storage_desk.wrote()
         self.help_call.on_saved(outbox_id)
         self.refresh_help()
         if self.worker is not None:
@@ -530,6 +540,7 @@ class LobbyKioskApp(App):
         self.refresh()
 
     def sync_acked(self, outbox_id: int, kind: str, response: dict | None) -> None:
+        self.storage_desk.on_acked(outbox_id)
         if any([flow.on_acked(outbox_id, response) for flow in self.flows]):
             self.refresh()
 

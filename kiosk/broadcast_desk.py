@@ -85,7 +85,7 @@ class BroadcastController:
 
     def _broadcast_answered(self, result) -> None:
         if result.ok and self.model.apply_state(result.body):
-            self.app.store.set(**{bc.EMERGENCY_KEY: self.model.emergency_cache()})
+            self.app.storage_desk.save(**{bc.EMERGENCY_KEY: self.model.emergency_cache()})
             self.show()
 
     def _announcements_answered(self, result) -> None:
@@ -93,7 +93,7 @@ class BroadcastController:
             return  # offline: the cached notices stay
         changed = self.model.apply_announcements(result.body)
         if changed:
-            self.app.store.set(**{bc.CACHE_KEY: self.model.cache()})
+            self.app.storage_desk.save(**{bc.CACHE_KEY: self.model.cache()})
         self._fetch_pictures()  # also retries a picture that failed to download
         if changed:
             self.show()
@@ -129,7 +129,7 @@ class BroadcastController:
         if what == bc.ANNOUNCEMENTS:
             self._ask("get_announcements", self._announcements_answered)
         elif what == bc.EMERGENCY:
-            self.app.store.set(**{bc.EMERGENCY_KEY: self.model.emergency_cache()})
+            self.app.storage_desk.save(**{bc.EMERGENCY_KEY: self.model.emergency_cache()})
             self.show()
         return what != bc.NOTHING
 

@@ -22,7 +22,10 @@ from kiosk.errors import (
     PairingCodeUsed,
 )
 from kiosk.fonts import find_font
-from kiosk.store import KioskStore
+from kiosk.salvage import open_kiosk_store
+from kiosk.store import STORAGE_INCIDENT
+from kiosk.viewmodels.storage import salvage_message
+from shared import i18n
 from shared.tokens import normalise_pairing_code
 
 __all__ = ["KioskSetupError", "kivy_environment", "pair_kiosk", "run_kiosk"]
@@ -52,12 +55,13 @@ def run_kiosk(settings: KioskSettings, offscreen: bool = False) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     for name, value in kivy_environment(settings.data_dir, offscreen).items():
         os.environ.setdefault(name, value)
-    store = KioskStore.open(settings.db_path)
+    store = open_kiosk_store(settings.db_path)  # a damaged kiosk.db is salvaged here
     if not store.token:
+        incident = store.get(STORAGE_INCIDENT)
         store.close()
         raise KioskNotPaired(
             "This kiosk is not paired yet. Create a pairing code on the console's kiosk "
-            "page, then run `lobbydesk kiosk --console URL --pair CODE`."
+            "page, then run `lobbydesk kiosk --console URL --pair CODE`." + salvage_notice(incident)
         )
     from kivy.config import Config
 
@@ -75,6 +79,21 @@ def run_kiosk(settings: KioskSettings, offscreen: bool = False) -> None:
         LobbyKioskApp(settings, store).run()
     finally:
         store.close()
+
+
+def salvage_notice(incident: dict | None) -> str:
+    """For the not-paired message: what the salvage of a damaged kiosk.db found, in
+    both languages, and that the recovered items wait for the pairing."""
+    if not incident:
+        return ""
+    key, values = salvage_message(incident)
+    lines = [
+        i18n.text("kiosk", key, language, **values)
+        + " "
+        + i18n.text("kiosk", "storage.not_paired", language)
+        for language in ("zh_CN", "en")
+    ]
+    return "\n" + "\n".join(lines)
 
 
 def pair_kiosk(
@@ -101,7 +120,7 @@ def pair_kiosk(
     answer = result.body or {}
     if not isinstance(answer.get("token"), str) or not answer["token"]:
         raise ConsoleRefused("The console's answer has no token.")
-    store = KioskStore.open(Path(data_dir) / "kiosk.db")
+    store = open_kiosk_store(Path(data_dir) / "kiosk.db")
     try:
         store.save_pairing(answer)
     finally:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from kiosk.storage_health import StorageWatch, WatchedConnection
 from shared import db as dbmod
 from shared.clock import SystemClock, to_iso
 
@@ -59,26 +60,43 @@ BUILDING_NAME = "building_name"
 BUILDING_NAME_EN = "building_name_en"
 FEED_CURSOR = "feed_cursor"
 VISITOR_SETTINGS = "visitor_settings"  # retention days, phone required … (no personal data)
+# What the salvage of a damaged kiosk.db found (kiosk/salvage.py): counts, no personal data.
+STORAGE_INCIDENT = "storage_incident"
+_PROBE_KEY = "storage_probe"  # written and removed at once (KioskStore.probe_write)
 
 
 class KioskStore:
-    """One connection to kiosk.db. Open one per thread (see `reopen`)."""
+    """One connection to kiosk.db. Open one per thread (see `reopen`).
 
-    def __init__(self, db: sqlite_utils.Database, path: Path, clock=None):
+    Every connection of one kiosk shares a StorageWatch, so a full disk met by
+    any thread reaches the screen (kiosk/storage_health.py). At start, open it
+    with kiosk.salvage.open_kiosk_store, which also copes with a damaged file.
+    """
+
+    def __init__(
+        self, db: sqlite_utils.Database, path: Path, clock=None, watch: StorageWatch | None = None
+    ):
         self.db = db
         self.path = path
         self.clock = clock or SystemClock()
+        self.watch = watch or StorageWatch()
+        if isinstance(db.conn, WatchedConnection):
+            db.conn.watch = self.watch
 
     @classmethod
-    def open(cls, path: str | Path, clock=None) -> KioskStore:
+    def open(cls, path: str | Path, clock=None, watch: StorageWatch | None = None) -> KioskStore:
         path = Path(path)
-        db = dbmod.connect(path)
-        migrations.apply(db)
-        return cls(db, path, clock)
+        db = dbmod.connect(path, factory=WatchedConnection)
+        try:
+            migrations.apply(db)
+        except BaseException:
+            db.conn.close()
+            raise
+        return cls(db, path, clock, watch)
 
     def reopen(self) -> KioskStore:
         """A second connection to the same file, for another thread."""
-        return KioskStore.open(self.path, self.clock)
+        return KioskStore.open(self.path, self.clock, self.watch)
 
     def close(self) -> None:
         self.db.conn.close()
@@ -98,6 +116,17 @@ class KioskStore:
                     " updated_at = excluded.updated_at",
                     (key, json.dumps(value, ensure_ascii=False), now),
                 )
+
+    def probe_write(self) -> None:
+        """Commit a write that needs fresh room (a row bigger than a page, added and
+        removed): whether the disk takes writes again, without changing anything."""
+        now = to_iso(self.clock.now())
+        with dbmod.write_transaction(self.db):
+            self.db.execute(
+                "INSERT OR REPLACE INTO kiosk_state (key, value, updated_at) VALUES (?, ?, ?)",
+                (_PROBE_KEY, json.dumps("x" * 8192), now),
+            )
+            self.db.execute("DELETE FROM kiosk_state WHERE key = ?", (_PROBE_KEY,))
 
     @property
     def token(self) -> str | None:

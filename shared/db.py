@@ -27,21 +27,33 @@ _SYNCHRONOUS_FULL = 2
 _write_lock = threading.RLock()
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """A sqlite-utils Database over a connection with our pragmas applied."""
+def connect(
+    path: str | Path, factory: type[sqlite3.Connection] = sqlite3.Connection
+) -> sqlite_utils.Database:
+    """A sqlite-utils Database over a connection with our pragmas applied.
+
+    `factory`: a sqlite3.Connection subclass (the kiosk's watches its errors)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: no implicit transactions; writes that must go
     # together use write_transaction() explicitly.
     conn = sqlite3.connect(
-        str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        str(path),
+        isolation_level=None,
+        check_same_thread=False,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        factory=factory,
     )
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    _use_wal(conn)
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA secure_delete = ON")
-    db = sqlite_utils.Database(conn, execute_plugins=False)
-    check_settings(db)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _use_wal(conn)
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        check_settings(db)
+    except BaseException:
+        conn.close()  # e.g. "file is not a database": leave no handle on a damaged file
+        raise
     return db
 
 

@@ -6,6 +6,7 @@ the console keeps only its SHA-256 (SECURITY.md 13).
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import sqlite_utils
@@ -152,34 +153,78 @@ def list_all(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query("SELECT * FROM kiosks ORDER BY id"))
 
 
+ALERT_KINDS = ("dead_letter", "storage_salvaged")
+_MAX_COUNT = 10_000_000
+
+
 def record_alert(db: sqlite_utils.Database, clock, kiosk_id: int, body) -> dict:
-    """A kiosk reports an item it had to dead-letter. Call inside the API's transaction."""
-    if not isinstance(body, dict) or set(body) - {"kind", "item_kind", "error", "created_at"}:
+    """A kiosk reports an item it had to dead-letter, or that its own storage was
+    found damaged and salvaged. Call inside the API's transaction."""
+    kind = body.get("kind") if isinstance(body, dict) else None
+    if kind == "storage_salvaged":
+        item_kind, error = _storage_salvaged(body)
+    elif kind == "dead_letter":
+        item_kind, error = _dead_letter(body)
+    elif not isinstance(body, dict):
+        raise InvalidRequest("send a JSON object")
+    else:
+        raise InvalidRequest("kind must be 'dead_letter' or 'storage_salvaged'")
+    now = clock.now()
+    sent = kiosk_time.judge(body.get("created_at"), now)
+    cursor = db.execute(
+        "INSERT INTO kiosk_alerts (kiosk_id, kind, item_kind, error, created_at, received_at,"
+        " clock_doubtful) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (kiosk_id, kind, item_kind, error, sent.stored, to_iso(now), int(sent.doubtful)),
+    )
+    return {"id": cursor.lastrowid}
+
+
+def _dead_letter(body: dict) -> tuple[str, str]:
+    if set(body) - {"kind", "item_kind", "error", "created_at"}:
         raise InvalidRequest("send kind, item_kind, error and created_at")
-    if body.get("kind") != "dead_letter":
-        raise InvalidRequest("kind must be 'dead_letter'")
     item_kind, error = body.get("item_kind"), body.get("error")
     if not isinstance(item_kind, str) or not 0 < len(item_kind) <= 40:
         raise InvalidRequest("item_kind must be a short text")
     if not isinstance(error, str) or len(error) > 300:
         raise InvalidRequest("error must be at most 300 characters")
-    now = clock.now()
-    sent = kiosk_time.judge(body.get("created_at"), now)
-    cursor = db.execute(
-        "INSERT INTO kiosk_alerts (kiosk_id, kind, item_kind, error, created_at, received_at,"
-        " clock_doubtful) VALUES (?, 'dead_letter', ?, ?, ?, ?, ?)",
-        (kiosk_id, item_kind, error, sent.stored, to_iso(now), int(sent.doubtful)),
-    )
-    return {"id": cursor.lastrowid}
+    return item_kind, error
+
+
+def _storage_salvaged(body: dict) -> tuple[str, str]:
+    """kiosk.db was damaged and salvaged (kiosk/salvage.py): the counts are kept, as
+    JSON in the alert's error column, for the kiosks page to show in both languages."""
+    if set(body) - {"kind", "salvaged", "lost", "uncertain", "created_at"}:
+        raise InvalidRequest("send kind, salvaged, lost, created_at and optionally uncertain")
+    counts = {}
+    for name in ("salvaged", "lost"):
+        value = body.get(name)
+        if type(value) is not int or not 0 <= value <= _MAX_COUNT:  # (not a bool)
+            raise InvalidRequest(f"{name} must be a whole number from 0 to {_MAX_COUNT}")
+        counts[name] = value
+    uncertain = body.get("uncertain", False)
+    if not isinstance(uncertain, bool):
+        raise InvalidRequest("uncertain must be true or false")
+    counts["uncertain"] = uncertain
+    return "kiosk.db", json.dumps(counts)
+
+
+def storage_counts(alert: dict) -> dict | None:
+    """The counts of a storage_salvaged alert (None for any other alert)."""
+    if alert.get("kind") != "storage_salvaged":
+        return None
+    try:
+        counts = json.loads(alert.get("error") or "")
+    except ValueError:
+        return None
+    return counts if isinstance(counts, dict) else None
 
 
 def open_alerts(db: sqlite_utils.Database) -> list[dict]:
-    return list(
-        db.query(
-            "SELECT a.*, k.name AS kiosk_name FROM kiosk_alerts a JOIN kiosks k ON k.id = a.kiosk_id"
-            " WHERE a.dismissed_at IS NULL ORDER BY a.id"
-        )
+    alerts = db.query(
+        "SELECT a.*, k.name AS kiosk_name FROM kiosk_alerts a JOIN kiosks k ON k.id = a.kiosk_id"
+        " WHERE a.dismissed_at IS NULL ORDER BY a.id"
     )
+    return [{**alert, "storage": storage_counts(alert)} for alert in alerts]
 
 
 def dismiss_alert(db: sqlite_utils.Database, clock, alert_id: int, *, staff_id: int) -> None:

@@ -31,7 +31,7 @@ from kivy.tests.common import UnitTestTouch  # noqa: E402
 
 from kiosk.app import LobbyKioskApp  # noqa: E402
 from kiosk.config import KioskSettings  # noqa: E402
-from kiosk.store import KioskStore  # noqa: E402
+from kiosk.salvage import open_kiosk_store  # noqa: E402
 from shared.clock import FrozenClock  # noqa: E402
 from tests.stub_console import TOKEN  # noqa: E402
 
@@ -135,7 +135,7 @@ def start_kiosk(tmp_path, kiosk_clock, window):
             data_dir=tmp_path / f"kiosk{len(started)}",
             orientation=orientation,
         )
-        store = KioskStore.open(settings.db_path, kiosk_clock)
+        store = open_kiosk_store(settings.db_path, kiosk_clock)  # as kiosk/main.py opens it
         if pairing is not None:
             store.save_pairing(pairing)  # a real console's answer to POST /api/v1/pair
         elif paired:

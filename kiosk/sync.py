@@ -34,6 +34,7 @@ from kiosk.client import PERMANENT, UNAUTHORISED, ConsoleClient, Result, batch_a
 from kiosk.outbox import Outbox
 from kiosk.store import KioskStore
 from shared.clock import SystemClock, to_iso
+from shared.db import write_transaction
 from shared.protocol import LANGUAGES, LONG_POLL_MAX_SECONDS
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class SyncWorker:
         self._threads: list[threading.Thread] = []
         self._feed_client: ConsoleClient | None = None
         self._batches_off_until = 0.0
+        self._recovered = False
 
     # -- life cycle ------------------------------------------------------
     def start(self) -> None:
@@ -241,12 +243,19 @@ class SyncWorker:
         return delay
 
     def _refused(self, outbox: Outbox, item, result: Result) -> None:
-        """The console will never accept this request as it is: dead-letter it (kept,
-        reported) rather than hold every later item behind it."""
-        log.error("outbox item %s (%s) refused: %s", item.id, item.kind, result.describe())
-        outbox.mark_dead(item.id, result.describe())
+        """The console will never accept this request as it is: dead-letter it (kept)
+        rather than hold every later item behind it, and queue its report in the same
+        transaction, so an item never goes dead unreported (a full disk keeps both
+        as they were, and the item is tried again)."""
+        error = result.describe()
+        log.error("outbox item %s (%s) refused: %s", item.id, item.kind, error)
+        with write_transaction(outbox.db):
+            outbox.mark_dead(item.id, error)
+            report = self._report_of(item, error)
+            if report is not None:
+                outbox.enqueue(*report)
         self._contact(True)
-        self._dead_lettered(outbox, item, result.describe())
+        self._emit(self.on_dead, item.id, item.kind, error)
 
     def _batches_allowed(self) -> bool:
         return time.monotonic() >= self._batches_off_until
@@ -292,9 +301,14 @@ class SyncWorker:
         outbox = Outbox(store)
         failures = 0
         try:
-            outbox.recover()
             while not self._stop.is_set():
                 try:
+                    if not self._recovered:
+                        # What was in flight when the kiosk stopped goes back to ready.
+                        # (After a full disk, the storage desk does this once a write
+                        # succeeds again: until then a half-done item stays parked.)
+                        outbox.recover()
+                        self._recovered = True
                     if self._unauthorised and not self._token_changed(store):
                         self._wait(self.unauthorised_recheck, wakeable=True)
                         continue
@@ -405,14 +419,13 @@ class SyncWorker:
             log.error("the console refused this kiosk's token: pair the kiosk again")
             self._emit(self.on_unauthorised)
 
-    def _dead_lettered(self, outbox: Outbox, item, error: str) -> None:
-        """Never a silent drop: tell the screen, and send the whole item back to the
-        console, where it waits in the live queue for the desk to resend or discard.
-        If that report is itself refused, a short alert goes to the kiosks page; an
-        alert that dies raises nothing further."""
-        self._emit(self.on_dead, item.id, item.kind, error)
+    def _report_of(self, item, error: str) -> tuple[str, str, dict] | None:
+        """Never a silent drop: the whole item goes back to the console, where it
+        waits in the live queue for the desk to resend or discard. If that report is
+        itself refused, a short alert goes to the kiosks page; an alert that dies
+        raises nothing further."""
         if item.kind == ALERT_KIND:
-            return
+            return None
         if item.kind == REFUSED_KIND:
             body = {
                 "kind": "dead_letter",
@@ -420,9 +433,8 @@ class SyncWorker:
                 "error": error[:300],
                 "created_at": to_iso(self.clock.now()),
             }
-            outbox.enqueue(ALERT_KIND, "/api/v1/alerts", body)
-            return
-        outbox.enqueue(REFUSED_KIND, "/api/v1/refused", refusal_report(item, error))
+            return ALERT_KIND, "/api/v1/alerts", body
+        return REFUSED_KIND, "/api/v1/refused", refusal_report(item, error)
 
     def _emit(self, callback, *args) -> None:
         if callback is None:

@@ -137,8 +137,9 @@ def test_a_full_disk_neither_kills_nor_spins_the_sender(tmp_path, monkeypatch):
         worker.start()
         assert wait_for(lambda: ("full", "kiosk-sender") in heard)
         assert wait_for(lambda: outbox.get(good).state == ACKED)  # the queue moved on
-        # Recording the refusal needed room: the item is kept as it was, body and all.
-        assert outbox.get(refused).state == "in_flight"
+        # Recording the refusal needed room: the item is kept, body and all, and is
+        # tried again (never dead without its report).
+        assert outbox.get(refused).state in ("ready", "in_flight")
         assert outbox.get(refused).body_json == {"kind": "fire"}
         assert all(thread.is_alive() for thread in worker._threads)
         assert min(waits) > 0  # every pass of a loop waits: none spins
@@ -146,7 +147,7 @@ def test_a_full_disk_neither_kills_nor_spins_the_sender(tmp_path, monkeypatch):
         outbox.recover()  # what StorageDesk does once a write succeeds again
         worker.wake()
         assert wait_for(lambda: outbox.get(refused).state == "dead")
-        assert wait_for(lambda: outbox.items()[-1].kind == "kiosk.alert")  # reported at last
+        assert wait_for(lambda: outbox.items()[-1].kind == "kiosk.refused")  # reported at last
         assert all(thread.is_alive() for thread in worker._threads)
     finally:
         worker.stop()

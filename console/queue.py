@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     Response,
@@ -54,6 +56,9 @@ def _rows_context() -> dict:
     }
 
 
+_REFUSAL_PREFIX = re.compile(r"^HTTP \d{3} [a-z_]+: ")  # the kiosk's log form of an answer
+
+
 def _refused_items(db) -> list[dict]:
     """Requests the console refused, sent back whole by their kiosk: in words, with
     the reason, and whether the desk can resend them."""
@@ -65,6 +70,7 @@ def _refused_items(db) -> list[dict]:
             "acknowledged_at": None,
             "summary": quarantine.summary(row, secret_key=secret, now=now),
             "resendable": row["path"] in quarantine.ACCEPTABLE_PATHS,
+            "reason": _REFUSAL_PREFIX.sub("", row["error"] or ""),
         }
         for row in quarantine.refused_waiting(db)
     ]
@@ -132,42 +138,51 @@ def resolve(escalation_id: int):
     return _act(escalations.resolve, escalation_id)
 
 
+def _decided(done: str, failed: str, decide):
+    """Run a decision on a refused request; answer the page's fetch with JSON (its
+    script shows a refusal) or, without script, with a message and the queue."""
+    from shared.errors import LobbyDeskError
+
+    fetched = request.headers.get("X-Requested-With") == "fetch"
+    try:
+        decide(get_db(), current_app.extensions["lobbydesk.clock"], g.staff["id"])
+    except LobbyDeskError as error:
+        message = f"{failed}: {error}"
+        if fetched:
+            return {"error": {"code": error.code, "message": message}}, 422
+        flash(message, "error")
+        return redirect(url_for("queue.index"))
+    live.hub(current_app).publish()
+    if fetched:
+        return {"ok": True, "message": done}
+    flash(done, "success")
+    return redirect(url_for("queue.index"))
+
+
 @bp.post("/queue/refused/<int:item_id>/resend")
 @role_required(*STAFF)
 def resend_refused(item_id: int):
     """Apply a refused request again, as the kiosk sent it (after fixing the cause,
-    e.g. adding the unit); a second refusal keeps it waiting, with the reason shown."""
-    from shared.errors import LobbyDeskError
+    e.g. adding the unit); a second refusal keeps it waiting and says why."""
+    photo_dir = tickets.photo_folder(current_app.config["DATA_DIR"])
+    secret = current_app.config["SECRET_KEY"]
 
-    clock = current_app.extensions["lobbydesk.clock"]
-    try:
+    def resend(db, clock, staff_id):
         quarantine.accept(
-            get_db(),
-            clock,
-            item_id,
-            staff_id=g.staff["id"],
-            photo_dir=tickets.photo_folder(current_app.config["DATA_DIR"]),
-            secret_key=current_app.config["SECRET_KEY"],
+            db, clock, item_id, staff_id=staff_id, photo_dir=photo_dir, secret_key=secret
         )
-    except LobbyDeskError as error:
-        flash(f"未能重新提交 · Could not resend: {error}", "error")
-        return redirect(url_for("queue.index"))
-    live.hub(current_app).publish()
-    flash("已重新提交 · Resent: it is recorded now.", "success")
-    return redirect(url_for("queue.index"))
+
+    return _decided(
+        "已重新提交 · Resent: it is recorded now.", "未能重新提交 · Could not resend", resend
+    )
 
 
 @bp.post("/queue/refused/<int:item_id>/discard")
 @role_required(*STAFF)
 def discard_refused(item_id: int):
-    from shared.errors import LobbyDeskError
+    def discard(db, clock, staff_id):
+        quarantine.discard(db, clock, item_id, staff_id=staff_id)
 
-    clock = current_app.extensions["lobbydesk.clock"]
-    try:
-        quarantine.discard(get_db(), clock, item_id, staff_id=g.staff["id"])
-    except LobbyDeskError as error:
-        flash(f"未能放弃 · Could not discard: {error}", "error")
-        return redirect(url_for("queue.index"))
-    live.hub(current_app).publish()
-    flash("已放弃该请求 · The request was discarded.", "success")
-    return redirect(url_for("queue.index"))
+    return _decided(
+        "已放弃该请求 · The request was discarded.", "未能放弃 · Could not discard", discard
+    )

@@ -76,6 +76,12 @@ SETTINGS = (
         "Then this many writes a second per kiosk; more get 429 + Retry-After and wait.",
     ),
     Setting(
+        "KIOSK_BACKLOG_ALLOWANCE",
+        10_000,
+        "Items a kiosk may send in batches at once after an outage (then paced at "
+        "KIOSK_WRITES_PER_SECOND); single live writes have their own burst.",
+    ),
+    Setting(
         "PUBLIC_URL",
         None,
         "The console's address as residents reach it (base of rating links in messages); "

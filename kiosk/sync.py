@@ -177,18 +177,29 @@ class SyncWorker:
     def poll_feed_once(
         self, store: KioskStore | None = None, client: ConsoleClient | None = None, wait=None
     ) -> Result:
-        """One long poll. Events are handed on at once, then the cursor is stored."""
+        """One long poll. Events are handed on at once, then the cursor is stored with
+        the feed epoch it belongs to (one write), so a restored console, whose event
+        ids start again lower, tells this kiosk where to read from (shared/feed.py)."""
         store = store or self.store
         client = client or self.client
         cursor = store.get(keys.FEED_CURSOR, 0) or 0
-        result = client.feed(cursor, self.feed_wait if wait is None else wait)
+        epoch = store.get(keys.FEED_EPOCH)
+        if not isinstance(epoch, str):
+            epoch = None
+        result = client.feed(cursor, self.feed_wait if wait is None else wait, epoch)
         if result.ok:
             body = result.body or {}
             for event in body.get("events") or []:
                 self._emit(self.on_event, event)
             new_cursor = body.get("cursor", cursor)
+            new_epoch = body.get("epoch", epoch)
+            changed = {}
             if isinstance(new_cursor, int) and new_cursor != cursor:
-                store.set(**{keys.FEED_CURSOR: new_cursor})
+                changed[keys.FEED_CURSOR] = new_cursor
+            if isinstance(new_epoch, str) and new_epoch != epoch:
+                changed[keys.FEED_EPOCH] = new_epoch
+            if changed:
+                store.set(**changed)
             self._contact(True)
         elif result.outcome == UNAUTHORISED:
             self._become_unauthorised()

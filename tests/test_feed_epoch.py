@@ -1,10 +1,12 @@
-"""The feed survives a restore (shared/feed.py): every answer names the database's
-feed epoch; a kiosk holding another one is read from min(cursor, base), so "on my way"
-still reaches a kiosk whose cursor lies beyond a restored history."""
+"""The feed survives a restore and a restart (shared/feed.py): every answer names the
+database's feed epoch; a kiosk holding another one is read from min(cursor, base), so
+"on my way" still reaches a kiosk whose cursor lies beyond a restored history; and a
+kiosk's feeder is back within about a second of the console."""
 
 from __future__ import annotations
 
 import queue
+import random
 import re
 import time
 
@@ -12,7 +14,8 @@ import pytest
 import requests
 
 from console.server import ConsoleServer
-from kiosk.client import ConsoleClient
+from kiosk.backoff import Backoff
+from kiosk.client import RETRYABLE, ConsoleClient, Result
 from kiosk.outbox import Outbox
 from kiosk.store import FEED_CURSOR, FEED_EPOCH, KioskStore
 from kiosk.sync import SyncWorker
@@ -194,6 +197,29 @@ def test_the_kiosk_stores_the_new_epoch_with_its_cursor_and_hears_what_came_afte
         store.close()
 
 
+def _result(status, retry_after=None):
+    return Result(RETRYABLE, status=status, retry_after=retry_after)
+
+
+def test_the_feeder_probes_within_a_second_while_the_console_is_away_or_starting(tmp_path):
+    store = KioskStore.open(tmp_path / "kiosk.db")
+    worker = SyncWorker(
+        store, ConsoleClient("http://127.0.0.1:9", None), backoff=Backoff(rng=random.Random(3))
+    )
+    try:
+        for failures in (1, 5, 30, 500):
+            for answer in (_result(None), _result(502), _result(503, 120), _result(504)):
+                assert 0.5 <= worker._feed_retry_delay(answer, failures) <= 1.0
+        starting = [worker._feed_retry_delay(_result(500), n) for n in range(1, 31)]
+        assert all(0.5 <= d <= 1.0 for d in starting) and len(set(starting)) > 1  # jittered
+        # a console that keeps failing is backed off again, from small
+        assert worker._feed_retry_delay(_result(500), 31) <= 1.0
+        assert worker._feed_retry_delay(_result(500), 40) <= worker.backoff.cap
+        assert worker._feed_retry_delay(_result(429, 7), 1) == 7  # pacing is honoured
+    finally:
+        store.close()
+
+
 # -- real console processes ----------------------------------------------------
 
 
@@ -327,6 +353,66 @@ def test_after_a_restore_the_kiosk_still_hears_on_my_way(tmp_path):
         kiosk.stop()
         if console.process.poll() is None:
             console.kill()
+        store.close()
+
+
+def test_after_a_console_restart_the_next_on_my_way_arrives(tmp_path):
+    app, store, console = _console_with_kiosk(tmp_path)
+    url = f"http://127.0.0.1:{console.port}"
+    kiosk = RunningKiosk(store, url)
+    reception = Reception(url)
+    try:
+        for _ in range(2):
+            escalation_id = kiosk.call_reception()
+            console.kill()
+            console.start()
+            reception.on_my_way(escalation_id)  # its session lives in the database
+            assert kiosk.hears_on_my_way(escalation_id, timeout=10)
+    finally:
+        reception.close()
+        kiosk.stop()
+        if console.process.poll() is None:
+            console.kill()
+        store.close()
+
+
+def test_the_feeder_is_not_backed_off_by_a_console_answering_503(tmp_path):
+    """A proxy says 503 (Retry-After: 60) while the console starts; the first event
+    after that is heard long before a minute."""
+    app = make_app(tmp_path / "console")
+    add_staff(app)
+    store = _paired_kiosk_store(app, tmp_path / "kiosk.db")
+    server = ConsoleServer(app).start_in_background()
+    starting = {"left": 3}
+
+    class Starting(ConsoleClient):
+        def feed(self, after, wait, epoch=None):
+            if starting["left"] > 0:
+                starting["left"] -= 1
+                return Result(RETRYABLE, status=503, retry_after=60.0)
+            return super().feed(after, wait, epoch)
+
+        def copy(self):
+            return Starting(self.base_url, self.token)
+
+    heard = queue.Queue()
+    worker = SyncWorker(store, Starting(server.url, store.token), on_event=heard.put)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while starting["left"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert starting["left"] == 0
+        kiosk = KioskCaller(app.test_client(), store.token)
+        reception = StaffBrowser(app.test_client())
+        reception.login()
+        escalation_id = _on_my_way(kiosk, reception)  # the console publishes its live hub
+        event = heard.get(timeout=10)  # not 60 s
+        assert event["payload"]["escalation_id"] == escalation_id
+    finally:
+        worker.stop()
+        worker.client.close()
+        server.stop()
         store.close()
 
 

@@ -211,7 +211,10 @@ def report_refused():
 
 @bp.get("/feed")
 def kiosk_feed():
-    """Long-poll: answer at once if there is news after `after`, else wait for some."""
+    """Long-poll: answer at once if there is news after `after`, else wait for some.
+
+    Every answer carries the database's feed epoch and its base; a kiosk holding
+    another epoch (or none) is read from min(after, base) (shared/feed.py)."""
     try:
         after = int(request.args.get("after", "0"))
         wait = float(request.args.get("wait", "0"))
@@ -221,17 +224,22 @@ def kiosk_feed():
         raise InvalidRequest(f"after must be an event id, 0-{MAX_CURSOR}")
     if not 0 <= wait <= current_app.config["LONG_POLL_SECONDS"]:  # also refuses nan
         raise InvalidRequest(f"wait must be 0-{current_app.config['LONG_POLL_SECONDS']} seconds")
+    if len(request.args.getlist("epoch")) > 1:
+        raise InvalidRequest("send epoch once")
+    kiosk_epoch = feed.check_epoch(request.args.get("epoch"))
+    current = feed.current_epoch(get_db())
+    start = feed.read_from(current, after, kiosk_epoch)
     hub = live.hub(current_app)
     deadline = time.monotonic() + wait
     while True:
         seen = hub.version  # read before querying, so no publish slips between
-        events = feed.after(get_db(), g.kiosk["id"], after)
+        events = feed.after(get_db(), g.kiosk["id"], start)
         remaining = deadline - time.monotonic()
         if events or remaining <= 0 or hub.closed:
             break
         hub.wait_for_change(seen, timeout=remaining)
-    cursor = events[-1]["id"] if events else after
-    return {"events": events, "cursor": cursor}
+    cursor = events[-1]["id"] if events else start
+    return {"events": events, "cursor": cursor, "epoch": current.epoch, "base": current.base}
 
 
 @bp.get("/settings")

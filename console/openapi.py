@@ -424,15 +424,31 @@ def document(long_poll_seconds: float) -> dict:
                             "maximum": long_poll_seconds,
                         },
                     },
+                    {
+                        "name": "epoch",
+                        "in": "query",
+                        "description": "the epoch of the last answer; absent or another one:"
+                        " events are read from min(after, base)",
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                    },
                 ],
                 "responses": {
                     "200": _json(
                         {
                             "type": "object",
-                            "required": ["events", "cursor"],
+                            "required": ["events", "cursor", "epoch", "base"],
                             "properties": {
                                 "events": {"type": "array"},
                                 "cursor": {"type": "integer"},
+                                "epoch": {
+                                    "type": "string",
+                                    "description": "this database's feed history; a restore"
+                                    " makes a new one. Store it with the cursor.",
+                                },
+                                "base": {
+                                    "type": "integer",
+                                    "description": "the event id the epoch started after",
+                                },
                             },
                         }
                     ),

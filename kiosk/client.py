@@ -222,12 +222,16 @@ class ConsoleClient:
         headers["Content-Type"] = "application/json; charset=utf-8"
         return self._call("POST", "/batch", data=data, headers=headers)
 
-    def feed(self, after: int, wait: float) -> Result:
-        """Long-poll the kiosk's feed; returns as soon as an event exists."""
+    def feed(self, after: int, wait: float, epoch: str | None = None) -> Result:
+        """Long-poll the kiosk's feed; returns as soon as an event exists. `epoch`: the
+        feed history `after` belongs to, as the last answer gave it (None: not known)."""
+        params = {"after": after, "wait": int(wait)}
+        if epoch is not None:
+            params["epoch"] = epoch
         return self._call(
             "GET",
             "/feed",
-            params={"after": after, "wait": int(wait)},
+            params=params,
             headers=self._headers(),
             read_timeout=wait + LONG_POLL_MARGIN,
         )

@@ -59,6 +59,7 @@ KIOSK_ID = "kiosk_id"
 BUILDING_NAME = "building_name"
 BUILDING_NAME_EN = "building_name_en"
 FEED_CURSOR = "feed_cursor"
+FEED_EPOCH = "feed_epoch"  # the console's feed history the cursor belongs to (shared/feed.py)
 VISITOR_SETTINGS = "visitor_settings"  # retention days, phone required … (no personal data)
 # What the salvage of a damaged kiosk.db found (kiosk/salvage.py): counts, no personal data.
 STORAGE_INCIDENT = "storage_incident"
@@ -145,5 +146,6 @@ class KioskStore:
                 BUILDING_NAME_EN: building.get("name_en", ""),
                 # A new pairing is a new kiosk identity: its feed starts afresh.
                 FEED_CURSOR: 0,
+                FEED_EPOCH: None,
             }
         )

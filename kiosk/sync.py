@@ -263,18 +263,29 @@ class SyncWorker:
     def poll_feed_once(
         self, store: KioskStore | None = None, client: ConsoleClient | None = None, wait=None
     ) -> Result:
-        """One long poll. Events are handed on at once, then the cursor is stored."""
+        """One long poll. Events are handed on at once, then the cursor is stored with
+        the feed epoch it belongs to (one write), so a restored console, whose event
+        ids start again lower, tells this kiosk where to read from (shared/feed.py)."""
         store = store or self.store
         client = client or self.client
         cursor = store.get(keys.FEED_CURSOR, 0) or 0
-        result = client.feed(cursor, self.feed_wait if wait is None else wait)
+        epoch = store.get(keys.FEED_EPOCH)
+        if not isinstance(epoch, str):
+            epoch = None
+        result = client.feed(cursor, self.feed_wait if wait is None else wait, epoch)
         if result.ok:
             body = result.body or {}
             for event in body.get("events") or []:
                 self._emit(self.on_event, event)
             new_cursor = body.get("cursor", cursor)
+            new_epoch = body.get("epoch", epoch)
+            changed = {}
             if isinstance(new_cursor, int) and new_cursor != cursor:
-                store.set(**{keys.FEED_CURSOR: new_cursor})
+                changed[keys.FEED_CURSOR] = new_cursor
+            if isinstance(new_epoch, str) and new_epoch != epoch:
+                changed[keys.FEED_EPOCH] = new_epoch
+            if changed:
+                store.set(**changed)
             self._contact(True)
         elif result.outcome == UNAUTHORISED:
             self._become_unauthorised()
@@ -330,7 +341,7 @@ class SyncWorker:
     def _feeder_loop(self) -> None:
         store = self.store.reopen()
         client = self._feed_client or self.client.copy()
-        failures = 0
+        failures, last_kind = 0, None
         try:
             while not self._stop.is_set():
                 if self._unauthorised:
@@ -342,26 +353,49 @@ class SyncWorker:
                     log.exception("kiosk feed step failed")
                     result = None
                 if result is not None and (result.ok or result.outcome == UNAUTHORISED):
-                    failures = 0
+                    failures, last_kind = 0, None
                     continue
                 if result is not None and result.outcome == PERMANENT and self.feed_wait > 5:
                     # e.g. a console configured with a shorter long-poll limit
                     log.error("feed refused (%s); polling with wait=5", result.describe())
                     self.feed_wait = 5
-                failures += 1
+                # counted per kind (no answer, 4xx, 5xx, our own error): a console that
+                # was away for a minute and then answers 500 while it starts is probed,
+                # not backed off as if it had failed a minute long
+                kind = "step" if result is None else (result.status or 0) // 100
+                failures = failures + 1 if kind == last_kind else 1
+                last_kind = kind
                 self._wait(self._feed_retry_delay(result, failures), wakeable=False)
         finally:
             client.close()
             store.close()
 
     def _feed_retry_delay(self, result: Result | None, failures: int) -> float:
-        """Unreachable: probe again within about a second (jittered, so a building's
-        kiosks do not knock in step). Reached but failing (5xx, 503, 429): back off,
-        as the console asks."""
-        if result is not None and not result.reached_console and result.retry_after is None:
-            return self.probe_interval * (0.5 + 0.5 * self.backoff.rng.random())
-        retry_after = result.retry_after if result is not None else None
-        return self.backoff.delay(failures, retry_after)
+        """How long the feeder waits after `failures` failures of this kind in a row.
+
+        - No answer (refused, reset, timed out), or 502/503/504 (a console still
+          starting, or the proxy in front of it saying it is not there): probe
+          again within about a second. Retry-After is not waited out here: this is
+          a cheap read, and staff's "on my way" must not sit behind a backoff once
+          the console is back (the sender, which writes, still honours it).
+        - Another 5xx (the console is up but failed this request): the same probe
+          for the first 30 in a row (about 20 s, e.g. while it opens its
+          database), then the usual backoff, growing from small again.
+        - 429, or our own step failing: the usual backoff, Retry-After honoured.
+        Probes are jittered (0.5-1 x the interval) so a building's kiosks do not
+        knock in step."""
+        starting_tries = 30
+        probe = self.probe_interval * (0.5 + 0.5 * self.backoff.rng.random())
+        if result is None:
+            return self.backoff.delay(failures)
+        status = result.status
+        if status is None or status in (502, 503, 504):
+            return probe
+        if status >= 500:
+            if failures <= starting_tries:
+                return probe
+            failures -= starting_tries
+        return self.backoff.delay(failures, result.retry_after)
 
     def _wait(self, seconds: float, wakeable: bool) -> None:
         if self._stop.is_set():

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from shared.db import connect
+from shared import feed
+from shared.clock import to_iso
+from shared.db import connect, write_transaction
 
 FOLDER = "backups"
 DEFAULT_KEEP = 14
@@ -153,6 +155,11 @@ def restore(backup_path: str | Path, data_dir: str | Path, *, force: bool = Fals
 
     Refuses to overwrite an existing database unless `force`; then the current
     database is first backed up itself ("pre-restore"). Stop the console first.
+
+    The restored database gets a new feed epoch whose base is its newest event
+    (shared/feed.py): its event ids start again below what kiosks have seen, and
+    the new epoch tells each kiosk to read from there. A backup older than the
+    epoch table gets its first epoch from migration 0016 when the console opens it.
     """
     backup_path, data_dir = Path(backup_path), Path(data_dir)
     if not backup_path.is_file():
@@ -171,6 +178,7 @@ def restore(backup_path: str | Path, data_dir: str | Path, *, force: bool = Fals
         target = connect(target_path)  # WAL, synchronous=FULL, as every connection
         try:
             source.backup(target.conn, pages=-1)
+            _new_feed_epoch(target)
             _check(target.conn, target_path)
             counts = table_counts(target)
         finally:
@@ -178,6 +186,13 @@ def restore(backup_path: str | Path, data_dir: str | Path, *, force: bool = Fals
     finally:
         source.close()
     return counts
+
+
+def _new_feed_epoch(db: sqlite_utils.Database) -> None:
+    if "feed_epoch" not in db.table_names():
+        return
+    with write_transaction(db):
+        feed.start_epoch(db, to_iso(datetime.now(UTC)))
 
 
 def table_counts(db: sqlite_utils.Database) -> dict[str, int]:

@@ -6,12 +6,14 @@ migration, once released, is never edited.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from shared import db as dbmod
+from shared.clock import to_iso
 
 migrations = Migrations("lobbydesk")
 
@@ -824,6 +826,26 @@ ALTER TABLE kiosk_alerts ADD COLUMN clock_doubtful INTEGER NOT NULL DEFAULT 0;
 @migrations(name="0015_kiosk_clock")
 def kiosk_clock(db: sqlite_utils.Database) -> None:
     db.executescript(_KIOSK_CLOCK)
+
+
+_FEED_EPOCH = """
+-- The identity of this database's feed history (shared/feed.py): random text and
+-- the kiosk_events id it started after. One row; a restore replaces it.
+CREATE TABLE feed_epoch (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch TEXT NOT NULL,
+    base INTEGER NOT NULL,
+    started_at TEXT NOT NULL
+);
+"""
+
+
+@migrations(name="0016_feed_epoch")
+def feed_epoch(db: sqlite_utils.Database) -> None:
+    from shared import feed
+
+    db.executescript(_FEED_EPOCH)
+    feed.start_epoch(db, to_iso(datetime.now(UTC)))
 
 
 _REFUSED_ITEMS = """

@@ -137,7 +137,8 @@ def test_feed_returns_at_once_when_there_is_news(app, client, kiosk, reception):
     assert events[0]["payload"] == {"escalation_id": escalation_id, "staff_name": "王芳"}
     assert response.json["cursor"] == events[0]["id"]
     again = client.get(
-        f"/api/v1/feed?after={events[0]['id']}&wait=0", headers=kiosk.headers(key=False)
+        f"/api/v1/feed?after={events[0]['id']}&wait=0&epoch={response.json['epoch']}",
+        headers=kiosk.headers(key=False),
     )
     assert again.json["events"] == []
 

@@ -21,6 +21,7 @@ class KioskHttp:
         self.base_url = base_url
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
+        self.epoch = None  # the feed epoch of the last answer, sent back as kiosks do
 
     def call_reception(self, language: str = "zh_CN") -> dict:
         response = self.session.post(
@@ -40,10 +41,11 @@ class KioskHttp:
     def feed(self, after: int = 0, wait: float = 5) -> dict:
         response = self.session.get(
             f"{self.base_url}/api/v1/feed",
-            params={"after": after, "wait": wait},
+            params={"after": after, "wait": wait, "epoch": self.epoch},
             timeout=wait + 5,
         )
         assert response.status_code == 200, response.text
+        self.epoch = response.json()["epoch"]
         return response.json()
 
     def close(self) -> None:

@@ -225,12 +225,13 @@ _PAGE_BODY_CHARS = 64 * 1024
 
 
 def held_page(
-    db: sqlite_utils.Database, *, after: int = 0, limit: int = PAGE_SIZE
+    db: sqlite_utils.Database, *, after: int = 0, limit: int | None = None
 ) -> tuple[list[dict], bool]:
     """One page of held items, oldest first, after item id `after`; and whether more follow.
 
     Never a whole body: a repair report's base64 photo stays in the database
     (only its length comes out, as `photo_chars`), other bodies are cut to 64 KB."""
+    limit = limit or PAGE_SIZE
     rows = list(
         db.query(
             "SELECT q.id, q.kiosk_id, q.key, q.path, q.received_at, q.status, q.reason,"

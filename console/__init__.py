@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from console import db, live, security, settings
+from console import db, edge, live, security, settings
 from shared.clock import SystemClock
 from shared.passwords import hasher
 
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Cheap hashing exists only for the test suite; production always pays argon2id's cost.
     app.extensions["lobbydesk.hasher"] = hasher(cheap=bool(app.config.get("TESTING")))
 
+    edge.init_app(app)  # before any route is added: ids, JSON and numbers checked at the edge
     db.init_app(app)
     live.init_app(app)
     security.init_app(app)

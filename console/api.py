@@ -8,6 +8,7 @@ a replay is never counted. Over the limit: 429 with Retry-After.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from flask import Blueprint, current_app, g, request
@@ -27,7 +28,7 @@ from shared import (
     visitors,
 )
 from shared.clock import to_iso
-from shared.db import write_transaction
+from shared.db import is_storage_full, write_transaction
 from shared.errors import InvalidRequest, KioskNotAuthorised
 
 bp = Blueprint("api", __name__, url_prefix=protocol.API_PREFIX)
@@ -39,11 +40,13 @@ def _clock():
 
 
 def _json_body():
+    """The request's JSON, read with the edge's limits (console/edge.py): too deep,
+    a lone surrogate, a number out of range or not JSON at all → 400."""
     if request.mimetype != "application/json":
-        raise InvalidRequest("send the body as application/json")
-    body = request.get_json(silent=True)
+        raise InvalidRequest("请用 application/json 发送 · Send the body as application/json.")
+    body = request.get_json()
     if body is None:
-        raise InvalidRequest("the body is not valid JSON")
+        raise InvalidRequest("内容不是有效的 JSON · The body is not valid JSON.")
     return body
 
 
@@ -51,7 +54,7 @@ def _outbox_depth() -> int | None:
     raw = request.headers.get(protocol.OUTBOX_DEPTH_HEADER)
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 7:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7:  # "²".isdigit() is True
         raise InvalidRequest(f"{protocol.OUTBOX_DEPTH_HEADER} must be a whole number")
     return int(raw)
 
@@ -73,8 +76,12 @@ def authenticate_kiosk():
         raise
     depth = _outbox_depth()
     if kiosks.heartbeat_due(g.kiosk, _clock(), depth):
-        with write_transaction(db):
-            kiosks.record_heartbeat(db, _clock(), g.kiosk["id"], depth)
+        try:
+            with write_transaction(db):
+                kiosks.record_heartbeat(db, _clock(), g.kiosk["id"], depth)
+        except sqlite3.OperationalError as error:
+            if not is_storage_full(error):  # a full disk: reads go on, the heartbeat waits
+                raise
 
 
 def _hold_write_from_revoked_kiosk(db, token):
@@ -82,13 +89,25 @@ def _hold_write_from_revoked_kiosk(db, token):
     can let go of it; its reads still get 401. Anything else: None."""
     revoked = quarantine.revoked_kiosk(db, token)
     key = request.headers.get(protocol.IDEMPOTENCY_HEADER)
-    if revoked is None or request.method != "POST" or not key:
+    if (
+        revoked is None
+        or request.method != "POST"
+        or not key
+        or request.path not in kiosk_writes.WRITES  # only writes, never a lookup
+    ):
         return None
     protocol.check_idempotency_key(key)
+    _json_body()  # JSON only, within the same caps as a live write (400/413 otherwise)
+    _kiosk_writes().check(revoked["id"], _clock().now().timestamp())  # 429 + Retry-After
     body = request.get_data(as_text=True)
-    held_id = quarantine.hold(
-        db, _clock(), kiosk_id=revoked["id"], key=key, path=request.path, body=body
-    )
+    try:
+        held_id = quarantine.hold(
+            db, _clock(), kiosk_id=revoked["id"], key=key, path=request.path, body=body
+        )
+    except quarantine.QuarantineFull as full:
+        live.hub(current_app).publish()  # the kiosks page shows the alert
+        error = {"code": full.code, "message": str(full), "retry_after": full.retry_after}
+        return {"error": error}, full.http_status, {"Retry-After": str(full.retry_after)}
     live.hub(current_app).publish()
     return {"quarantined": True, "quarantine_id": held_id}, 202
 

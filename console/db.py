@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import current_app, g
 
 from shared import schema
-from shared.db import connect
+from shared.db import connect, make_private
 
 
 def database_path(app) -> Path:
@@ -29,4 +29,19 @@ def close_db(_error=None) -> None:
 def init_app(app) -> None:
     # Migrations run once at start, before the server takes requests.
     schema.open_building_db(database_path(app)).close()
+    _make_data_private(app)
     app.teardown_appcontext(close_db)
+
+
+def _make_data_private(app) -> None:
+    """The data folder 0700; the database, its WAL/SHM, the secret and backups 0600,
+    also when an older version or a loose umask made them readable by others."""
+    from console.settings import secret_key_path
+    from shared import backup
+
+    data_dir = Path(app.config["DATA_DIR"])
+    make_private(
+        data_dir, databases=[database_path(app).name], files=[secret_key_path(data_dir).name]
+    )
+    backups = backup.folder(data_dir)
+    make_private(backups, files=[item.name for item in backups.glob("*") if item.is_file()])

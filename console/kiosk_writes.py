@@ -34,7 +34,7 @@ from shared import (
     tickets,
     visitors,
 )
-from shared.db import write_transaction
+from shared.db import is_storage_full, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError
 
 log = logging.getLogger(__name__)
@@ -301,6 +301,8 @@ def _apply_in_savepoint(ctx: WriteContext, item: _Item) -> dict:
         return _error(item, rejected.http_status, rejected.code, str(rejected))
     except LobbyDeskError as error:
         return _error(item, error.http_status, error.code, str(error))
-    except Exception:  # a bug in one handler must not lose the rest of the batch
+    except Exception as error:  # a bug in one handler must not lose the rest of the batch
+        if is_storage_full(error):
+            raise  # the whole batch waits for room: 503 storage_full (console/errors.py)
         log.exception("batch item %s (%s) failed", item.index, item.path)
         return _error(item, 500, "internal_error", "服务器出错 · The console hit an error.")

@@ -55,7 +55,7 @@ def index():
             and (clock.now() - parse_utc(seen)).total_seconds() <= window
         )
         rows.append({**kiosk, "online": online, "last_seen_local": local_time(seen, timezone)})
-    held_count = len(quarantine.held(get_db()))
+    held_count = quarantine.held_count(get_db())
     alerts = kiosks.open_alerts(get_db())
     return render_template(
         "kiosks/index.html", kiosks=rows, building=building, held_count=held_count, alerts=alerts
@@ -136,7 +136,8 @@ def revoke(kiosk_id: int):
 @bp.get("/quarantine")
 @role_required("admin", "manager")
 def quarantine_list():
-    items = quarantine.held(get_db())
+    after = request.args.get("after", 0, type=int)  # range-checked at the edge
+    items, more = quarantine.held_page(get_db(), after=after)
     now = current_app.extensions["lobbydesk.clock"].now()
     for item in items:
         item["kind"] = QUARANTINE_KINDS.get(item["path"], item["path"])
@@ -146,7 +147,13 @@ def quarantine_list():
         )
         # A repair report's base64 photo is up to 2.7 MB: never put it in the page.
         item["body"] = "" if item["summary"] else item["body"][:HELD_BODY_SHOWN]
-    return render_template("kiosks/quarantine.html", items=items)
+    return render_template(
+        "kiosks/quarantine.html",
+        items=items,
+        next_after=items[-1]["id"] if more else None,
+        held_count=quarantine.held_count(get_db()),
+        first_page=after == 0,
+    )
 
 
 @bp.post("/quarantine/<int:item_id>/accept")

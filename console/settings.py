@@ -123,7 +123,7 @@ def secret_key_path(data_dir: str | Path) -> Path:
 def create_secret_key(data_dir: str | Path) -> Path:
     """Write a new 256-bit secret to DATA_DIR/secret_key, readable by the owner only."""
     path = secret_key_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as file:

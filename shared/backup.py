@@ -24,7 +24,7 @@ import sqlite_utils
 
 from shared import feed
 from shared.clock import to_iso
-from shared.db import connect, write_transaction
+from shared.db import PRIVATE_FILE, connect, is_storage_full, private_dir, write_transaction
 
 FOLDER = "backups"
 DEFAULT_KEEP = 14
@@ -53,14 +53,44 @@ def create(
     now: datetime | None = None,
     keep: int = DEFAULT_KEEP,
 ) -> Path:
-    """Back up an open database into dest_dir; returns the new file."""
+    """Back up an open database into dest_dir; returns the new file (0600).
+
+    Any failure (a full disk above all) raises BackupFailed with the reason in
+    words and leaves no .partial file behind; stale ones are swept first."""
     dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(dest_dir)
+    sweep_partials(dest_dir)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     final = dest_dir / f"lobbydesk-{moment.strftime(_STAMP)}Z-{reason}.db"
     partial = final.with_suffix(".partial")
     partial.unlink(missing_ok=True)
-    target = sqlite3.connect(str(partial))
+    try:
+        _write(source, partial)
+        _fsync(partial)
+        os.replace(partial, final)
+        _fsync_dir(dest_dir)
+    except (sqlite3.Error, OSError) as error:
+        _remove_partial(partial)
+        if is_storage_full(error):
+            raise BackupFailed(
+                f"存储空间已满，备份未完成 · The disk is full: the backup was not made ({dest_dir})."
+            ) from error
+        raise BackupFailed(f"备份未完成 · The backup was not made: {error}") from error
+    except BaseException:
+        _remove_partial(partial)
+        raise
+    rotate(dest_dir, keep=keep, reason=reason)
+    return final
+
+
+def _open_target(path: Path) -> sqlite3.Connection:
+    """The backup's file, created 0600 whatever the umask."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    return sqlite3.connect(str(path))
+
+
+def _write(source, partial: Path) -> None:
+    target = _open_target(partial)
     try:
         # pages=-1: one step, one consistent snapshot of the source even while
         # other connections keep writing (WAL readers see a fixed snapshot).
@@ -69,11 +99,35 @@ def create(
         _check(target, partial)
     finally:
         target.close()
-    _fsync(partial)
-    os.replace(partial, final)
-    _fsync_dir(dest_dir)
-    rotate(dest_dir, keep=keep, reason=reason)
-    return final
+
+
+def _remove_partial(partial: Path) -> None:
+    for leftover in (partial, partial.with_name(partial.name + "-journal")):
+        try:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+PARTIAL_STALE_AFTER = timedelta(minutes=15)
+
+
+def sweep_partials(dest_dir: str | Path, *, older_than: timedelta = PARTIAL_STALE_AFTER) -> int:
+    """Remove .partial files a crashed or failed backup left; a backup still being
+    written (younger than `older_than`) is left alone. Returns how many went."""
+    dest_dir = Path(dest_dir)
+    if not dest_dir.is_dir():
+        return 0
+    cutoff = datetime.now(UTC).timestamp() - older_than.total_seconds()
+    removed = 0
+    for leftover in dest_dir.glob("lobbydesk-*.partial*"):
+        try:
+            if leftover.stat().st_mtime <= cutoff:
+                leftover.unlink()
+                removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def create_from_file(
@@ -162,8 +216,7 @@ def restore(backup_path: str | Path, data_dir: str | Path, *, force: bool = Fals
     epoch table gets its first epoch from migration 0016 when the console opens it.
     """
     backup_path, data_dir = Path(backup_path), Path(data_dir)
-    if not backup_path.is_file():
-        raise BackupFailed(f"no backup at {backup_path}")
+    check_restorable(backup_path)  # before anything in data_dir is touched
     source = sqlite3.connect(f"file:{backup_path}?mode=ro", uri=True)
     try:
         _check(source, backup_path)
@@ -193,6 +246,69 @@ def _new_feed_epoch(db: sqlite_utils.Database) -> None:
         return
     with write_transaction(db):
         feed.start_epoch(db, to_iso(datetime.now(UTC)))
+
+
+_HEADER = b"SQLite format 3\x00"
+
+
+def check_restorable(backup_path: str | Path) -> None:
+    """BackupFailed unless the file is a complete Lobby Desk console database of a
+    schema this version knows: not empty, an SQLite file of the size its header
+    says (not truncated), intact, with the console's application_id (or none, from
+    a version before it was set) and only migrations this version knows."""
+    from shared.schema import APPLICATION_ID, known_migrations
+
+    path = Path(backup_path)
+    if not path.is_file():
+        raise BackupFailed(f"找不到备份文件 · No backup at {path}")
+    size = path.stat().st_size
+    if size < 100:
+        raise BackupFailed(
+            f"这不是备份：文件为空或过短 · {path.name} is not a backup: {size} bytes."
+        )
+    with path.open("rb") as file:
+        header = file.read(100)
+    if not header.startswith(_HEADER):
+        raise BackupFailed(f"这不是 SQLite 数据库 · {path.name} is not an SQLite database.")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    header_size_valid = header[24:28] == header[92:96] and pages > 0
+    if size % page_size or (header_size_valid and pages * page_size != size):
+        raise BackupFailed(
+            f"备份不完整（文件被截断）· {path.name} is incomplete: {size:,} bytes where "
+            f"{pages * page_size:,} were written."
+        )
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        _check(conn, path)
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        applied = set()
+        if "_sqlite_migrations" in tables:
+            applied = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM _sqlite_migrations WHERE migration_set = 'lobbydesk'"
+                )
+            }
+    except sqlite3.DatabaseError as error:
+        raise BackupFailed(f"备份无法读取 · {path.name} cannot be read: {error}") from error
+    finally:
+        conn.close()
+    known = known_migrations()
+    if application_id not in (APPLICATION_ID, 0) or not applied or not {"0001_initial"} <= applied:
+        raise BackupFailed(
+            f"这不是前台控制台的数据库（例如终端的 kiosk.db）· {path.name} is not a Lobby Desk "
+            "console database (a kiosk's kiosk.db, for one, is not)."
+        )
+    if applied - known:
+        raise BackupFailed(
+            f"备份来自更新的版本 · {path.name} was made by a newer Lobby Desk "
+            f"(unknown migrations: {', '.join(sorted(applied - known))}): upgrade first."
+        )
 
 
 def table_counts(db: sqlite_utils.Database) -> dict[str, int]:

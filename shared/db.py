@@ -8,6 +8,8 @@ setting fails loudly at start instead of losing commits on a power cut.
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import sqlite3
 import threading
 import time
@@ -32,8 +34,10 @@ def connect(
 ) -> sqlite_utils.Database:
     """A sqlite-utils Database over a connection with our pragmas applied.
 
-    `factory`: a sqlite3.Connection subclass (the kiosk's watches its errors)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    `factory`: a sqlite3.Connection subclass (the kiosk's watches its errors).
+    A new file is created readable by its owner only (0600, whatever the umask);
+    SQLite gives its -wal and -shm files the database file's mode."""
+    create_private(path)
     # isolation_level=None: no implicit transactions; writes that must go
     # together use write_transaction() explicitly.
     conn = sqlite3.connect(
@@ -55,6 +59,58 @@ def connect(
         conn.close()  # e.g. "file is not a database": leave no handle on a damaged file
         raise
     return db
+
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+_PRIVATE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def private_dir(folder: str | Path) -> None:
+    """Make a folder readable by its owner only (0700) if it is missing."""
+    folder = Path(folder)
+    if not folder.exists():
+        folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        os.chmod(folder, PRIVATE_DIR)
+
+
+def create_private(path: str | Path) -> None:
+    """Make the folder (0700) and an empty database file (0600) if they are missing."""
+    path = Path(path)
+    private_dir(path.parent)
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+        except FileExistsError:
+            pass  # another process made it first
+
+
+def make_private(folder: str | Path, databases=(), files=()) -> None:
+    """Owner-only modes on a data folder as it is: the folder 0700, each database with
+    its -wal/-shm/-journal and each other file 0600 (files made by an older version)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    os.chmod(folder, PRIVATE_DIR)
+    for name in databases:
+        for suffix in _PRIVATE_SUFFIXES:
+            candidate = folder / f"{name}{suffix}"
+            if candidate.is_file():
+                os.chmod(candidate, PRIVATE_FILE)
+    for name in files:
+        candidate = folder / name
+        if candidate.is_file():
+            os.chmod(candidate, PRIVATE_FILE)
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """SQLITE_FULL ("database or disk is full") or ENOSPC/EDQUOT from the OS."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF == sqlite3.SQLITE_FULL
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return False
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:

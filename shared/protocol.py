@@ -29,7 +29,7 @@ def check_idempotency_key(key: str | None) -> str:
 
     if not key:
         raise IdempotencyKeyMissing()
-    if not _KEY_PATTERN.match(key):
+    if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):  # "$" allows a final \n
         raise InvalidRequest("Idempotency-Key must be 16-64 characters of A-Z a-z 0-9 _ -")
     return key
 

@@ -42,22 +42,103 @@ def revoked_kiosk(db: sqlite_utils.Database, token: str | None) -> dict | None:
     )
 
 
+# What one revoked kiosk may leave in the quarantine (held, undecided): beyond it the
+# kiosk is told 429 and staff get one kiosk alert, so a stolen token cannot fill the disk.
+MAX_HELD_PER_KIOSK = 200
+MAX_HELD_BYTES_PER_KIOSK = 20 * 1024 * 1024
+FULL_ALERT_KIND = "quarantine_full"
+FULL_RETRY_AFTER = 3600
+
+
+class QuarantineFull(LobbyDeskError):
+    """A revoked kiosk has as much held as it may; staff decide on some first."""
+
+    code = "quarantine_full"
+    http_status = 429
+    retry_after = FULL_RETRY_AFTER
+
+    def __init__(self):
+        super().__init__(
+            f"隔离区已满（每台终端最多 {MAX_HELD_PER_KIOSK} 条、"
+            f"{MAX_HELD_BYTES_PER_KIOSK // (1024 * 1024)} MB）· This kiosk's quarantine is full "
+            f"(at most {MAX_HELD_PER_KIOSK} items, {MAX_HELD_BYTES_PER_KIOSK // (1024 * 1024)} MB): "
+            "staff must decide on the held items first."
+        )
+
+
+def _room_for(db, kiosk_id: int, size: int) -> bool:
+    count = one(
+        db,
+        "SELECT count(*) AS n FROM quarantine WHERE kiosk_id = ? AND status = 'held'"
+        " AND reason = 'revoked'",
+        (kiosk_id,),
+    )["n"]
+    if count >= MAX_HELD_PER_KIOSK:
+        return False
+    held_bytes = one(
+        db,
+        "SELECT coalesce(sum(length(CAST(body AS BLOB))), 0) AS n FROM quarantine"
+        " WHERE kiosk_id = ? AND status = 'held' AND reason = 'revoked'",
+        (kiosk_id,),
+    )["n"]
+    return held_bytes + size <= MAX_HELD_BYTES_PER_KIOSK
+
+
+def _alert_full_once(db, clock, kiosk_id: int) -> None:
+    """One open alert per kiosk on the kiosks page, however often it keeps sending."""
+    if one(
+        db,
+        "SELECT id FROM kiosk_alerts WHERE kiosk_id = ? AND kind = ? AND dismissed_at IS NULL",
+        (kiosk_id, FULL_ALERT_KIND),
+    ):
+        return
+    now = to_iso(clock.now())
+    db.execute(
+        "INSERT INTO kiosk_alerts (kiosk_id, kind, item_kind, error, created_at, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            kiosk_id, FULL_ALERT_KIND, "隔离区已满 · Quarantine full",
+            f"已停用的终端仍在发送，已达上限（{MAX_HELD_PER_KIOSK} 条 / "
+            f"{MAX_HELD_BYTES_PER_KIOSK // (1024 * 1024)} MB），之后的请求被拒绝 · A revoked kiosk "
+            "keeps sending and reached its quarantine limit: further requests are refused.",
+            now, now,
+        ),
+    )  # fmt: skip
+    audit.record(db, clock, actor=f"kiosk:{kiosk_id}", action="quarantine.full")
+
+
 def hold(db: sqlite_utils.Database, clock, *, kiosk_id: int, key: str, path: str, body: str) -> int:
-    """Keep the request aside; the same key again returns the same held item."""
+    """Keep the request aside; the same key again returns the same held item.
+    QuarantineFull (429) once the kiosk has MAX_HELD_PER_KIOSK items or
+    MAX_HELD_BYTES_PER_KIOSK bytes held (staff are alerted once)."""
     with write_transaction(db):
-        db.execute(
-            "INSERT OR IGNORE INTO quarantine (kiosk_id, key, path, body, received_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (kiosk_id, key, path, body, to_iso(clock.now())),
-        )
         row = one(db, "SELECT id FROM quarantine WHERE kiosk_id = ? AND key = ?", (kiosk_id, key))
-        audit.record(
-            db,
-            clock,
-            actor=f"kiosk:{kiosk_id}",
-            action="quarantine.hold",
-            target=f"quarantine:{row['id']}",
-        )
+        if row is None:
+            if not _room_for(db, kiosk_id, len(body.encode("utf-8"))):
+                _alert_full_once(db, clock, kiosk_id)
+                full = True
+            else:
+                full = False
+                db.execute(
+                    "INSERT INTO quarantine (kiosk_id, key, path, body, received_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (kiosk_id, key, path, body, to_iso(clock.now())),
+                )
+                row = one(
+                    db, "SELECT id FROM quarantine WHERE kiosk_id = ? AND key = ?", (kiosk_id, key)
+                )
+        else:
+            full = False
+        if not full:
+            audit.record(
+                db,
+                clock,
+                actor=f"kiosk:{kiosk_id}",
+                action="quarantine.hold",
+                target=f"quarantine:{row['id']}",
+            )
+    if full:
+        raise QuarantineFull()
     return row["id"]
 
 
@@ -131,6 +212,41 @@ def held(db: sqlite_utils.Database) -> list[dict]:
             " WHERE q.status = 'held' AND q.reason = 'revoked' ORDER BY q.id"
         )
     )
+
+
+def held_count(db: sqlite_utils.Database) -> int:
+    return one(
+        db, "SELECT count(*) AS n FROM quarantine WHERE status = 'held' AND reason = 'revoked'"
+    )["n"]
+
+
+PAGE_SIZE = 25
+_PAGE_BODY_CHARS = 64 * 1024
+
+
+def held_page(
+    db: sqlite_utils.Database, *, after: int = 0, limit: int | None = None
+) -> tuple[list[dict], bool]:
+    """One page of held items, oldest first, after item id `after`; and whether more follow.
+
+    Never a whole body: a repair report's base64 photo stays in the database
+    (only its length comes out, as `photo_chars`), other bodies are cut to 64 KB."""
+    limit = limit or PAGE_SIZE
+    rows = list(
+        db.query(
+            "SELECT q.id, q.kiosk_id, q.key, q.path, q.received_at, q.status, q.reason,"
+            " k.name AS kiosk_name,"
+            " CASE WHEN q.path = :tickets AND json_valid(q.body)"
+            "  THEN json_remove(q.body, '$.photo') ELSE substr(q.body, 1, :chars) END AS body,"
+            " CASE WHEN q.path = :tickets AND json_valid(q.body)"
+            "  THEN length(json_extract(q.body, '$.photo')) END AS photo_chars"
+            " FROM quarantine q JOIN kiosks k ON k.id = q.kiosk_id"
+            " WHERE q.status = 'held' AND q.reason = 'revoked' AND q.id > :after"
+            " ORDER BY q.id LIMIT :limit",
+            {"tickets": TICKETS, "chars": _PAGE_BODY_CHARS, "after": after, "limit": limit + 1},
+        )
+    )
+    return rows[:limit], len(rows) > limit
 
 
 def _decide(db, clock, item_id: int, status: str, staff_id: int, result: dict | None) -> None:
@@ -237,7 +353,7 @@ def summary(item: dict, *, secret_key: str | None = None, now: datetime | None =
     a request of a kind staff can read (shown raw instead)."""
     try:
         body = json.loads(item["body"])
-    except ValueError:
+    except (ValueError, RecursionError):  # held before the edge capped JSON depth
         return ""
     if not isinstance(body, dict):
         return ""
@@ -245,6 +361,8 @@ def summary(item: dict, *, secret_key: str | None = None, now: datetime | None =
         describe = _DESCRIBERS[item["path"]]
     except KeyError:
         return ""
+    if item["path"] == TICKETS:  # held_page leaves the photo out: only its length comes
+        return _describe_ticket(body, secret_key, now, photo_chars=item.get("photo_chars"))
     return describe(body, secret_key, now)
 
 
@@ -255,7 +373,7 @@ def _text(value, limit: int = 80) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _describe_ticket(body: dict, _secret_key, _now) -> str:
+def _describe_ticket(body: dict, _secret_key, _now, photo_chars: int | None = None) -> str:
     category, problem = _text(body.get("category"), 40), _text(body.get("problem"), 40)
     what = catalog.bilingual(f"{category}.{problem}" if problem else category)
     urgency = body.get("urgency", "normal")
@@ -271,8 +389,9 @@ def _describe_ticket(body: dict, _secret_key, _now) -> str:
     if description:
         parts.append(f"“{description}”")
     photo = body.get("photo")
-    if isinstance(photo, str) and photo:
-        kilobytes = max(1, len(photo) * 3 // 4 // 1024)
+    chars = len(photo) if isinstance(photo, str) else (photo_chars or 0)
+    if chars:
+        kilobytes = max(1, chars * 3 // 4 // 1024)
         parts.append(f"附照片 · with a photo ({kilobytes} KB)")
     else:
         parts.append("无照片 · no photo")

@@ -315,6 +315,9 @@ def _every_problem(check, error_type, fields: dict, stand_ins: dict, number: int
     return None
 
 
+EARLIEST_CONSENT_YEAR = 2000
+
+
 def _consent(ctx: _Context, text: str, number: int, problems: list) -> str | None:
     """When the resident agreed to the row's channels: "是/yes" means now (the
     import), a date or time means then (building time); no consent is None."""
@@ -336,6 +339,16 @@ def _consent(ctx: _Context, text: str, number: int, problems: list) -> str | Non
         return None
     day, hms = moment
     agreed = datetime(day.year, day.month, day.day, *(hms or (0, 0, 0)), tzinfo=ctx.zone)
+    if day.year < EARLIEST_CONSENT_YEAR:  # year 1 cannot even be placed in UTC
+        problems.append(
+            Problem(
+                number,
+                "consent",
+                f"同意日期不可能早于 {EARLIEST_CONSENT_YEAR} 年 · The consent date cannot be "
+                f"before {EARLIEST_CONSENT_YEAR}.",
+            )
+        )
+        return None
     if agreed > ctx.now:
         problems.append(
             Problem(

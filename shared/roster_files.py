@@ -350,9 +350,19 @@ def _xlsx_rows(content: bytes):
     import openpyxl  # 0.2 s to import: only when an .xlsx comes in
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_unpacked_size(content)
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, ParseError):
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        OSError,
+        ParseError,
+    ):
         raise FileRefused(
             "这不是有效的 Excel (.xlsx) 文件 · This is not a valid Excel (.xlsx) file."
         ) from None
@@ -360,7 +370,7 @@ def _xlsx_rows(content: bytes):
         sheet = book.worksheets[0]
         for cells in sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS):
             yield [_xlsx_cell(cell) for cell in cells]
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError):
+    except (zipfile.BadZipFile, KeyError, IndexError, TypeError, ValueError, OSError, ParseError):
         raise FileRefused(
             "Excel 文件已损坏 · The Excel file is damaged: save it again and retry."
         ) from None
@@ -368,10 +378,34 @@ def _xlsx_rows(content: bytes):
         book.close()
 
 
+# A zip bomb is refused before anything is unpacked: zipfile never unpacks more than
+# a member's declared size (a lie fails its CRC check), so the declared sizes bound it.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_CELL_CHARS = 1000
+
+
+def _check_unpacked_size(content: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl says it is not a valid file
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise FileRefused(
+            f"Excel 文件解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB · The Excel file "
+            f"unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB: it is not a roster."
+        )
+
+
 def _xlsx_cell(cell) -> tuple[str, str]:
+    value = cell.value
+    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        raise FileRefused(
+            f"有单元格超过 {MAX_CELL_CHARS} 个字符 · A cell holds more than {MAX_CELL_CHARS} "
+            "characters: this is not a roster."
+        )
     if cell.data_type == "f":
         return str(cell.value), "formula"
-    value = cell.value
     if value is None:
         return "", ""
     if hasattr(value, "hour"):  # a datetime: a date typed into a date cell reads as midnight

@@ -16,6 +16,9 @@ from shared import db as dbmod
 from shared.clock import to_iso
 
 migrations = Migrations("lobbydesk")
+# PRAGMA application_id of a console database ("LbDk"): a restore refuses a file
+# without it (or the console's schema), such as a kiosk's kiosk.db.
+APPLICATION_ID = 0x4C62446B
 
 _INITIAL = """
 CREATE TABLE buildings (
@@ -881,4 +884,11 @@ def open_building_db(path: str | Path) -> sqlite_utils.Database:
     # failing on a read-to-write lock upgrade; each migration is a savepoint.
     with dbmod.write_transaction(db):
         migrations.apply(db)
+        if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     return db
+
+
+def known_migrations() -> set[str]:
+    """The names of every migration this version knows (a restore checks a backup's)."""
+    return {migration.name for migration in migrations.pending(sqlite_utils.Database(memory=True))}

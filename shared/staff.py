@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import sqlite_utils
@@ -9,7 +10,7 @@ from argon2 import PasswordHasher
 
 from shared import audit, login_guard, passwords, tokens
 from shared.clock import parse_utc, to_iso
-from shared.db import one, write_transaction
+from shared.db import is_storage_full, one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound
 
 ROLES = ("reception", "manager", "admin")
@@ -152,11 +153,16 @@ def session_user(db: sqlite_utils.Database, clock, token: str | None) -> dict | 
         end_session(db, clock, token)
         return None
     if (now - parse_utc(row["last_seen_at"])).total_seconds() >= SESSION_TOUCH_SECONDS:
-        with write_transaction(db):
-            db.execute(
-                "UPDATE staff_sessions SET last_seen_at = ? WHERE id = ?",
-                (to_iso(now), row["session_id"]),
-            )
+        try:
+            with write_transaction(db):
+                db.execute(
+                    "UPDATE staff_sessions SET last_seen_at = ? WHERE id = ?",
+                    (to_iso(now), row["session_id"]),
+                )
+        except sqlite3.OperationalError as error:
+            # A full disk must not stop staff reading pages: the idle timer waits.
+            if not is_storage_full(error):
+                raise
     return row
 
 

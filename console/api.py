@@ -247,7 +247,7 @@ def kiosk_feed():
         raise InvalidRequest("send epoch once")
     kiosk_epoch = feed.check_epoch(request.args.get("epoch"))
     current = feed.current_epoch(get_db())
-    start = feed.read_from(current, after, kiosk_epoch)
+    start = feed.read_from(current, after, kiosk_epoch, feed.max_event_id(get_db()))
     hub = live.hub(current_app)
     deadline = time.monotonic() + wait
     while True:

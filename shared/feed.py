@@ -72,10 +72,14 @@ def check_epoch(value: str | None) -> str | None:
     return value
 
 
-def read_from(current: Epoch, cursor: int, kiosk_epoch: str | None) -> int:
-    """Where to read a kiosk's feed from: its cursor within the current epoch,
-    else no further than the epoch's base."""
+def read_from(current: Epoch, cursor: int, kiosk_epoch: str | None, newest: int) -> int:
+    """Where to read a kiosk's feed from: its cursor within the current epoch, else
+    no further than the epoch's base. A kiosk that sends no epoch at all (software
+    from before epochs) keeps its cursor unless the cursor lies beyond every event
+    there is (a restore): otherwise it would be handed the same events on every poll."""
     if kiosk_epoch == current.epoch:
+        return cursor
+    if kiosk_epoch is None and cursor <= newest:
         return cursor
     return min(cursor, current.base)
 

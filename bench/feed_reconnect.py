@@ -1,0 +1,344 @@
+"""Feed reconnect: a console restart → the first feed event at a running kiosk.
+
+Starts the console as a real process (`python -m lobbydesk console`, waitress,
+real clock, argon2 at production cost) on a temporary data directory with a
+building, one reception login and one paired kiosk. The kiosk runs the real
+SyncWorker (its own kiosk.db, its feed thread long-polling GET /api/v1/feed)
+and stamps `perf_counter` in its on_event callback. A receptionist, signed in
+with `requests` through the login form, acknowledges the kiosk's help calls
+("on my way": POST /queue/escalations/<id>/acknowledge, as the queue page's
+button does; the redirect not followed).
+
+  (b) baseline, no restart: the acknowledge POST is sent → the kiosk's on_event
+      has 'escalation.acknowledged' (the kiosk's long poll is parked on the
+      console, as it is all day);
+  (a) restart: the kiosk calls reception, the console process is SIGKILLed and
+      started again on the same port; from the moment its port accepts
+      connections, the receptionist acknowledges at once → the kiosk's on_event
+      has it. This includes the feeder noticing the console is back;
+  (c) for context: SIGKILL → the new process accepts connections (Python start,
+      migrations, app), which the kiosk cannot shorten;
+  (d) as (a), with the kiosk talking to the console through a reverse proxy that
+      answers "503 Service Unavailable, Retry-After: 30" while the console is
+      down (what nginx in front of a restarting console does with a maintenance
+      page): the kiosk's feeder must not wait out the Retry-After.
+
+    .venv/bin/python bench/feed_reconnect.py [--restarts 20] [--baseline 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from live_queue_latency import PASSWORD, USERNAME, percentile
+
+from kiosk.client import ConsoleClient
+from kiosk.outbox import Outbox
+from kiosk.store import KioskStore
+from kiosk.sync import SyncWorker
+from shared import kiosks, staff
+from shared.clock import SystemClock
+from shared.demo import create_building
+from shared.passwords import hasher
+from shared.schema import open_building_db
+
+ROOT = Path(__file__).resolve().parent.parent
+WARM_UP = 3
+HELP = {"kind": "help", "language": "zh_CN", "screen": "home"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ConsoleProcess:
+    """`lobbydesk console` as a process the bench can SIGKILL and start again."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir, self.port = data_dir, _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.secret = secrets.token_hex(32)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> float:
+        """Start it; returns perf_counter when its port first accepts a connection."""
+        env = {**os.environ, "LOBBYDESK_SECRET_KEY": self.secret}
+        command = [sys.executable, "-m", "lobbydesk", "console"]
+        command += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return time.perf_counter()
+            except OSError:
+                time.sleep(0.005)
+        raise RuntimeError("the console did not start within 30 s")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+class UnavailableProxy:
+    """A TCP proxy to the console; while the console refuses connections it answers
+    each one with 503 + Retry-After: 30, as a reverse proxy with a maintenance page."""
+
+    ANSWER = (
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 30\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except OSError:
+            try:
+                client.recv(65536)  # the request, then the answer
+                client.sendall(self.ANSWER)
+            except OSError:
+                pass
+            client.close()
+            return
+        threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+        self._pump(upstream, client)
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _prepare(data_dir: Path) -> str:
+    """A building, the bench receptionist and one paired kiosk; returns its token."""
+    clock = SystemClock()
+    db = open_building_db(data_dir / "lobbydesk.db")
+    building_id = create_building(db, clock, name="基准大厦", name_en="Bench Tower", floors=3)
+    staff.create(
+        db,
+        clock,
+        hasher(),
+        username=USERNAME,
+        display_name="基准前台",
+        password=PASSWORD,
+        role="reception",
+        actor="bench",
+    )
+    created = kiosks.create(db, clock, building_id=building_id, name="大堂 A", actor="bench")
+    token = kiosks.pair(db, clock, created["pairing_code"])["token"]
+    db.close()
+    return token
+
+
+class Kiosk:
+    """A kiosk's real SyncWorker; feed events and acknowledged sends land in queues."""
+
+    def __init__(self, base_url: str, token: str, folder: Path):
+        folder.mkdir()
+        self.store = KioskStore.open(folder / "kiosk.db")
+        self.store.save_pairing({"token": token, "kiosk": {}, "building": {}})
+        self.outbox = Outbox(self.store)
+        self.events: queue.Queue[tuple[float, dict]] = queue.Queue()
+        self.acked: queue.Queue[tuple[int, dict]] = queue.Queue()
+        self.worker = SyncWorker(
+            self.store,
+            ConsoleClient(base_url, token),
+            on_event=lambda event: self.events.put((time.perf_counter(), event)),
+            on_acked=lambda item_id, _kind, body: self.acked.put((item_id, body)),
+        )
+        self.worker.start()
+
+    def call_reception(self) -> int:
+        """Press 'call reception' and wait for the console's answer; its escalation id."""
+        from shared.clock import to_iso
+
+        item_id = self.outbox.enqueue(
+            "escalation.help",
+            "/api/v1/escalations",
+            {**HELP, "created_at": to_iso(SystemClock().now())},
+        )
+        self.worker.wake()
+        while True:
+            acked_id, body = self.acked.get(timeout=30)
+            if acked_id == item_id:
+                return body["id"]
+
+    def wait_for_on_my_way(self, escalation_id: int, timeout: float = 30) -> float:
+        deadline = time.monotonic() + timeout
+        while True:
+            at, event = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            if (
+                event["kind"] == "escalation.acknowledged"
+                and event["payload"].get("escalation_id") == escalation_id
+            ):
+                return at
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.store.close()
+
+
+class Reception:
+    """The receptionist's browser session, as plain HTTP (kept across restarts: the
+    console's sessions live in its database)."""
+
+    def __init__(self, base_url: str):
+        import re
+
+        self.base_url = base_url
+        self.http = requests.Session()
+        login = self.http.get(f"{base_url}/login", timeout=10).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+        self.http.post(
+            f"{base_url}/login",
+            data={"username": USERNAME, "password": PASSWORD, "csrf_token": csrf},
+            timeout=10,
+        ).raise_for_status()
+        page = self.http.get(f"{base_url}/", timeout=10).text
+        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def on_my_way(self, escalation_id: int) -> None:
+        response = self.http.post(
+            f"{self.base_url}/queue/escalations/{escalation_id}/acknowledge",
+            data={"csrf_token": self.csrf},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code == 302, response.status_code
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _restarts(console: ConsoleProcess, kiosk: Kiosk, reception: Reception, n: int):
+    """n restarts: (console accepts again → 'on my way' at the kiosk, SIGKILL → accepts)."""
+    heard_ms, start_ms = [], []
+    for _ in range(n):
+        escalation_id = kiosk.call_reception()
+        time.sleep(0.05)
+        killed = time.perf_counter()
+        console.kill()
+        time.sleep(0.5)  # the kiosk notices (and, behind the proxy, is answered 503)
+        ready = console.start()
+        reception.on_my_way(escalation_id)
+        arrived = kiosk.wait_for_on_my_way(escalation_id, timeout=90)
+        heard_ms.append((arrived - ready) * 1000)
+        start_ms.append((ready - killed) * 1000)
+    return heard_ms, start_ms
+
+
+def run(restarts: int, baseline: int) -> list[tuple[str, list[float]]]:
+    with tempfile.TemporaryDirectory(prefix="lobbydesk-bench-") as tmp:
+        data_dir = Path(tmp) / "console"
+        token = _prepare(data_dir)
+        console = ConsoleProcess(data_dir)
+        console.start()
+        proxy = UnavailableProxy(console.port)
+        kiosk = Kiosk(console.url, token, Path(tmp) / "kiosk")
+        reception = Reception(console.url)
+        delivered_ms = []
+        try:
+            for i in range(WARM_UP + baseline):
+                escalation_id = kiosk.call_reception()
+                time.sleep(0.05)  # the feed's next long poll is parked again
+                sent = time.perf_counter()
+                reception.on_my_way(escalation_id)
+                arrived = kiosk.wait_for_on_my_way(escalation_id)
+                if i >= WARM_UP:
+                    delivered_ms.append((arrived - sent) * 1000)
+            restart_ms, start_ms = _restarts(console, kiosk, reception, restarts)
+            kiosk.close()
+            kiosk = Kiosk(proxy.url, token, Path(tmp) / "kiosk-behind-proxy")
+            proxied_ms, _ = _restarts(console, kiosk, reception, restarts)
+        finally:
+            reception.close()
+            kiosk.close()
+            proxy.close()
+            if console.process and console.process.poll() is None:
+                console.kill()
+    return [
+        ("(b) baseline: 'on my way' POST → kiosk on_event, console running", delivered_ms),
+        ("(a) restart: console accepts again → 'on my way' at the kiosk", restart_ms),
+        ("(c) context: SIGKILL → the new console process accepts", start_ms),
+        ("(d) as (a), behind a proxy answering 503 + Retry-After: 30 meanwhile", proxied_ms),
+    ]
+
+
+def table(results: list[tuple[str, list[float]]]) -> str:
+    base = results[0][1]
+    base50, base99 = percentile(base, 50), percentile(base, 99)
+    lines = [
+        "| metric | n | p50 ms | p99 ms | max ms | ÷ (b), p50 / p99 |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for name, samples in results:
+        p50, p99 = percentile(samples, 50), percentile(samples, 99)
+        lines.append(
+            f"| {name} | {len(samples)} | {p50:.1f} | {p99:.1f} | {max(samples):.1f} | "
+            f"{p50 / base50:.1f}× / {p99 / base99:.1f}× |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--restarts", type=int, default=20, help="measured restarts (default 20)")
+    parser.add_argument(
+        "--baseline", type=int, default=50, help="measured deliveries without a restart"
+    )
+    args = parser.parse_args(argv)
+    if args.restarts < 2 or args.baseline < 2:
+        parser.error("--restarts and --baseline must be at least 2")
+    print(table(run(args.restarts, args.baseline)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -20,10 +20,10 @@ from flask import (
     url_for,
 )
 
-from console import live
+from console import limits, live
 from console.db import get_db
 from console.security import role_required
-from shared import announcements, building
+from shared import announcements, building, image_work
 from shared.clock import local_time, to_iso
 from shared.errors import LobbyDeskError, StaleState
 
@@ -96,6 +96,12 @@ def _form_page(form: dict, *, announcement=None, error=None, status: int = 200):
     ), status
 
 
+def _busy(form: dict, busy: image_work.ImageBusy, announcement=None):
+    """Pictures are decoded one at a time: 503 + Retry-After, the form kept as typed."""
+    page, status = _form_page(form, announcement=announcement, error=busy, status=503)
+    return page, status, {"Retry-After": str(busy.retry_after)}
+
+
 def _posted_form() -> dict:
     return {name: request.form.get(name, "")[:2000] for name in FORM_FIELDS}
 
@@ -127,7 +133,10 @@ def create():
             image=_posted_image(),
             data_dir=current_app.config["DATA_DIR"],
             staff_id=g.staff["id"],
+            run=limits.image_pool().run,
         )
+    except image_work.ImageBusy as busy:
+        return _busy(form, busy)
     except LobbyDeskError as error:
         return _form_page(form, error=error, status=400)
     live.hub(current_app).publish()  # kiosks long-polling their feed hear it now
@@ -167,7 +176,10 @@ def update(announcement_id: int):
             remove_image=request.form.get("remove_image") == "1",
             data_dir=current_app.config["DATA_DIR"],
             staff_id=g.staff["id"],
+            run=limits.image_pool().run,
         )
+    except image_work.ImageBusy as busy:
+        return _busy(form, busy, announcement=row)
     except LobbyDeskError as error:
         return _form_page(form, announcement=row, error=error, status=400)
     live.hub(current_app).publish()

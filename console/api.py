@@ -8,12 +8,13 @@ a replay is never counted. Over the limit: 429 with Retry-After.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 
 from flask import Blueprint, current_app, g, request
 
-from console import kiosk_writes, live
+from console import kiosk_writes, limits, live
 from console.db import get_db
 from console.security import PUBLIC_API_ENDPOINTS
 from shared import (
@@ -29,7 +30,7 @@ from shared import (
 )
 from shared.clock import to_iso
 from shared.db import is_storage_full, write_transaction
-from shared.errors import InvalidRequest, KioskNotAuthorised
+from shared.errors import InvalidRequest, KioskNotAuthorised, LobbyDeskError
 
 bp = Blueprint("api", __name__, url_prefix=protocol.API_PREFIX)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
@@ -121,8 +122,30 @@ def openapi_document():
 
 @bp.post("/pair")
 def pair():
+    """Failed pairings are limited per client address (console/limits.py) and audited
+    in aggregate; over the limit every pairing from there waits (429 + Retry-After)."""
+    wait = limits.failures_wait("pair_failure")
+    if wait > 0:
+        limits.audit_refusal(
+            get_db(), actor="anonymous", action="kiosk.pair_limited", key=limits.client_address(),
+            device=limits.client_address(),
+        )  # fmt: skip
+        seconds = max(1, math.ceil(wait))
+        raise rate_limit.RateLimited(
+            seconds,
+            f"配对失败次数太多，请 {seconds} 秒后再试 · Too many failed pairings from this "
+            f"address: try again in {seconds} s.",
+        )
     body = protocol.validate_pairing(_json_body())
-    result = kiosks.pair(get_db(), _clock(), body["code"], device=body["device"])
+    try:
+        result = kiosks.pair(get_db(), _clock(), body["code"], device=body["device"])
+    except LobbyDeskError as failed:
+        limits.count_failure("pair_failure")
+        limits.audit_refusal(
+            get_db(), actor="anonymous", action="kiosk.pair_failed", key=limits.client_address(),
+            device=limits.client_address(), reason=failed.code,
+        )  # fmt: skip
+        raise
     return result, 201
 
 
@@ -171,12 +194,17 @@ def _rate_limited(error: rate_limit.RateLimited):
 def _write_context() -> kiosk_writes.WriteContext:
     from shared import tickets
 
+    db, kiosk_id = get_db(), g.kiosk["id"]
     return kiosk_writes.WriteContext(
-        db=get_db(),
+        db=db,
         clock=_clock(),
-        kiosk_id=g.kiosk["id"],
+        kiosk_id=kiosk_id,
         secret_key=current_app.config["SECRET_KEY"],
         photo_dir=tickets.photo_folder(current_app.config["DATA_DIR"]),
+        images=limits.image_pool(),
+        limit_phone_sign_out=lambda: limits.per_kiosk(
+            db, "phone_sign_out", kiosk_id, visitors.SignOutLimited
+        ),
     )
 
 
@@ -287,11 +315,15 @@ def unit_exists(number: str):
 
 @bp.post("/visitors/lookup")
 def returning_visitor():
-    """Read-only (no idempotency key): is this phone a known visitor? Only a masked name."""
+    """No idempotency key: is this phone a known visitor? Only a masked name. Limited
+    per kiosk (429 + Retry-After: the kiosk asks for the name instead); each look-up
+    is audited, refusals in aggregate (console/limits.py)."""
     body = _json_body()
     if not isinstance(body, dict) or set(body) != {"phone"}:
         raise InvalidRequest('send {"phone": "..."}')
-    return visitors.lookup_returning(get_db(), body["phone"])
+    db, kiosk_id = get_db(), g.kiosk["id"]
+    limits.per_kiosk(db, "lookup", kiosk_id, visitors.LookupLimited)
+    return visitors.lookup_returning(db, body["phone"], _clock(), kiosk_id=kiosk_id)
 
 
 @bp.post("/visits")

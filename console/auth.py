@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlparse
 
 from flask import (
@@ -16,6 +17,7 @@ from flask import (
     url_for,
 )
 
+from console import limits
 from console.db import get_db
 from console.security import role_required
 from shared import audit, login_guard, staff
@@ -44,6 +46,9 @@ def login():
         clock = current_app.extensions["lobbydesk.clock"]
         username = request.form.get("username", "")[:80]
         password = request.form.get("password", "")[:256]
+        source_wait = limits.failures_wait("login_failure")
+        if source_wait > 0:
+            return _source_paused(db, username, source_wait)
         paused = None
         with write_transaction(db):
             try:
@@ -64,6 +69,7 @@ def login():
             response = render_template("auth/login.html", username=username), 429
             return (*response, {"Retry-After": str(paused.retry_after)})
         if member is None:
+            limits.count_failure("login_failure")
             flash("用户名或密码不正确 · Wrong username or password.", "error")
             return render_template("auth/login.html", username=username), 401
         session.clear()
@@ -73,6 +79,23 @@ def login():
     if g.staff:
         return redirect(url_for("queue.index"))
     return render_template("auth/login.html", username="")
+
+
+def _source_paused(db, username: str, wait: float):
+    """Too many failed sign-ins from this address (any usernames): no password is
+    checked; 429 + Retry-After; refusals audited in aggregate (console/limits.py)."""
+    address = limits.client_address()
+    limits.audit_refusal(
+        db, actor="anonymous", action="login.source_limited", key=address, device=address
+    )
+    minutes = max(1, math.ceil(wait / 60))
+    flash(
+        f"这台电脑登录失败次数太多，请 {minutes} 分钟后再试 · Too many failed sign-ins from "
+        f"this computer: try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+        "error",
+    )
+    page = render_template("auth/login.html", username=username)
+    return page, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
 
 
 @bp.post("/logout")

@@ -52,6 +52,10 @@ class WriteContext:
     kiosk_id: int
     secret_key: str
     photo_dir: Any
+    # Pictures are decoded in the console's small pool (shared/image_work.py) …
+    images: Any = None
+    # … and sign-outs by phone are limited per kiosk (console/limits.py): raises RateLimited.
+    limit_phone_sign_out: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,13 @@ def _visit(ctx: WriteContext, raw, _prepared):
     return {"id": visit["id"], "status": visit["status"], "received_at": visit["received_at"]}, 201
 
 
+def _prepare_sign_out(ctx: WriteContext, raw) -> None:
+    """A new sign-out by phone counts against the kiosk's limit, before any transaction
+    (a refusal is audited in its own; a replayed key never gets here)."""
+    if isinstance(raw, dict) and "phone" in raw and ctx.limit_phone_sign_out is not None:
+        ctx.limit_phone_sign_out()
+
+
 def _sign_out(ctx: WriteContext, raw, _prepared):
     if not isinstance(raw, dict) or len(raw) != 1 or not ({"pass", "phone"} & set(raw)):
         raise InvalidRequest('send {"pass": "<scanned pass>"} or {"phone": "<number>"}')
@@ -112,7 +123,8 @@ def _refused(ctx: WriteContext, raw, _prepared):
 
 def _prepare_ticket(ctx: WriteContext, raw):
     """Decode and re-encode the photo before the write transaction (slow work)."""
-    return tickets.prepare_kiosk_report(raw, ctx.clock.now())
+    run = ctx.images.run if ctx.images is not None else None
+    return tickets.prepare_kiosk_report(raw, ctx.clock.now(), run=run)
 
 
 def _ticket(ctx: WriteContext, raw, photo_jpeg):
@@ -138,7 +150,9 @@ WRITES: dict[str, Write] = {
     f"{PREFIX}/alerts": Write(_alert),
     f"{PREFIX}/refused": Write(_refused),
     f"{PREFIX}/visits": Write(_visit),
-    f"{PREFIX}/visits/sign-out": Write(_sign_out, rejected_action="visit.pass_rejected"),
+    f"{PREFIX}/visits/sign-out": Write(
+        _sign_out, prepare=_prepare_sign_out, rejected_action="visit.pass_rejected"
+    ),
     # A pickup answers a person standing at the kiosk, with its own pause and throttle
     # answers (423/429, not stored): it always travels alone.
     f"{PREFIX}/parcels/pickup": Write(_pickup, batchable=False),
@@ -285,6 +299,11 @@ def _prepare(ctx: WriteContext, items: list[_Item]) -> None:
             continue
         try:
             item.prepared = write.prepare(ctx, item.raw)
+        except rate_limit.RateLimited as error:  # a limit or a busy image pool: retry later
+            message = str(error)
+            item.result = _error(
+                item, error.http_status, error.code, message, retry_after=error.retry_after
+            )
         except LobbyDeskError as error:
             item.result = _error(item, error.http_status, error.code, str(error))
 

@@ -251,7 +251,8 @@ def _ticket_paths() -> dict:
                         },
                         "recorded",
                     ),
-                    **_errors(*_COMMON_ERRORS, 422),
+                    # 503 busy + Retry-After: the console's picture pool is full (retry)
+                    **_errors(*_COMMON_ERRORS, 422, 503),
                 },
             }
         },
@@ -315,7 +316,8 @@ def document(long_poll_seconds: float) -> dict:
                         },
                         "paired",
                     ),
-                    **_errors(400, 409, 410, 413),
+                    # 429: too many failed pairings from this address (console/limits.py)
+                    **_errors(400, 409, 410, 413, 429),
                 },
             }
         },
@@ -486,7 +488,8 @@ def document(long_poll_seconds: float) -> dict:
                 ),
                 "responses": {
                     "200": _json({"type": "object", "required": ["found", "masked_name"]}),
-                    **_errors(*_COMMON_ERRORS),
+                    # 429: the kiosk's look-ups in the window are used up (console/limits.py)
+                    **_errors(*_COMMON_ERRORS, 429),
                 },
             }
         },

@@ -41,6 +41,12 @@ SETTINGS = (
         "WSGI worker threads: staff browsers + kiosk long-polls + headroom (each open stream holds one).",
     ),
     Setting("SESSION_COOKIE_SECURE", False, "Set true when the console is served over TLS."),
+    Setting(
+        "TRUSTED_PROXY",
+        None,
+        "Address of the TLS reverse proxy whose X-Forwarded-For is believed: audit rows and "
+        "per-address limits (pairing, sign-in) then see the client's address.",
+    ),
     Setting("LONG_POLL_SECONDS", 25, "Longest a kiosk feed request waits for news."),
     Setting(
         "STREAM_KEEPALIVE_SECONDS",

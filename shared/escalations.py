@@ -46,6 +46,42 @@ def raise_code_lockout(
     return get(db, cursor.lastrowid)
 
 
+PICKUP_SPRAY_SCREEN = "pickup_spray"  # a code_lockout for a whole kiosk, not one unit
+PICKUP_SPRAY_LABEL = "可疑取件尝试 · Suspicious pickup attempts"
+
+
+def _spray_note(wrong: int, units: int) -> str:
+    return f"{wrong} 次错误取件码，{units} 个房号 · {wrong} wrong codes across {units} units"
+
+
+def raise_or_count_pickup_spray(
+    db: sqlite_utils.Database, clock, *, kiosk_id: int, wrong: int, units: int
+) -> tuple[dict, bool]:
+    """A kiosk sprays wrong pickup codes across units: ONE escalation per kiosk while it
+    is unresolved, its note kept up to date with the count. Call inside the pickup's
+    transaction. (kind 'code_lockout', screen 'pickup_spray': the same desk action —
+    go and see who is at the kiosk — without rebuilding the table for a new kind.)
+    Returns (the escalation, whether it is new)."""
+    row = one(
+        db,
+        "SELECT id FROM escalations WHERE kiosk_id = ? AND kind = 'code_lockout'"
+        " AND screen = ? AND status != 'resolved' ORDER BY id DESC LIMIT 1",
+        (kiosk_id, PICKUP_SPRAY_SCREEN),
+    )
+    if row is not None:
+        db.execute(
+            "UPDATE escalations SET note = ? WHERE id = ?", (_spray_note(wrong, units), row["id"])
+        )
+        return get(db, row["id"]), False
+    now = to_iso(clock.now())
+    cursor = db.execute(
+        "INSERT INTO escalations (kiosk_id, kind, screen, note, created_at, received_at)"
+        " VALUES (?, 'code_lockout', ?, ?, ?, ?)",
+        (kiosk_id, PICKUP_SPRAY_SCREEN, _spray_note(wrong, units), now, now),
+    )
+    return get(db, cursor.lastrowid), True
+
+
 def get(db: sqlite_utils.Database, escalation_id: int) -> dict:
     row = one(db, "SELECT * FROM escalations WHERE id = ?", (escalation_id,))
     if row is None:

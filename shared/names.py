@@ -44,8 +44,13 @@ def is_cjk(name: str) -> bool:
     return any("CJK" in unicodedata.name(ch, "") for ch in name)
 
 
+MASK = "**"
+
+
 def mask(name: str) -> str:
-    """张先生 → 张*; Emily Carter → E*** C*****."""
-    if is_cjk(name):
-        return name[0] + "*"
-    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
+    """张先生 → 张**; Emily Carter → E**; 欧阳娜娜 → 欧**.
+
+    The first character and a fixed "**", whatever the name's length or words:
+    a mask that kept letter counts (E**** C*****) narrowed a guess at the name."""
+    name = name.strip()
+    return (name[:1] or "?") + MASK

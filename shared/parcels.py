@@ -19,9 +19,15 @@ never written to the audit log or any log.
 
 Guessing (SECURITY.md 17-18). Five wrong codes for a unit within 15 minutes
 pause code entry for that unit for 15 minutes and put a `code_lockout`
-escalation in the live queue; a kiosk with ten wrong codes (any units) within
-ten minutes gets 429 with Retry-After. A unit with no parcels answers exactly
-like a wrong code, so nobody learns from the kiosk who has parcels waiting.
+escalation in the live queue. A kiosk spraying codes across units is slowed,
+not shut: from its tenth wrong code within ten minutes each wrong code makes
+the kiosk wait before its next one (10 s, doubling, at most 4 min; 429 with
+Retry-After) and reception gets ONE "suspicious pickup attempts" escalation per
+kiosk (updated with the count). During a wait one code for a unit with no recent
+wrong codes is still checked — the resident who walks up after the sprayer
+left is served — but only one per wait, so the sprayer gains at most one extra
+try per wait (≤ 2 tries per 4 minutes at the cap). A unit with no parcels
+answers exactly like a wrong code, so nobody learns who has parcels waiting.
 """
 
 from __future__ import annotations
@@ -52,7 +58,9 @@ UNIT_WRONG_LIMIT = 5  # wrong codes for one unit …
 UNIT_WINDOW = timedelta(minutes=15)  # … within this window pause code entry …
 UNIT_PAUSE = timedelta(minutes=15)  # … for this long.
 KIOSK_WRONG_LIMIT = 10  # wrong codes from one kiosk, any units …
-KIOSK_WINDOW = timedelta(minutes=10)  # … within this window: 429 until the oldest ages out.
+KIOSK_WINDOW = timedelta(minutes=10)  # … within this window: the kiosk is slowed,
+KIOSK_FIRST_WAIT = timedelta(seconds=10)  # … waiting this long after a wrong code,
+KIOSK_MAX_WAIT = timedelta(minutes=4)  # … doubling with each further one up to this.
 MAX_SHELF_LENGTH = 12
 MAX_SEARCH_LENGTH = 40
 NOTICE_BATCH = 20
@@ -167,7 +175,10 @@ class PickupThrottled(LobbyDeskError):
 
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
-        super().__init__()
+        super().__init__(
+            f"这台终端输错取件码次数太多，请 {retry_after} 秒后再试，或联系前台 · Too many wrong "
+            f"codes at this kiosk: try again in {retry_after} s, or see reception."
+        )
 
 
 def _status_zh(status: str) -> str:
@@ -810,19 +821,62 @@ def _attempt(db, clock, *, unit_id: int, kiosk_id: int | None, outcome: str) -> 
     )
 
 
-def _check_kiosk_throttle(db, clock, kiosk_id: int) -> None:
+def _kiosk_wait(db, clock, kiosk_id: int) -> tuple[datetime | None, bool]:
+    """(until when the kiosk is slowed or None, whether the one code allowed during
+    that wait was used). Worked out from the kiosk's wrong codes in KIOSK_WINDOW."""
+    until, slot_used = None, False
+    rows = db.query(
+        "SELECT at FROM parcel_code_attempts WHERE kiosk_id = ? AND outcome = 'wrong'"
+        " AND at > ? ORDER BY at, id",
+        (kiosk_id, to_iso(clock.now() - KIOSK_WINDOW)),
+    )
+    for count, row in enumerate(rows, start=1):
+        at = parse_utc(row["at"])
+        if count < KIOSK_WRONG_LIMIT:
+            continue
+        slot_used = until is not None and at < until  # this try came during a wait
+        wait = min(KIOSK_FIRST_WAIT * 2 ** (count - KIOSK_WRONG_LIMIT), KIOSK_MAX_WAIT)
+        until = at + wait
+    return until, slot_used
+
+
+def _check_kiosk_throttle(db, clock, kiosk_id: int, unit_id: int) -> None:
+    """PickupThrottled while the kiosk is slowed, except one code for a unit that has
+    no recent wrong codes (a resident after the sprayer left)."""
+    until, slot_used = _kiosk_wait(db, clock, kiosk_id)
     now = clock.now()
-    recent = [
-        parse_utc(r["at"])
-        for r in db.query(
-            "SELECT at FROM parcel_code_attempts WHERE kiosk_id = ? AND outcome = 'wrong'"
-            " AND at > ? ORDER BY at",
-            (kiosk_id, to_iso(now - KIOSK_WINDOW)),
+    if until is None or until <= now:
+        return
+    if not slot_used and _wrong_count(db, clock, unit_id) == 0:
+        return
+    raise PickupThrottled(max(1, math.ceil((until - now).total_seconds())))
+
+
+def _note_spray(db, clock, kiosk_id: int | None) -> None:
+    """From the kiosk's KIOSK_WRONG_LIMIT-th wrong code in the window: one escalation
+    for reception (raised once, then its count kept current) and an audit row."""
+    if kiosk_id is None:
+        return
+    recent = one(
+        db,
+        "SELECT COUNT(*) AS wrong, COUNT(DISTINCT unit_id) AS units FROM parcel_code_attempts"
+        " WHERE kiosk_id = ? AND outcome = 'wrong' AND at > ?",
+        (kiosk_id, to_iso(clock.now() - KIOSK_WINDOW)),
+    )
+    if recent["wrong"] < KIOSK_WRONG_LIMIT:
+        return
+    escalation, new = escalations.raise_or_count_pickup_spray(
+        db, clock, kiosk_id=kiosk_id, wrong=recent["wrong"], units=recent["units"]
+    )
+    if new:
+        audit.record(
+            db,
+            clock,
+            actor=f"kiosk:{kiosk_id}",
+            action="parcel.pickup_spray",
+            target=f"kiosk:{kiosk_id}",
+            detail={**recent, "escalation": escalation["id"]},
         )
-    ]
-    if len(recent) >= KIOSK_WRONG_LIMIT:
-        frees_at = recent[len(recent) - KIOSK_WRONG_LIMIT] + KIOSK_WINDOW
-        raise PickupThrottled(max(1, math.ceil((frees_at - now).total_seconds())))
 
 
 def active_pause(db, clock, unit_id: int) -> dict | None:
@@ -847,6 +901,7 @@ def _wrong_count(db, clock, unit_id: int) -> int:
 
 def _wrong_code(db, clock, unit: dict, kiosk_id: int | None) -> tuple[dict, int]:
     _attempt(db, clock, unit_id=unit["id"], kiosk_id=kiosk_id, outcome="wrong")
+    _note_spray(db, clock, kiosk_id)
     wrong = _wrong_count(db, clock, unit["id"])
     now = clock.now()
     if wrong < UNIT_WRONG_LIMIT:
@@ -1025,7 +1080,7 @@ def pickup(db: sqlite_utils.Database, clock, *, secret_key: str, kiosk_id: int, 
         method = "kiosk_qr"
     else:
         unit = building.unit_by_number(db, fields["unit"])
-        _check_kiosk_throttle(db, clock, kiosk_id)
+        _check_kiosk_throttle(db, clock, kiosk_id, unit["id"])
         pause = active_pause(db, clock, unit["id"])
         if pause is not None:
             raise CodeEntryPaused(parse_utc(pause["paused_until"]), clock.now())

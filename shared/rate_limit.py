@@ -6,6 +6,9 @@
   an outbox flushed after a day offline drains at `rate` a second.
 - `WindowLimit`: at most `limit` events per key in any `window` seconds (a log
   of recent times per key), for public pages keyed by the client's address.
+  `wait()` looks without counting, so a caller can count failures only.
+- `RefusalTally`: refusals from a flood are audited in aggregate, one row per key
+  a minute with the count since the last row, never one row per request.
 
 Times are plain seconds from the caller (the console's clock), so tests can
 move them. A clock that steps back refills nothing and never locks anyone out
@@ -120,8 +123,44 @@ class WindowLimit:
                 self._forget(now)
             return 0.0
 
+    def wait(self, key: Hashable, now: float) -> float:
+        """0.0 if one more event would be allowed now, else the seconds until it would;
+        nothing is counted."""
+        with self._lock:
+            times = self._recent(key, now)
+            if len(times) >= self.limit:
+                return self.window - (now - times[-self.limit])
+            return 0.0
+
     def _forget(self, now: float) -> None:
         for key in [k for k, times in self._log.items() if not self._recent(k, now)]:
             del self._log[key]
         while len(self._log) > self.max_keys:
             del self._log[next(iter(self._log))]  # the least recently used
+
+
+class RefusalTally:
+    """Counts refusals per key; `add()` says when to write an audit row, and with
+    which count: the first refusal at once, then at most one row per `every`
+    seconds carrying every refusal since the previous row."""
+
+    def __init__(self, every: float = 60.0, max_keys: int = 10_000):
+        self.every = float(every)
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._state: dict[Hashable, tuple[int, float]] = {}  # key → (unwritten, last row at)
+
+    def add(self, key: Hashable, now: float) -> int:
+        """Count one refusal: the number of refusals to write now, or 0 (not yet)."""
+        with self._lock:
+            unwritten, last = self._state.pop(key, (0, float("-inf")))
+            unwritten += 1
+            if not 0.0 <= now - last < self.every:
+                self._state[key] = (0, now)
+                written = unwritten
+            else:
+                self._state[key] = (unwritten, last)
+                written = 0
+            while len(self._state) > self.max_keys:
+                del self._state[next(iter(self._state))]
+            return written

@@ -62,7 +62,10 @@ MAX_SHORT_TEXT = 80
 MAX_PEOPLE = 200
 MAX_PHOTO_BYTES = 2_000_000
 MAX_PHOTO_SIDE = 1600
-MAX_PHOTO_PIXELS = 16_000_000  # a bigger picture (or a decompression bomb) is never decoded
+# A kiosk camera's photo is at most 12 megapixels (4000 × 3000); a bigger picture (or a
+# decompression bomb) is refused from its header, never decoded. A 16 MP PNG of a few
+# KB cost 2 s of CPU to decode; the decoding runs in the console's image pool.
+MAX_PHOTO_PIXELS = 12_000_000
 # Palette and black-and-white pictures compress to almost nothing: a few KB can
 # unpack to a huge image, and no phone takes photos like that.
 MAX_PALETTE_PIXELS = 4_000_000
@@ -504,12 +507,17 @@ def _raise_emergency(db, clock, ticket: dict, *, kiosk_id: int | None) -> int:
     return cursor.lastrowid
 
 
-def prepare_kiosk_report(body, now: datetime) -> bytes | None:
+def prepare_kiosk_report(body, now: datetime, run=None) -> bytes | None:
     """The slow part of a kiosk report, done before any write transaction: the body
     checked, then its photo (if any) decoded and re-encoded. Returns the clean JPEG
-    for create_from_kiosk(photo_jpeg=…), or None without a photo."""
+    for create_from_kiosk(photo_jpeg=…), or None without a photo. `run(work, arg)`
+    runs the photo work elsewhere (the console's image pool, shared/image_work.py)."""
     fields = validate_kiosk_body(body, now)
-    return prepare_photo(fields["photo"]) if fields["photo"] else None
+    if not fields["photo"]:
+        return None
+    return (
+        run(prepare_photo, fields["photo"]) if run is not None else prepare_photo(fields["photo"])
+    )
 
 
 def create_from_kiosk(

@@ -7,6 +7,7 @@ through its feed and shows a signed pass QR used to sign out.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from shared import audit, building, feed, kiosk_time, names, notifications, phon
 from shared.clock import local_day_start, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
+from shared.rate_limit import RateLimited
 
 PURPOSES = ("visit", "delivery", "contractor", "interview", "other")
 PURPOSE_LABELS = {
@@ -51,10 +53,34 @@ class PhoneRequired(LobbyDeskError):
 
 
 class NotOnSite(LobbyDeskError):
-    """No visitor with this pass or number is signed in. Please see reception."""
+    """没有找到在场的访客，请联系前台 · No visitor with this pass or number is on site. Please see reception."""
 
     code = "not_on_site"
     http_status = 404
+
+
+class LookupLimited(RateLimited):
+    """Too many returning-visitor look-ups from one kiosk (console/limits.py)."""
+
+    def __init__(self, retry_after: float):
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(
+            seconds,
+            f"查询太频繁，请输入姓名，或 {seconds} 秒后再试 · Too many look-ups at this kiosk: "
+            f"enter your name, or try again in {seconds} s.",
+        )
+
+
+class SignOutLimited(RateLimited):
+    """Too many sign-outs by phone from one kiosk (console/limits.py)."""
+
+    def __init__(self, retry_after: float):
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(
+            seconds,
+            f"按手机号签退太频繁，请扫描通行证或 {seconds} 秒后再试 · Too many sign-outs by "
+            f"phone at this kiosk: scan your pass, or try again in {seconds} s.",
+        )
 
 
 def validate_registration(body, settings: dict) -> dict:
@@ -112,9 +138,22 @@ def previous_name(db: sqlite_utils.Database, phone: str) -> str | None:
     return row["name"] if row else None
 
 
-def lookup_returning(db: sqlite_utils.Database, phone_text: str) -> dict:
-    """For the kiosk: is this a known visitor? Only a masked name leaves the console."""
+def lookup_returning(
+    db: sqlite_utils.Database, phone_text: str, clock=None, *, kiosk_id: int | None = None
+) -> dict:
+    """For the kiosk: is this a known visitor? Only a masked name leaves the console
+    (first character + "**"). With a clock, the look-up is audited: who asked and
+    whether it found someone, never the number."""
     name = previous_name(db, phones.normalise(phone_text))
+    if clock is not None:
+        with write_transaction(db):
+            audit.record(
+                db,
+                clock,
+                actor=f"kiosk:{kiosk_id}",
+                action="visitor.lookup",
+                detail={"found": name is not None},
+            )
     return {"found": name is not None, "masked_name": names.mask(name) if name else None}
 
 
@@ -303,11 +342,18 @@ def sign_out_by_pass(db, clock, secret_key: str, token: str, *, kiosk_id: int) -
 
 
 def sign_out_by_phone(db, clock, phone_text: str, *, kiosk_id: int) -> dict:
+    """Only a visit still on site: confirmed, not signed out, received since the start
+    of today in the building's time zone. Anything else — an unknown number, a visit
+    pending, denied, signed out or from an earlier day — is the same NotOnSite (404),
+    so the answer never says whether a number is a visitor's."""
     phone = phones.normalise(phone_text)
+    current = building.current(db)
+    today = clock.now().astimezone(ZoneInfo(current["timezone"])).date().isoformat()
     row = one(
         db,
-        "SELECT id FROM visits WHERE phone = ? AND status = 'confirmed' ORDER BY id DESC LIMIT 1",
-        (phone,),
+        "SELECT id FROM visits WHERE phone = ? AND status = 'confirmed' AND received_at >= ?"
+        " ORDER BY id DESC LIMIT 1",
+        (phone, local_day_start(today, current["timezone"])),
     )
     if row is None:
         raise NotOnSite()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -415,3 +416,30 @@ def test_the_carousel_ignores_what_it_cannot_use():
     assert vm.announcements[0]["image"] is None  # not a cache key: never a path
     assert len(vm.announcements[1]["title_zh"]) == 40
     assert vm.images() == {"abc123": 7}
+
+
+def test_a_picture_waits_for_the_image_pool_and_a_full_pool_answers_503(app, manager, monkeypatch):
+    """Pictures are decoded in the console's small pool: a manager's upload while it is
+    full is refused at once (503 + Retry-After), the form kept as typed, nothing stored."""
+    app.config.update(IMAGE_WORKERS=1, IMAGE_QUEUE=0)
+    busy, release = threading.Event(), threading.Event()
+    real_clean = announcements.clean_image
+
+    def held_clean(raw):
+        busy.set()
+        release.wait(timeout=20)
+        return real_clean(raw)
+
+    monkeypatch.setattr(announcements, "clean_image", held_clean)
+    first = []
+    sender = threading.Thread(target=lambda: first.append(publish(manager, png())))
+    sender.start()
+    assert busy.wait(timeout=10)
+    refused = publish(manager, png(), title_en="Second notice")
+    assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 1
+    page = refused.get_data(as_text=True)
+    assert "控制台正在处理其他图片" in page and "busy with other pictures" in page
+    assert "Second notice" in page
+    release.set()
+    sender.join(timeout=30)
+    assert first[0].status_code == 302 and len(rows(app)) == 1

@@ -1,5 +1,7 @@
 """Staff sign-in: argon2id, roles, CSRF, no default account."""
 
+import re
+
 import pytest
 
 from shared.errors import WeakPassword
@@ -113,3 +115,30 @@ def test_security_headers_on_pages(client):
     assert response.headers["Cache-Control"] == "no-store"
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def _sign_in(client, username, password, address):
+    page = client.get("/login", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_failed_sign_ins_are_limited_per_address_across_usernames(app):
+    add_staff(app)
+    guesser, desk = app.test_client(), app.test_client()
+    tries = [_sign_in(guesser, f"user{n}", "guess-password", "192.0.2.66") for n in range(30)]
+    assert {t.status_code for t in tries} == {401}
+    refused = _sign_in(guesser, "wangfang", PASSWORD, "192.0.2.66")  # not even checked
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 600
+    page = refused.get_data(as_text=True)
+    assert "登录失败次数太多" in page and "Too many failed sign-ins from this computer" in page
+    # The desk's own computer signs in as usual.
+    assert _sign_in(desk, "wangfang", PASSWORD, "192.0.2.20").status_code == 302
+    rows = list(
+        building_db(app).query("SELECT device FROM audit_log WHERE action = 'login.source_limited'")
+    )
+    assert rows == [{"device": "192.0.2.66"}]

@@ -98,3 +98,65 @@ def test_repairing_a_kiosk_invalidates_its_old_token(app):
 
     with pytest.raises(KioskNotAuthorised):
         kiosks.authenticate(db, old)
+
+
+def _pair(client, code="WRONG-CODE", address="192.0.2.10"):
+    return client.post(
+        "/api/v1/pair",
+        json={"code": code, "device": "lobby-pc"},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_failed_pairings_are_limited_per_address_and_audited_in_aggregate(app, client, clock):
+    failed = [_pair(client) for _ in range(10)]
+    assert {f.status_code for f in failed} == {400}
+    refused = [_pair(client) for _ in range(20)]
+    assert {r.status_code for r in refused} == {429}
+    assert 1 <= int(refused[0].headers["Retry-After"]) <= 600
+    message = refused[0].json["error"]["message"]
+    assert "配对失败次数太多" in message and "Too many failed pairings" in message
+    # Even a good code waits at that address; another address pairs.
+    admin = _admin(app, client)
+    code = _new_kiosk_code(admin)
+    assert _pair(client, code).status_code == 429
+    assert _pair(client, code, address="192.0.2.11").status_code == 201
+    # Thirty failures and refusals: two audit rows with the counts, not thirty.
+    rows = list(
+        building_db(app).query(
+            "SELECT action, detail, device FROM audit_log WHERE action LIKE 'kiosk.pair_%'"
+            " AND action != 'kiosk.pair' ORDER BY id"
+        )
+    )
+    assert [r["action"] for r in rows] == ["kiosk.pair_failed", "kiosk.pair_limited"]
+    assert {r["device"] for r in rows} == {"192.0.2.10"}
+
+
+def test_behind_the_trusted_proxy_each_forwarded_address_is_limited_on_its_own(tmp_path, clock):
+    """A real server (waitress): the forwarded address counts only from the trusted proxy."""
+    import requests
+
+    from console.server import ConsoleServer
+    from tests.helpers import make_app
+
+    def flood(url, forwarded):
+        headers = {"X-Forwarded-For": forwarded}
+        body = {"code": "WRONG-CODE", "device": "x"}
+        return [
+            requests.post(f"{url}/api/v1/pair", json=body, headers=headers, timeout=10).status_code
+            for _ in range(11)
+        ]
+
+    trusted = ConsoleServer(make_app(tmp_path / "a", clock, TRUSTED_PROXY="127.0.0.1"))
+    untrusted = ConsoleServer(make_app(tmp_path / "b", clock))
+    try:
+        trusted.start_in_background()
+        untrusted.start_in_background()
+        assert flood(trusted.url, "198.51.100.1") == [400] * 10 + [429]
+        assert flood(trusted.url, "198.51.100.2") == [400] * 10 + [429]  # its own count
+        # Without the setting the header is dropped: every request is the proxy's own.
+        assert flood(untrusted.url, "198.51.100.1") == [400] * 10 + [429]
+        assert flood(untrusted.url, "198.51.100.2") == [429] * 11
+    finally:
+        trusted.stop()
+        untrusted.stop()

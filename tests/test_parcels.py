@@ -405,15 +405,40 @@ def test_reception_can_lift_a_pause_after_checking_the_resident(app, client, kio
     assert len(audit_rows(app, "parcel.pause_lift")) == 1
 
 
-def test_a_kiosk_spraying_codes_across_units_is_slowed(app, kiosk, reception, clock):
-    units = ["101", "102", "103", "104", "201", "202", "203", "204", "301", "302", "303"]
-    for n, unit in enumerate(units[:10]):
+def test_a_kiosk_spraying_codes_is_slowed_but_a_resident_with_the_right_code_is_served(
+    app, client, kiosk, reception, clock
+):
+    log_parcel(reception)  # unit 101 has a parcel; its resident has the code
+    code = pickup_code(app)
+    sprayed = ["102", "103", "104", "201", "202", "203", "204", "301", "302", "303"]
+    for n, unit in enumerate(sprayed):
         assert pickup(kiosk, unit=unit, code=f"{n:06d}").status_code == 400
-    slowed = pickup(kiosk, unit="303", code="123456")
+    # The sprayer is slowed: a sprayed unit waits, with Retry-After and a message in both.
+    slowed = pickup(kiosk, unit="102", code="123456")
     assert slowed.status_code == 429 and slowed.json["error"]["code"] == "too_many_attempts"
-    assert slowed.headers["Retry-After"] == "600"
-    clock.advance(seconds=601)
-    assert pickup(kiosk, unit="303", code="123456").status_code == 400  # judged again
+    first_wait = int(slowed.headers["Retry-After"])
+    assert 1 <= first_wait <= 10
+    assert "取件码次数太多" in slowed.json["error"]["message"]
+    assert "Too many wrong codes at this kiosk" in slowed.json["error"]["message"]
+    # Reception sees ONE escalation naming the kiosk and the count.
+    queue = client.get("/queue/rows").get_data(as_text=True)
+    assert "可疑取件尝试 · Suspicious pickup attempts" in queue
+    assert "10 wrong codes across 10 units" in queue and "大堂 A" in queue
+    # The resident who walks up next, with the right code for their unit, is served.
+    served = pickup(kiosk, unit="101", code=code)
+    assert served.status_code == 200 and served.json["parcels"]
+    # Spraying on: the wait grows, still one escalation (its count kept current).
+    clock.advance(seconds=first_wait)
+    assert pickup(kiosk, unit="102", code="000001").status_code == 400
+    assert pickup(kiosk, unit="304", code="000002").status_code == 400  # one try per wait
+    again = pickup(kiosk, unit="304", code="000003")
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) > first_wait
+    spray = [e for e in building_db(app)["escalations"].rows if e["screen"] == "pickup_spray"]
+    assert len(spray) == 1 and "12 wrong codes across 11 units" in spray[0]["note"]
+    assert len(audit_rows(app, "parcel.pickup_spray")) == 1
+    # The per-unit lock is unchanged, and once the window passes the kiosk is judged afresh.
+    clock.advance(minutes=11)
+    assert pickup(kiosk, unit="102", code="123456").status_code == 400
 
 
 def _tamper(token: str) -> str:

@@ -142,7 +142,9 @@ def test_the_kiosk_settings_include_the_sla_minutes(kiosk):
         ({"photo": b64(b"just some text, not a picture")}, 422, "photo_rejected", "photo"),
         ({"photo": b64(b"GIF89a" + b"\x00" * 50)}, 422, "photo_rejected", "photo"),
         ({"photo": b64(b"\xff\xd8\xff" + os.urandom(2_000_001))}, 422, "photo_rejected", "2 MB"),
-        ({"photo": b64(jpeg((4100, 4000)))}, 422, "photo_rejected", "at most 16 megapixels"),
+        ({"photo": b64(jpeg((4100, 4000)))}, 422, "photo_rejected", "at most 12 megapixels"),
+        # 16 MP of one colour: 60 KB of PNG, 2 s of CPU to decode. Refused from its header.
+        ({"photo": b64(png((4000, 4000)))}, 422, "photo_rejected", "at most 12 megapixels"),
         ({"photo": b64(png((2100, 2000), "1"))}, 422, "photo_rejected", "not a photo"),
         ({"photo": b64(png((2100, 2000), "P"))}, 422, "photo_rejected", "not a photo"),
     ],
@@ -500,3 +502,55 @@ def test_a_revoked_kiosks_report_with_a_photo_is_held_for_staff(app, kiosk):
     assert answer.status_code == 202 and answer.json["quarantined"] is True
     held = building_db(app).execute("SELECT path FROM quarantine").fetchall()
     assert held == [("/api/v1/tickets",)] and ticket_count(app) == 0
+
+
+def test_pictures_are_decoded_one_at_a_time_and_a_flood_gets_503_to_retry(
+    tmp_path, clock, monkeypatch
+):
+    """One kiosk sends photos within its write limit: one picture is decoded at a time,
+    one more may wait, the next is refused at once (503 + Retry-After, retryable) and
+    another kiosk's help call is answered meanwhile."""
+    from tests.helpers import make_app
+
+    app = make_app(tmp_path, clock, IMAGE_WORKERS=1, IMAGE_QUEUE=1)
+    kiosk = KioskCaller(app.test_client(), paired_kiosk(app)[1])
+    other = KioskCaller(app.test_client(), paired_kiosk(app, name="大堂 B")[1])
+    release, lock = threading.Event(), threading.Lock()
+    started, running = threading.Semaphore(0), {"now": 0, "most": 0}
+    real_prepare = tickets.prepare_photo
+
+    def held_prepare(encoded):
+        with lock:
+            running["now"] += 1
+            running["most"] = max(running["most"], running["now"])
+        started.release()
+        release.wait(timeout=20)
+        try:
+            return real_prepare(encoded)
+        finally:
+            with lock:
+                running["now"] -= 1
+
+    monkeypatch.setattr(tickets, "prepare_photo", held_prepare)
+    photo = b64(jpeg((800, 600)))
+    answers = []
+    senders = [
+        threading.Thread(target=lambda: answers.append(report(kiosk, photo=photo)))
+        for _ in range(2)
+    ]
+    for sender in senders:
+        sender.start()
+    assert started.acquire(timeout=10)  # the first is being decoded …
+    assert not started.acquire(timeout=0.2)  # … the second waits its turn
+    busy = report(kiosk, photo=photo)  # the third: at once, not queued
+    assert busy.status_code == 503 and busy.json["error"]["code"] == "busy"
+    assert int(busy.headers["Retry-After"]) >= 1
+    assert "图片" in busy.json["error"]["message"] and "busy" in busy.json["error"]["message"]
+    assert other.call_reception().status_code == 201  # other kiosks are answered
+    release.set()
+    for sender in senders:
+        sender.join(timeout=30)
+    assert sorted(a.status_code for a in answers) == [201, 201]
+    assert running["most"] == 1 and ticket_count(app) == 2
+    # Retried later, the refused report goes through.
+    assert report(kiosk, photo=photo).status_code == 201

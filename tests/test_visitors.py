@@ -8,7 +8,14 @@ import json
 import pytest
 
 from shared import notifications, visitors
-from tests.helpers import StaffBrowser, add_resident, add_staff, building_db
+from tests.helpers import (
+    KioskCaller,
+    StaffBrowser,
+    add_resident,
+    add_staff,
+    building_db,
+    paired_kiosk,
+)
 from tests.mailbox import Mailbox
 
 
@@ -142,7 +149,7 @@ def test_a_returning_visitor_sees_only_a_masked_name_and_confirms_with_a_tap(app
     lookup = client.post(
         "/api/v1/visitors/lookup", json={"phone": "138 1234 5678"}, headers=kiosk.headers(key=False)
     )
-    assert lookup.json == {"found": True, "masked_name": "张*"}
+    assert lookup.json == {"found": True, "masked_name": "张**"}
     unknown = client.post(
         "/api/v1/visitors/lookup", json={"phone": "13900000000"}, headers=kiosk.headers(key=False)
     )
@@ -190,7 +197,7 @@ def test_sign_out_by_pass_then_the_pass_is_refused(app, client, kiosk, reception
     token = feed(kiosk)["events"][0]["payload"]["pass_token"]
     assert "张先生" in client.get("/visitors/on-site").get_data(as_text=True)
     out = client.post("/api/v1/visits/sign-out", json={"pass": token}, headers=kiosk.headers())
-    assert out.status_code == 200 and out.json["masked_name"] == "张*"
+    assert out.status_code == 200 and out.json["masked_name"] == "张**"
     assert "张先生" not in client.get("/visitors/on-site").get_data(as_text=True)
     again = client.post("/api/v1/visits/sign-out", json={"pass": token}, headers=kiosk.headers())
     assert again.status_code == 404 and again.json["error"]["code"] == "not_on_site"
@@ -248,7 +255,7 @@ def test_sign_out_by_phone_and_by_staff(app, client, kiosk, reception):
     out = client.post(
         "/api/v1/visits/sign-out", json={"phone": "13812345678"}, headers=kiosk.headers()
     )
-    assert out.json == {"visit_id": first, "masked_name": "张*"}
+    assert out.json == {"visit_id": first, "masked_name": "张**"}
     reception.post(f"/visitors/{second}/sign-out")
     methods = {
         r["id"]: r["sign_out_method"]
@@ -307,3 +314,103 @@ def test_reception_and_managers_may_use_visitor_pages_but_not_anonymous(app, cli
     add_staff(app, username="boss", role="manager", display_name="经理")
     StaffBrowser(client).login("boss")
     assert client.get("/visitors/").status_code == 200
+
+
+# --- privacy of look-ups and sign-out by phone (issue 3/9) ---------------------------------
+
+
+def lookup(kiosk, phone="13812345678"):
+    return kiosk.client.post(
+        "/api/v1/visitors/lookup", json={"phone": phone}, headers=kiosk.headers(key=False)
+    )
+
+
+def audit_rows(app, action):
+    return list(
+        building_db(app).query("SELECT * FROM audit_log WHERE action = ? ORDER BY id", (action,))
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [("张伟", "张**"), ("张三丰", "张**"), ("欧阳娜娜", "欧**"), ("Al", "A**"),
+     ("Emily Carter", "E**"), ("Alexandria Smith-Jones", "A**")],
+)  # fmt: skip
+def test_a_masked_name_shows_one_letter_and_never_how_long_the_name_is(app, kiosk, name, masked):
+    register(kiosk, name=name)
+    assert lookup(kiosk).json == {"found": True, "masked_name": masked}
+
+
+def test_lookups_are_limited_per_kiosk_and_each_is_audited(app, kiosk, clock):
+    register(kiosk, name="张伟")
+    other = KioskCaller(kiosk.client, paired_kiosk(app, name="大堂 B")[1])
+    answers = [lookup(kiosk, f"1390000{n:04d}") for n in range(20)]
+    assert {a.status_code for a in answers} == {200}
+    refused = [lookup(kiosk) for _ in range(30)]
+    assert {r.status_code for r in refused} == {429}
+    first = refused[0]
+    assert 1 <= int(first.headers["Retry-After"]) <= 600
+    message = first.json["error"]["message"]
+    assert "查询太频繁" in message and "Too many look-ups" in message
+    assert "found" not in first.json  # a refusal says nothing about the number
+    # Another kiosk is not held up by this one.
+    assert lookup(other).json == {"found": True, "masked_name": "张**"}
+    # Each look-up is audited (found or not, never the number); refusals in aggregate.
+    rows = audit_rows(app, "visitor.lookup")
+    assert len(rows) == 21 and "13812345678" not in json.dumps(rows)
+    assert [json.loads(r["detail"])["refused"] for r in audit_rows(app, "limit.lookup")] == [1]
+    clock.advance(seconds=61)
+    assert lookup(kiosk).status_code == 429
+    counted = [json.loads(r["detail"])["refused"] for r in audit_rows(app, "limit.lookup")]
+    assert counted == [1, 30]  # every refusal counted, two rows for 31
+    clock.advance(seconds=600)
+    assert lookup(kiosk).json == {"found": True, "masked_name": "张**"}
+
+
+def sign_out_by_phone(kiosk, phone="13812345678"):
+    return kiosk.client.post(
+        "/api/v1/visits/sign-out", json={"phone": phone}, headers=kiosk.headers()
+    )
+
+
+@pytest.mark.parametrize("case", ["unknown", "pending", "denied", "signed_out", "yesterday"])
+def test_sign_out_by_phone_is_only_for_a_visit_still_on_site(app, kiosk, reception, clock, case):
+    if case != "unknown":
+        visit_id = register(kiosk).json["id"]
+        if case == "denied":
+            reception.post(f"/visitors/{visit_id}/decide", decision="deny", reason="无预约")
+        elif case in ("signed_out", "yesterday"):
+            reception.post(f"/visitors/{visit_id}/decide", decision="confirm_id")
+        if case == "signed_out":
+            reception.post(f"/visitors/{visit_id}/sign-out")
+        if case == "yesterday":  # confirmed yesterday and never signed out
+            building_db(app).execute(
+                "UPDATE visits SET received_at = '2026-11-26T09:00:00.000000+00:00'"
+            )
+    answer = sign_out_by_phone(kiosk)
+    assert answer.status_code == 404
+    # The same answer whether or not the number is known: nothing to learn from it.
+    assert answer.json == {"error": {"code": "not_on_site", "message": str(visitors.NotOnSite())}}
+    assert "没有找到在场的访客" in answer.json["error"]["message"]
+    assert "No visitor with this pass or number is on site" in answer.json["error"]["message"]
+    statuses = {r["status"] for r in building_db(app).query("SELECT status FROM visits")}
+    assert "signed_out" not in statuses or case == "signed_out"
+
+
+def test_sign_out_by_phone_is_limited_per_kiosk_and_refusals_audited(app, kiosk, reception):
+    visit_id = register(kiosk).json["id"]
+    reception.post(f"/visitors/{visit_id}/decide", decision="confirm_id")
+    tries = [sign_out_by_phone(kiosk, f"1390000{n:04d}") for n in range(10)]
+    assert {t.status_code for t in tries} == {404}
+    refused = sign_out_by_phone(kiosk)  # the right number, but the kiosk used its tries
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert "按手机号签退太频繁" in refused.json["error"]["message"]
+    assert "Too many sign-outs by phone" in refused.json["error"]["message"]
+    assert building_db(app)["visits"].get(visit_id)["status"] == "confirmed"
+    assert len(audit_rows(app, "limit.phone_sign_out")) == 1
+    # The pass still works: the limit is on phone numbers only.
+    token = feed(kiosk)["events"][0]["payload"]["pass_token"]
+    out = kiosk.client.post(
+        "/api/v1/visits/sign-out", json={"pass": token}, headers=kiosk.headers()
+    )
+    assert out.status_code == 200

@@ -171,7 +171,7 @@ def test_a_new_visitor_registers_is_confirmed_gets_a_pass_and_signs_out_with_it(
     Window.dispatch("on_key_down", 13, 40, None, [])
     assert wait_until(lambda: kiosk.sign_out.state == "done", timeout=5)
     step(2)
-    assert sign_out.ids.status.text == "再见，张*！已为您签退"
+    assert sign_out.ids.status.text == "再见，张**！已为您签退"
     assert visits(app)[0]["status"] == "signed_out"
     assert visits(app)[0]["sign_out_method"] == "kiosk_pass"
     shoot(kiosk, "goodbye")
@@ -208,7 +208,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     assert wait_until(lambda: kiosk.root.current == "visitor_returning", timeout=5)
     step(2)
     returning = screen(kiosk)
-    assert returning.ids.header.ids.title.text == "欢迎回来，欧*？"
+    assert returning.ids.header.ids.title.text == "欢迎回来，欧**？"
     assert returning.ids.detail.text == "手机号 138****5678 之前登记过。"
     shoot(kiosk, "returning")
     taps(returning.ids.yes)
@@ -234,7 +234,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     tap(sign_out.ids.submit)
     assert wait_until(lambda: kiosk.sign_out.state == "done", timeout=5)
     step(2)
-    assert sign_out.ids.status.text == "再见，欧*！已为您签退"
+    assert sign_out.ids.status.text == "再见，欧**！已为您签退"
     assert visits(app)[1]["status"] == "signed_out"
     assert visits(app)[1]["sign_out_method"] == "kiosk_phone"
 

@@ -104,8 +104,8 @@ def _batch_paths() -> dict:
         "/batch": {
             "post": {
                 "summary": "Send queued writes together (a backlog after an outage)",
-                "description": "Up to 200 writes to /api/v1/escalations, /alerts, /visits, "
-                "/visits/sign-out, /tickets or /tickets/rating, applied in one transaction, "
+                "description": "Up to 100 writes to /api/v1/escalations, /alerts, /visits, "
+                "/visits/sign-out, /tickets or /tickets/rating, applied in transactions of 20, "
                 "each under its own Idempotency-Key exactly as if sent alone (a parcel "
                 "pickup always travels alone). An item refused by the kiosk's backlog "
                 "allowance is answered 429 with retry_after; the others still apply.",
@@ -119,7 +119,7 @@ def _batch_paths() -> dict:
                             "items": {
                                 "type": "array",
                                 "minItems": 1,
-                                "maxItems": 200,
+                                "maxItems": 100,
                                 "items": item,
                             }
                         },

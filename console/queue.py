@@ -48,6 +48,7 @@ def _rows_context() -> dict:
     items.sort(key=lambda item: (item["received_at"], item["type"], item["id"]))
     return {
         "items": items,
+        "refused_more": max(0, quarantine.refused_count(db) - quarantine.REFUSED_SHOWN),
         "server_now": to_iso(clock.now()),
         "standard_seconds": escalations.RESPONSE_STANDARD_SECONDS,
         "warning_seconds": escalations.WARNING_FROM_SECONDS,
@@ -60,8 +61,8 @@ _REFUSAL_PREFIX = re.compile(r"^HTTP \d{3} [a-z_]+: ")  # the kiosk's log form o
 
 
 def _refused_items(db) -> list[dict]:
-    """Requests the console refused, sent back whole by their kiosk: in words, with
-    the reason, and whether the desk can resend them."""
+    """Requests the console refused, sent back whole by their kiosk: the oldest few, in
+    words, with the reason, and whether the desk can resend them."""
     secret, now = current_app.config["SECRET_KEY"], current_app.extensions["lobbydesk.clock"].now()
     return [
         {
@@ -141,7 +142,7 @@ def resolve(escalation_id: int):
 def _decided(done: str, failed: str, decide):
     """Run a decision on a refused request; answer the page's fetch with JSON (its
     script shows a refusal) or, without script, with a message and the queue."""
-    from shared.errors import LobbyDeskError
+    from shared.errors import LobbyDeskError, NotFound
 
     fetched = request.headers.get("X-Requested-With") == "fetch"
     try:
@@ -149,7 +150,8 @@ def _decided(done: str, failed: str, decide):
     except LobbyDeskError as error:
         message = f"{failed}: {error}"
         if fetched:
-            return {"error": {"code": error.code, "message": message}}, 422
+            status = 404 if isinstance(error, NotFound) else 422
+            return {"error": {"code": error.code, "message": message}}, status
         flash(message, "error")
         return redirect(url_for("queue.index"))
     live.hub(current_app).publish()
@@ -168,6 +170,7 @@ def resend_refused(item_id: int):
     secret = current_app.config["SECRET_KEY"]
 
     def resend(db, clock, staff_id):
+        quarantine.refused_item(db, item_id)
         quarantine.accept(
             db, clock, item_id, staff_id=staff_id, photo_dir=photo_dir, secret_key=secret
         )
@@ -181,6 +184,7 @@ def resend_refused(item_id: int):
 @role_required(*STAFF)
 def discard_refused(item_id: int):
     def discard(db, clock, staff_id):
+        quarantine.refused_item(db, item_id)
         quarantine.discard(db, clock, item_id, staff_id=staff_id)
 
     return _decided(

@@ -256,17 +256,8 @@ class Outbox:
         """The oldest due live item queued in the last two minutes (judged both ways
         from now, so a clock that jumped cannot make old items live for ever), unless
         an older item about the same record is still to send."""
-        window = (to_iso(now - LIVE_WINDOW), to_iso(now + LIVE_WINDOW))
-        marks = ", ".join("?" for _ in LIVE_KINDS)
-        rows = self.db.query(
-            f"SELECT * FROM outbox WHERE state = ? AND kind IN ({marks})"  # noqa: S608
-            " AND created_at BETWEEN ? AND ? ORDER BY id",
-            (READY, *LIVE_KINDS, *window),
-        )
-        for row in rows:
-            item = OutboxItem(**row)
-            waiting = not force and seconds_until_due(item, now, longest_wait) > 0
-            if not is_live(item) or waiting:
+        for item in self._live_candidates(now):
+            if not force and seconds_until_due(item, now, longest_wait) > 0:
                 continue
             if not self._older_about(item):
                 return item
@@ -307,18 +298,27 @@ class Outbox:
         return batch
 
     def seconds_until_next(self, now: datetime, longest_wait: float) -> float | None:
-        """How long until something is due: the backlog's head or a live item. None
-        when nothing is left to send."""
+        """How long until something can be sent: the backlog's head, or a live item
+        that nothing older holds back (only those: an item that is due but must wait
+        its turn cannot wake the sender). None when nothing is left to send."""
         head = self.head()
         if head is None:
             return None
+        waits = [seconds_until_due(head, now, longest_wait)]
+        for item in self._live_candidates(now):
+            if not self._older_about(item):
+                waits.append(seconds_until_due(item, now, longest_wait))
+        return min(waits)
+
+    def _live_candidates(self, now: datetime):
         window = (to_iso(now - LIVE_WINDOW), to_iso(now + LIVE_WINDOW))
+        marks = ", ".join("?" for _ in LIVE_KINDS)
         rows = self.db.query(
-            "SELECT * FROM outbox WHERE state = ? AND created_at BETWEEN ? AND ?",
-            (READY, *window),
+            f"SELECT * FROM outbox WHERE state = ? AND kind IN ({marks})"  # noqa: S608
+            " AND created_at BETWEEN ? AND ? ORDER BY id",
+            (READY, *LIVE_KINDS, *window),
         )
-        waits = [seconds_until_due(OutboxItem(**row), now, longest_wait) for row in rows]
-        return min([seconds_until_due(head, now, longest_wait), *waits])
+        return [item for item in (OutboxItem(**row) for row in rows) if is_live(item)]
 
     def mark_many_in_flight(self, item_ids: list[int]) -> None:
         self._move_many(item_ids, READY, "state = ?", (IN_FLIGHT,))

@@ -46,7 +46,8 @@ RATE_LIMITED = "rate_limited"  # the console's per-kiosk write limit (429 + Retr
 UNAUTHORISED_RECHECK = 30.0
 SEND_BACKOFF_CAP = 60.0  # the longest an item waits between tries
 PROBE_INTERVAL = 1.0  # how often the feeder knocks while the console is unreachable
-BATCHES_OFF_SECONDS = 600.0  # after a console refused a batch: send items alone a while
+BATCHES_OFF_SECONDS = 600.0
+MIN_IDLE_WAIT = 0.05  # the shortest the sender waits when nothing could be sent  # after a console refused a batch: send items alone a while
 
 
 def refusal_report(item, error: str) -> dict:
@@ -156,15 +157,18 @@ class SyncWorker:
         """
         outbox = outbox or Outbox(self.store)
         client = client or self.client
+        force = self._take_retry_now()  # the console is back: every head goes now
         while not self._stop.is_set():
             if self._unauthorised:
                 return self.unauthorised_recheck
             now, cap = self.clock.now(), self.backoff.cap
-            force = self._take_retry_now()
+            force = force or self._take_retry_now()
             live = outbox.next_live(now, cap, force)
             items = [live] if live is not None else outbox.next_batch(now, cap, force)
             if not items:
-                return outbox.seconds_until_next(now, cap)
+                wait = outbox.seconds_until_next(now, cap)
+                # never 0 when nothing went: that would spin the sender
+                return None if wait is None else max(wait, MIN_IDLE_WAIT)
             if len(items) > 1 and self._batches_allowed():
                 wait = self._send_batch(outbox, client, items, now)
             else:

@@ -272,6 +272,11 @@ def check_restorable(backup_path: str | Path) -> None:
         raise BackupFailed(f"这不是 SQLite 数据库 · {path.name} is not an SQLite database.")
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        raise BackupFailed(
+            f"这不是完整的 SQLite 数据库（页大小无效）· {path.name} is not a sound SQLite "
+            f"database (page size {page_size})."
+        )
     pages = int.from_bytes(header[28:32], "big")
     header_size_valid = header[24:28] == header[92:96] and pages > 0
     if size % page_size or (header_size_valid and pages * page_size != size):

@@ -51,7 +51,8 @@ FULL_RETRY_AFTER = 3600
 
 
 class QuarantineFull(LobbyDeskError):
-    """A revoked kiosk has as much held as it may; staff decide on some first."""
+    """A kiosk has as much held (revoked writes, or refused requests) as it may; staff
+    decide on some first."""
 
     code = "quarantine_full"
     http_status = 429
@@ -66,20 +67,20 @@ class QuarantineFull(LobbyDeskError):
         )
 
 
-def _room_for(db, kiosk_id: int, size: int) -> bool:
+def _room_for(db, kiosk_id: int, size: int, reason: str = "revoked") -> bool:
     count = one(
         db,
         "SELECT count(*) AS n FROM quarantine WHERE kiosk_id = ? AND status = 'held'"
-        " AND reason = 'revoked'",
-        (kiosk_id,),
+        " AND reason = ?",
+        (kiosk_id, reason),
     )["n"]
     if count >= MAX_HELD_PER_KIOSK:
         return False
     held_bytes = one(
         db,
         "SELECT coalesce(sum(length(CAST(body AS BLOB))), 0) AS n FROM quarantine"
-        " WHERE kiosk_id = ? AND status = 'held' AND reason = 'revoked'",
-        (kiosk_id,),
+        " WHERE kiosk_id = ? AND status = 'held' AND reason = ?",
+        (kiosk_id, reason),
     )["n"]
     return held_bytes + size <= MAX_HELD_BYTES_PER_KIOSK
 
@@ -174,35 +175,68 @@ def _refused_report(body) -> dict:
 
 
 def hold_refused(db: sqlite_utils.Database, clock, *, kiosk_id: int, report) -> dict:
-    """Keep a refused request for the desk (the same item twice is kept once).
-    Call inside the API's transaction."""
+    """Keep a refused request for the desk (the same item twice is kept once). Bounded
+    per kiosk like a revoked kiosk's writes (QuarantineFull: 429, which the kiosk
+    retries later, losing nothing), so a faulty or hostile kiosk cannot bury the live
+    queue; the queue says how many wait beyond those shown. Call inside the API's
+    transaction."""
     item = _refused_report(report)
-    db.execute(
-        "INSERT OR IGNORE INTO quarantine (kiosk_id, key, path, body, received_at, reason,"
+    existing = one(
+        db, "SELECT id FROM quarantine WHERE kiosk_id = ? AND key = ?", (kiosk_id, item["key"])
+    )
+    if existing is not None:
+        return {"id": existing["id"]}
+    if not _room_for(db, kiosk_id, len(item["body"].encode("utf-8")), "refused"):
+        raise QuarantineFull()
+    cursor = db.execute(
+        "INSERT INTO quarantine (kiosk_id, key, path, body, received_at, reason,"
         " item_kind, error, language) VALUES (?, ?, ?, ?, ?, 'refused', ?, ?, ?)",
         (
             kiosk_id, item["key"], item["path"], item["body"], to_iso(clock.now()),
             item.get("kind") or None, item.get("error") or None, item.get("language"),
         ),
     )  # fmt: skip
-    row = one(
-        db, "SELECT id FROM quarantine WHERE kiosk_id = ? AND key = ?", (kiosk_id, item["key"])
-    )
     audit.record(
         db, clock, actor=f"kiosk:{kiosk_id}", action="quarantine.refused",
-        target=f"quarantine:{row['id']}", detail={"path": item["path"]},
+        target=f"quarantine:{cursor.lastrowid}", detail={"path": item["path"]},
     )  # fmt: skip
-    return {"id": row["id"]}
+    return {"id": cursor.lastrowid}
 
 
-def refused_waiting(db: sqlite_utils.Database) -> list[dict]:
-    """Refused requests no one has decided on yet, for the live queue."""
+REFUSED_SHOWN = 20  # rows in the live queue; the rest are counted, not loaded
+
+
+def refused_waiting(db: sqlite_utils.Database, limit: int = REFUSED_SHOWN) -> list[dict]:
+    """The oldest refused requests no one has decided on yet, for the live queue: never
+    a whole body (a repair's photo stays in the database, only its length comes out)."""
     return list(
         db.query(
-            "SELECT q.*, k.name AS kiosk_name FROM quarantine q JOIN kiosks k ON k.id = q.kiosk_id"
-            " WHERE q.reason = 'refused' AND q.status = 'held' ORDER BY q.id"
+            "SELECT q.id, q.kiosk_id, q.key, q.path, q.received_at, q.status, q.reason,"
+            " q.item_kind, q.error, q.language, k.name AS kiosk_name,"
+            " CASE WHEN q.path = :tickets AND json_valid(q.body)"
+            "  THEN json_remove(q.body, '$.photo') ELSE substr(q.body, 1, :chars) END AS body,"
+            " CASE WHEN q.path = :tickets AND json_valid(q.body)"
+            "  THEN length(json_extract(q.body, '$.photo')) END AS photo_chars"
+            " FROM quarantine q JOIN kiosks k ON k.id = q.kiosk_id"
+            " WHERE q.reason = 'refused' AND q.status = 'held' ORDER BY q.id LIMIT :limit",
+            {"tickets": TICKETS, "chars": _PAGE_BODY_CHARS, "limit": limit},
         )
     )
+
+
+def refused_count(db: sqlite_utils.Database) -> int:
+    return one(
+        db, "SELECT count(*) AS n FROM quarantine WHERE reason = 'refused' AND status = 'held'"
+    )["n"]
+
+
+def refused_item(db: sqlite_utils.Database, item_id: int) -> dict:
+    """A refused request by id; NotFound for anything else (a revoked kiosk's held
+    write is decided on the quarantine page, by the roles allowed there)."""
+    row = one(db, "SELECT id FROM quarantine WHERE id = ? AND reason = 'refused'", (item_id,))
+    if row is None:
+        raise NotFound(f"no refused request {item_id}")
+    return row
 
 
 def held(db: sqlite_utils.Database) -> list[dict]:

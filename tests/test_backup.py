@@ -216,3 +216,13 @@ def test_an_admin_backs_up_from_the_console(app, role, status):
     assert len(made) == (1 if role == "admin" else 0)
     if made:
         assert made[0]["name"] in browser.client.get("/admin/backups").get_data(as_text=True)
+
+
+def test_restore_refuses_a_file_whose_header_has_no_page_size(tmp_path):
+    from shared.backup import BackupFailed, restore
+
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"SQLite format 3\x00" + bytes(4080))
+    with pytest.raises(BackupFailed, match="page size"):
+        restore(bad, tmp_path / "data")
+    assert not (tmp_path / "data").exists()

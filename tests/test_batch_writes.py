@@ -89,7 +89,7 @@ def test_a_wrong_envelope_is_a_clear_400_and_nothing_is_written(app, kiosk):
         {"items": [help_call()], "more": 1},
         {"items": [{"key": "short", "path": HELP, "body": {}}]},
         {"items": [help_call()] * 2},
-        {"items": [help_call() for _ in range(201)]},
+        {"items": [help_call() for _ in range(101)]},
         {"items": "all of them"},
         [help_call()],
     ]

@@ -170,3 +170,49 @@ def test_a_refusal_report_that_is_itself_refused_becomes_a_kiosk_alert(lobby):
     [alert] = list(building_db(app).query("SELECT item_kind FROM kiosk_alerts"))
     assert alert["item_kind"] == "kiosk.refused"
     assert {item.state for item in outbox.items()} == {ACKED, DEAD}
+
+
+def test_the_live_queue_cannot_decide_on_a_revoked_kiosks_held_writes(lobby):
+    """Reception decides refused requests; a revoked kiosk's held writes belong to the
+    quarantine page and its roles."""
+    app, store, _worker, desk, _dead, _clock = lobby
+    from tests.helpers import KioskCaller
+
+    kiosk = KioskCaller(app.test_client(), store.token)
+    db = building_db(app)
+    kiosks.revoke(db, app.extensions["lobbydesk.clock"], 1, actor="test")
+    db.close()
+    body = {"kind": "help", "created_at": "2026-11-27T09:00:00+00:00", "language": "zh_CN",
+            "screen": "home"}  # fmt: skip
+    held = kiosk.client.post("/api/v1/escalations", json=body, headers=kiosk.headers())
+    assert held.status_code == 202
+    held_id = held.json["quarantine_id"]
+    for action in ("resend", "discard"):
+        response = desk.client.post(
+            f"/queue/refused/{held_id}/{action}",
+            headers={"X-CSRF-Token": desk.csrf, "X-Requested-With": "fetch"},
+        )
+        assert response.status_code == 404
+    [row] = list(building_db(app).query("SELECT status, decided_by FROM quarantine"))
+    assert row == {"status": "held", "decided_by": None}
+    assert not list(building_db(app).query("SELECT id FROM escalations"))
+
+
+def test_refused_requests_are_bounded_per_kiosk_and_the_queue_shows_a_few(lobby, monkeypatch):
+    app, store, _worker, desk, _dead, _clock = lobby
+    from shared import quarantine
+    from tests.helpers import KioskCaller
+
+    monkeypatch.setattr(quarantine, "MAX_HELD_PER_KIOSK", 30)
+    kiosk = KioskCaller(app.test_client(), store.token)
+    answers = []
+    for n in range(32):
+        report = {"key": f"refused-item-{n:08d}", "path": "/api/v1/visits",
+                  "body": "{}", "error": "HTTP 422 unknown_unit: no such unit"}  # fmt: skip
+        answers.append(
+            kiosk.client.post("/api/v1/refused", json=report, headers=kiosk.headers()).status_code
+        )
+    assert answers == [201] * 30 + [429] * 2  # the kiosk keeps the rest and tries later
+    rows = queue_rows(desk)
+    assert rows.count(REFUSED_ROW) == quarantine.REFUSED_SHOWN
+    assert "10 more refused kiosk requests wait" in rows

@@ -219,3 +219,20 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_due_item_that_must_wait_its_turn_never_spins_the_sender(tmp_path, kiosk_clock):
+    """The head waits its backoff; a newer sign-out is 'due' but goes after the head:
+    the sender is told to wait for the head, not to come straight back."""
+    app = make_app(tmp_path / "console", **PACE_FREE)
+    store = paired_store(app, tmp_path / "kiosk.db", kiosk_clock)
+    outbox = Outbox(store)
+    worker = SyncWorker(
+        store, ConsoleClient(f"http://127.0.0.1:{_free_port()}", store.token), clock=kiosk_clock
+    )
+    help_call(outbox, to_iso(kiosk_clock.now()))
+    kiosk_clock.advance(minutes=10)  # an old call: backlog
+    first = worker.drain_once(outbox)  # refused connection: the head waits its backoff
+    outbox.enqueue("visit.sign_out", "/api/v1/visits/sign-out", {"phone": "13812345678"})
+    for _ in range(5):
+        assert worker.drain_once(outbox) >= min(first, 0.05) > 0

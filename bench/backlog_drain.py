@@ -2,7 +2,7 @@
 who calls reception now waits behind it.
 
 1. Drain: 5,000 help calls queued offline, sent by the real SyncWorker and
-   ConsoleClient to a real console (waitress) with the product's default limits:
+   ConsoleClient to a real console (uvicorn) with the product's default limits:
    in batches (today), and one request per item (the old way, with the per-kiosk
    limit lifted so only the transport is compared). Exactly once is checked.
 2. Live behind backlog: while a 5,000-item backlog (repairs reported during the

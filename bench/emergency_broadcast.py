@@ -1,6 +1,6 @@
 """Emergency broadcast latency: staff press "broadcast" → every kiosk has the event.
 
-Starts a real console (waitress through ConsoleServer, real clock, argon2 at
+Starts a real console (uvicorn through ConsoleServer, real clock, argon2 at
 production cost) with three paired kiosks. Each kiosk runs the real kiosk
 SyncWorker (its own kiosk.db, its own token, its feed thread long-polling
 GET /api/v1/feed) and stamps `perf_counter` in its on_event callback — the

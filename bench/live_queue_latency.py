@@ -1,6 +1,6 @@
 """Request-to-screen latency: a kiosk's "call reception" until the row is on the staff page.
 
-Starts a real console (waitress through ConsoleServer, real clock, a temporary
+Starts a real console (uvicorn through ConsoleServer, real clock, a temporary
 data directory), a paired kiosk speaking HTTP with a keep-alive `requests`
 Session (as kiosk/client.py does), and a receptionist signed in on the live
 queue in Debian's Chromium. Then, for each of N calls:

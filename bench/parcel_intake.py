@@ -1,6 +1,6 @@
 """Parcel intake by scripted scanner input in Chromium: seconds per parcel.
 
-Starts a real console (waitress through ConsoleServer, the real clock, a
+Starts a real console (uvicorn through ConsoleServer, the real clock, a
 temporary data directory with a building, residents and one reception login)
 and Debian's Chromium driven by Playwright. A receptionist signs in, opens
 /parcels/ and logs N parcels with the keyboard only, as a keyboard-wedge

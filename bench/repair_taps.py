@@ -1,7 +1,7 @@
 """Repair requests: taps from the home screen to "submitted", on the real kiosk.
 
 Runs the real kiosk app (LobbyKioskApp, Kivy headless: SDL2 offscreen with Mesa,
-as tests/ui do) paired with a real console (waitress through ConsoleServer, real
+as tests/ui do) paired with a real console (uvicorn through ConsoleServer, real
 clock) and taps the widgets a resident would tap, counting the unit's keypad
 digits apart. "Submitted" is the moment the done screen (or, for an emergency,
 the red instructions screen) is showing: the ticket is in the kiosk's outbox.

@@ -1,7 +1,7 @@
 """Offline-first sync under load (issue: offline-first sync, exactly once).
 
 1. Drain: a kiosk that queued 5,000 items while offline sends them to a real
-   console (waitress) through the real SyncWorker and ConsoleClient.
+   console (uvicorn) through the real SyncWorker and ConsoleClient.
 2. Many kiosks: N kiosks (threads, each with its own keep-alive session and
    token) each send a help call every `--interval` seconds (a busy lobby is
    about one write per kiosk per several seconds; we go much faster to find the

@@ -4,7 +4,7 @@
     of visitor, by driving the kiosk's VisitorViewModel exactly as the screens
     do (one call per tap; keypad digits counted apart). No window needed.
 (2) Kiosk submit → the registration is in the receptionist's live queue, over
-    N registrations, with a real console (waitress through ConsoleServer, real
+    N registrations, with a real console (uvicorn through ConsoleServer, real
     clock, argon2 at production cost) and the kiosk's real Outbox + SyncWorker
     (its own kiosk.db, real HTTP). The staff side is what queue.js does: an SSE
     reader on /queue/stream that fetches /queue/rows on each event until the

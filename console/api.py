@@ -280,15 +280,20 @@ def kiosk_feed():
     kiosk_epoch = feed.check_epoch(request.args.get("epoch"))
     current = feed.current_epoch(get_db())
     start = feed.read_from(current, after, kiosk_epoch, feed.max_event_id(get_db()))
+    # Served by console/server.py, `front` is set: answer at once; its event loop
+    # does the waiting, holding no thread, and asks again when this kiosk has news.
+    front = request.environ.get("lobbydesk.front")
     hub = live.hub(current_app)
     deadline = time.monotonic() + wait
     while True:
         seen = hub.version  # read before querying, so no publish slips between
         events = feed.after(get_db(), g.kiosk["id"], start)
         remaining = deadline - time.monotonic()
-        if events or remaining <= 0 or hub.closed:
+        if events or remaining <= 0 or hub.closed or front is not None:
             break
         hub.wait_for_change(seen, timeout=remaining)
+    if front is not None:
+        front.update(kiosk_id=g.kiosk["id"], start=start, events=bool(events))
     cursor = events[-1]["id"] if events else start
     return {"events": events, "cursor": cursor, "epoch": current.epoch, "base": current.base}
 

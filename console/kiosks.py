@@ -58,7 +58,13 @@ def index():
     held_count = quarantine.held_count(get_db())
     alerts = kiosks.open_alerts(get_db())
     return render_template(
-        "kiosks/index.html", kiosks=rows, building=building, held_count=held_count, alerts=alerts
+        "kiosks/index.html",
+        kiosks=rows,
+        building=building,
+        held_count=held_count,
+        alerts=alerts,
+        connections=live.connections(current_app),
+        early_percent=live.EARLY_ANSWER_PERCENT,
     )
 
 

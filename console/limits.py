@@ -3,7 +3,7 @@
 - per kiosk: returning-visitor look-ups and sign-out by phone (each answer says
   whether a phone number is a visitor's, so a flood would enumerate them);
 - per client address: pairing attempts that fail and failed staff sign-ins
-  (`request.remote_addr`: waitress puts the forwarded address there only when the
+  (`request.remote_addr`: the server puts the forwarded address there only when the
   request came through LOBBYDESK_TRUSTED_PROXY, and drops forwarded headers from
   anyone else, see console/server.py);
 - image work (kiosk repair photos, announcement pictures) in one small pool

@@ -1,19 +1,31 @@
 """In-process change notification for staff pages (SSE) and kiosk long-polls.
 
-The console serves from one process (waitress, threads), so a Condition is
+The console serves from one process (console/server.py), so this hub is
 enough: in DESIGN.md's measurements an in-process broadcast across several
 gunicorn workers lost events, and one process was ~2 ms event-to-screen.
+
+Two kinds of waiter, both woken by `publish()` from any thread:
+- a thread blocked in `wait_for_change` (a plain WSGI server, the test client);
+- a listener added with `listen(callback)`: the server's event loop, which parks
+  idle long-polls and streams without a thread each (console/server.py).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+EARLY_ANSWER_PERCENT = 90  # from here new long-polls are answered at once (see Connections)
 
 
 class LiveHub:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._version = 0
+        self._listeners: list[Callable[[], None]] = []
         self.closed = False
 
     @property
@@ -25,6 +37,9 @@ class LiveHub:
         with self._changed:
             self._version += 1
             self._changed.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
 
     def wait_for_change(self, seen_version: int, timeout: float) -> int:
         """Block until the version moves past `seen_version`, time runs out, or we close."""
@@ -34,16 +49,87 @@ class LiveHub:
             )
             return self._version
 
+    def listen(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (from the publishing thread) after every publish and at close.
+        It must be quick and thread-safe, e.g. `loop.call_soon_threadsafe(...)`."""
+        with self._changed:
+            self._listeners.append(callback)
+
+    def unlisten(self, callback: Callable[[], None]) -> None:
+        with self._changed:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
     def close(self) -> None:
-        """Shutting down: wake every stream and long-poll so their threads end."""
+        """Shutting down: wake every stream and long-poll so they end."""
         with self._changed:
             self.closed = True
             self._changed.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+
+@dataclass
+class Connections:
+    """Open kiosk long-polls and staff event streams, against the configured capacity.
+
+    Counted by the server's event loop (the only writer); read by pages from any
+    thread. Near capacity new long-polls are answered at once (empty, with
+    Retry-After) so kiosks come back later; writes never wait on these."""
+
+    capacity: int
+    warn_percent: int
+    feeds: int = 0
+    streams: int = 0
+    _warned: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.feeds + self.streams
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.total / self.capacity) if self.capacity else 100
+
+    @property
+    def warning(self) -> bool:
+        return self.total >= self.capacity * self.warn_percent / 100
+
+    @property
+    def answer_early(self) -> bool:
+        """True when a new long-poll should not wait: near or past capacity."""
+        return self.total >= self.capacity * EARLY_ANSWER_PERCENT / 100
+
+    def changed(self) -> None:
+        """Log once when crossing the warning level, and once when back well below it."""
+        if self.warning and not self._warned:
+            self._warned = True
+            log.warning(
+                "connections at %d%% of capacity: %d kiosk long-polls + %d staff streams of "
+                "%d (LOBBYDESK_CONNECTION_CAPACITY); from %d%% long-polls are answered early",
+                self.percent,
+                self.feeds,
+                self.streams,
+                self.capacity,
+                EARLY_ANSWER_PERCENT,
+            )
+        elif self._warned and self.total < self.capacity * (self.warn_percent - 10) / 100:
+            self._warned = False
+            log.info("connections back to %d%% of capacity", self.percent)
 
 
 def init_app(app) -> None:
     app.extensions["lobbydesk.live"] = LiveHub()
+    app.extensions["lobbydesk.connections"] = Connections(
+        capacity=int(app.config["CONNECTION_CAPACITY"]),
+        warn_percent=int(app.config["CONNECTION_WARN_PERCENT"]),
+    )
 
 
 def hub(app) -> LiveHub:
     return app.extensions["lobbydesk.live"]
+
+
+def connections(app) -> Connections:
+    return app.extensions["lobbydesk.connections"]

@@ -96,6 +96,12 @@ def stream():
     """Server-sent events: one 'queue' event whenever anything in the queue changes."""
     hub = live.hub(current_app)
     keepalive = current_app.config["STREAM_KEEPALIVE_SECONDS"]
+    front = request.environ.get("lobbydesk.front")
+    if front is not None:
+        # Served by console/server.py: its event loop writes the events, holding no
+        # thread; this answer gives it the headers (and any cookie) to start with.
+        front.update(stream=True, version=hub.version, keepalive=keepalive)
+        return Response("", mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
     @stream_with_context
     def events():

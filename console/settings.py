@@ -38,15 +38,29 @@ SETTINGS = (
     Setting(
         "THREADS",
         32,
-        "WSGI worker threads: staff browsers + kiosk long-polls + headroom (each open stream holds one).",
+        "Worker threads for ordinary requests (pages, kiosk writes, database and hashing work). "
+        "Waiting kiosk long-polls and open staff streams hold none (README: Connection model).",
     ),
-    Setting("SESSION_COOKIE_SECURE", False, "Set true when the console is served over TLS."),
+    Setting(
+        "CONNECTION_CAPACITY",
+        1000,
+        "Kiosk long-polls + staff event streams the console keeps open at once. From 90 % new "
+        "long-polls are answered at once (empty, Retry-After) so kiosks come back later; "
+        "writes and pages are never refused for it.",
+    ),
+    Setting(
+        "CONNECTION_WARN_PERCENT",
+        80,
+        "Share of CONNECTION_CAPACITY from which the kiosks page shows a warning and the log says so.",
+    ),
     Setting(
         "TRUSTED_PROXY",
         None,
-        "Address of the TLS reverse proxy whose X-Forwarded-For is believed: audit rows and "
-        "per-address limits (pairing, sign-in) then see the client's address.",
+        "Address of the one TLS reverse proxy whose X-Forwarded-For/-Proto/-Host are believed "
+        "(audit rows and per-address limits then see the client's address); from anyone else "
+        "those headers are removed.",
     ),
+    Setting("SESSION_COOKIE_SECURE", False, "Set true when the console is served over TLS."),
     Setting("LONG_POLL_SECONDS", 25, "Longest a kiosk feed request waits for news."),
     Setting(
         "STREAM_KEEPALIVE_SECONDS",

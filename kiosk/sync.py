@@ -358,6 +358,10 @@ class SyncWorker:
                     result = None
                 if result is not None and (result.ok or result.outcome == UNAUTHORISED):
                     failures, last_kind = 0, None
+                    if result.ok and result.retry_after:
+                        # A console near its connection capacity answered early: come
+                        # back when it asked, not at once (README: Connection model).
+                        self._wait(min(result.retry_after, self.feed_wait), wakeable=False)
                     continue
                 if result is not None and result.outcome == PERMANENT and self.feed_wait > 5:
                     # e.g. a console configured with a shorter long-poll limit

@@ -1,6 +1,6 @@
 """A request the console refuses is never silent: the kiosk sends it back whole, it
 waits in the live queue, and the desk resends it (once the cause is fixed) or
-discards it. Real console (waitress, real HTTP), real kiosk outbox and worker."""
+discards it. Real console (uvicorn, real HTTP), real kiosk outbox and worker."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def visit_body(unit: str, clock) -> dict:
 
 @pytest.fixture
 def lobby(tmp_path):
-    """A console process-alike (waitress in a thread), a paired kiosk, a receptionist."""
+    """A console process-alike (uvicorn in a thread), a paired kiosk, a receptionist."""
     app = make_app(tmp_path / "console")
     clock = app.extensions["lobbydesk.clock"]
     db = building_db(app)

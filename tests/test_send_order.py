@@ -1,6 +1,6 @@
 """What a kiosk sends first, and that nothing is ever given up for being slow: live
 before backlog, the backlog in batches, record order kept, clocks that jump, a
-console away for minutes or days. Real console (waitress, real HTTP), real kiosk
+console away for minutes or days. Real console (uvicorn, real HTTP), real kiosk
 outbox; only the kiosk's clock is injected."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Browser fixtures: a real console on a real port, Debian's Chromium, a kiosk over HTTP.
 
-The console runs in-process under waitress (console.server.ConsoleServer), so
+The console runs in-process under uvicorn (console.server.ConsoleServer), so
 tests can move its clock; the browser and the kiosk reach it only through
 TCP, exactly as at the desk.
 """

@@ -187,7 +187,7 @@ def pair_over_http(app, console_url: str) -> dict:
 
 @pytest.fixture
 def console(tmp_path):
-    """The real console over HTTP (waitress), and a receptionist signed in: (app, server, staff)."""
+    """The real console over HTTP (uvicorn), and a receptionist signed in: (app, server, staff)."""
     from console.server import ConsoleServer
     from tests.helpers import StaffBrowser, add_staff, make_app
 

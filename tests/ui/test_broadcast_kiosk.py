@@ -1,5 +1,5 @@
 """Announcements and the emergency broadcast, for real: staff act on the real console
-(waitress, over HTTP for the kiosk), the real kiosk window shows the result.
+(uvicorn, over HTTP for the kiosk), the real kiosk window shows the result.
 
 Screenshots: tests/screenshots/broadcast_*.png.
 """

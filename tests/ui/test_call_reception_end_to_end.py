@@ -1,5 +1,5 @@
 """The walking skeleton's path, for real: the kiosk app (real window, real taps)
-talks over real HTTP to the real console (waitress), and staff act on the queue.
+talks over real HTTP to the real console (uvicorn), and staff act on the queue.
 
 tap "call reception" → kiosk outbox → worker → console → queue page →
 "on my way" → the kiosk's feed → "reception is coming" on the kiosk.

@@ -1,5 +1,5 @@
 """Repair requests end to end: the real kiosk window (taps, a simulated USB scanner)
-against the real console over HTTP (waitress); staff move the ticket along with
+against the real console over HTTP (uvicorn); staff move the ticket along with
 shared.tickets on the console's database.
 
 Every step is photographed in both languages: tests/screenshots/repair_<step>_<zh|en>.png.

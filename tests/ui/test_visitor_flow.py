@@ -1,5 +1,5 @@
 """Visitor registration end to end: the real kiosk window (taps, a simulated USB
-scanner) against the real console over HTTP (waitress), staff deciding through
+scanner) against the real console over HTTP (uvicorn), staff deciding through
 the console's own form.
 
 Every step is photographed in both languages (tests/screenshots/kiosk_visitor_*).

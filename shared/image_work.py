@@ -9,7 +9,6 @@ at most `workers` pictures are decoded at a time (one core by default) and at mo
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -27,13 +26,10 @@ class ImageBusy(RateLimited):
     code = "busy"
     http_status = 503
 
-    def __init__(self, retry_after: float):
-        seconds = max(1, math.ceil(retry_after))
-        super().__init__(
-            seconds,
-            f"控制台正在处理其他图片，请 {seconds} 秒后再试 · The console is busy with other "
-            f"pictures: try again in {seconds} s.",
-        )
+    template = (
+        "控制台正在处理其他图片，请 {seconds} 秒后再试 · The console is busy with other "
+        "pictures: try again in {seconds} s."
+    )
 
 
 class ImagePool:

@@ -39,16 +39,16 @@ class RateLimited(LobbyDeskError):
 
     code = "rate_limited"
     http_status = 429
+    # What the person is told; subclasses give their own. {seconds}: the whole
+    # seconds to wait, as in Retry-After.
+    template = (
+        "这台终端发送太频繁，请 {seconds} 秒后再试 · Too many writes from this kiosk: "
+        "try again in {seconds} s."
+    )
 
     def __init__(self, retry_after: float, message: str | None = None):
         self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(
-            message
-            or (
-                f"这台终端发送太频繁，请 {self.retry_after} 秒后再试 · Too many writes from "
-                f"this kiosk: try again in {self.retry_after} s."
-            )
-        )
+        super().__init__(message or self.template.format(seconds=self.retry_after))
 
 
 class TokenBuckets:

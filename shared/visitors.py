@@ -7,7 +7,6 @@ through its feed and shows a signed pass QR used to sign out.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,25 +61,19 @@ class NotOnSite(LobbyDeskError):
 class LookupLimited(RateLimited):
     """Too many returning-visitor look-ups from one kiosk (console/limits.py)."""
 
-    def __init__(self, retry_after: float):
-        seconds = max(1, math.ceil(retry_after))
-        super().__init__(
-            seconds,
-            f"查询太频繁，请输入姓名，或 {seconds} 秒后再试 · Too many look-ups at this kiosk: "
-            f"enter your name, or try again in {seconds} s.",
-        )
+    template = (
+        "查询太频繁，请输入姓名，或 {seconds} 秒后再试 · Too many look-ups at this kiosk: "
+        "enter your name, or try again in {seconds} s."
+    )
 
 
 class SignOutLimited(RateLimited):
     """Too many sign-outs by phone from one kiosk (console/limits.py)."""
 
-    def __init__(self, retry_after: float):
-        seconds = max(1, math.ceil(retry_after))
-        super().__init__(
-            seconds,
-            f"按手机号签退太频繁，请扫描通行证或 {seconds} 秒后再试 · Too many sign-outs by "
-            f"phone at this kiosk: scan your pass, or try again in {seconds} s.",
-        )
+    template = (
+        "按手机号签退太频繁，请扫描通行证或 {seconds} 秒后再试 · Too many sign-outs by "
+        "phone at this kiosk: scan your pass, or try again in {seconds} s."
+    )
 
 
 def validate_registration(body, settings: dict) -> dict:

@@ -47,7 +47,10 @@
     const response = await fetch(rows.dataset.rowsUrl, { headers: { "X-Requested-With": "fetch" } });
     if (response.status === 401) { window.location.reload(); return; }
     if (!response.ok) return;
-    rows.innerHTML = await response.text();
+    const html = await response.text();
+    // She may have started typing while the rows were on their way: keep her words.
+    if (!force && busyTyping()) { deferred = true; return; }
+    rows.innerHTML = html;
     readServerClock();
     tick();
   }

@@ -423,6 +423,7 @@ def _ticket_page(
         contacts=contacts,
         staff_members=_active_staff(db),
         buttons=_status_buttons(ticket["status"]),
+        next_action=tickets.next_action(ticket, updates),
         errors=errors or {},
         triage={
             "category": ticket.get("category") or "",
@@ -454,12 +455,17 @@ def detail(ticket_id: int):
     return _ticket_page(ticket_id)[0]
 
 
-def _act(ticket_id: int, form_name: str, typed: dict, action, done: str):
-    """Run a change; on refusal show the page again with the error beside the form."""
+def _act(ticket_id: int, form_name: str, typed: dict, action, done):
+    """Run a change; on refusal show the page again with the error beside the form.
+
+    `done` is the success message, or a function of the changed ticket that words
+    its new state. The redirect has no #fragment: the page opens at the top, where
+    that message is, not scrolled down to the form that was used."""
     db = get_db()
     try:
         with write_transaction(db):
             action(db)
+            changed = tickets.get(db, ticket_id)
     except LobbyDeskError as error:
         if isinstance(error, tickets.TicketNotFound):
             raise
@@ -470,8 +476,38 @@ def _act(ticket_id: int, form_name: str, typed: dict, action, done: str):
             status=error.http_status,
         )
     live.hub(current_app).publish()
-    flash(done, "ok")
-    return redirect(url_for("tickets.detail", ticket_id=ticket_id) + f"#{form_name}")
+    flash(done(changed) if callable(done) else done, "ok")
+    return redirect(url_for("tickets.detail", ticket_id=ticket_id))
+
+
+# --- what the page says after a change: the ticket's new state, in both languages ------------
+
+
+def triaged_message(ticket: dict) -> str:
+    """已分类：天花板渗水，紧急 · Triaged: Water coming through the ceiling, urgent."""
+    what = _label(_problem_path(ticket))
+    zh, en = tickets.URGENCY_LABELS.get(ticket["urgency"], (ticket["urgency"],) * 2)
+    return f"已分类：{what['zh']}，{zh} · Triaged: {what['en']}, {en.lower()}"
+
+
+def assigned_message(ticket: dict) -> str:
+    """已指派给 工程维修部 · Assigned to Maintenance (a staff member by their name)."""
+    contacts = _contacts(_building()["settings"])
+    kind, _, value = (ticket.get("assigned_to") or "").partition(":")
+    contact = next((c for c in contacts if kind == "dept" and c["key"] == value), None)
+    if contact is not None:
+        zh, en = contact["name_zh"], contact["name_en"]
+    else:
+        zh = en = _assignee_label(ticket.get("assigned_to"), contacts, _staff_names(get_db()))
+    return f"已指派给 {zh} · Assigned to {en}"
+
+
+def status_message(ticket: dict, *, reopened: bool = False) -> str:
+    """状态：处理中 · Status: in progress (and "reopened" first after a reopen)."""
+    zh, en = tickets.STATUS_LABELS.get(ticket["status"], (ticket["status"],) * 2)
+    if reopened:
+        return f"已重新打开，状态：{zh} · Reopened; status: {en.lower()}"
+    return f"状态：{zh} · Status: {en.lower()}"
 
 
 @bp.post("/<int:ticket_id>/triage")
@@ -490,7 +526,7 @@ def triage(ticket_id: int):
             urgency=typed["urgency"],
         )
 
-    return _act(ticket_id, "triage", typed, action, "已更新分类 · Triage saved.")
+    return _act(ticket_id, "triage", typed, action, triaged_message)
 
 
 @bp.post("/<int:ticket_id>/assign")
@@ -503,7 +539,7 @@ def assign(ticket_id: int):
             raise FormInvalid("请选择部门或员工 · Pick a department or a staff member.")
         tickets.assign(db, _clock(), ticket_id, staff_id=g.staff["id"], assignee=typed["assignee"])
 
-    return _act(ticket_id, "assign", typed, action, "已派单 · Assigned.")
+    return _act(ticket_id, "assign", typed, action, assigned_message)
 
 
 @bp.post("/<int:ticket_id>/status")
@@ -524,7 +560,9 @@ def set_status(ticket_id: int):
             public_url=console_settings.public_url(current_app.config),
         )
 
-    done = f"状态已更新 · Status changed: {BUTTON_LABELS.get(wanted, wanted)}"
+    def done(ticket: dict) -> str:
+        return status_message(ticket, reopened=wanted == "reopen")
+
     return _act(ticket_id, "status", typed, action, done)
 
 

@@ -197,6 +197,27 @@ def kind_label(kind: str) -> str:
     return _bi(KIND_LABELS.get(kind, (kind, kind)))
 
 
+# The step after each status on the ticket page (the one primary button there).
+_NEXT_AFTER = {"assigned": "in_progress", "in_progress": "resolved", "resolved": "closed"}
+
+
+def is_triaged(ticket: dict, updates=()) -> bool:
+    """Staff sorted it: a desk ticket as it was typed in, a kiosk one once triaged on
+    its page (the resident's own category is a guess until then)."""
+    return ticket.get("source") == "desk" or any(u.get("kind") == "triage" for u in updates)
+
+
+def next_action(ticket: dict, updates=()) -> str | None:
+    """What reception should do next with the ticket: "triage", "assign", or the
+    status to move it to ("in_progress", "resolved", "closed"); None once closed.
+
+    `updates` is the ticket's timeline (to tell whether a new ticket was triaged)."""
+    status = ticket.get("status")
+    if status == "new":
+        return "assign" if is_triaged(ticket, updates) else "triage"
+    return _NEXT_AFTER.get(status)
+
+
 def photo_folder(data_dir: str | Path) -> Path:
     """Where ticket photos live: DATA_DIR/photos/tickets/<ticket id>.jpg."""
     return Path(data_dir).joinpath(*PHOTO_FOLDER)

@@ -322,16 +322,21 @@ def test_a_kiosk_ticket_through_triage_assign_progress_notes_resolve_and_reopen(
     response = reception.post(
         f"{url}/triage", category="water", problem="water.ceiling_leak", urgency="urgent"
     )
-    assert response.status_code == 302 and response.headers["Location"].endswith("#triage")
+    # Back to the top of the ticket (no #fragment), told the new state in both languages.
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
     page = client.get(url).get_data(as_text=True)
     assert "天花板渗水 · Water coming through the ceiling" in page
-    assert "已更新分类 · Triage saved." in page
+    assert (
+        '<p class="flash ok" role="status">已分类：天花板渗水，紧急 · '
+        "Triaged: Water coming through the ceiling, urgent</p>" in page
+    )
     assert "2026-11-27 21:00" in page  # the SLA now runs 240 minutes from received_at
 
     assert reception.post(f"{url}/assign", assignee="dept:maintenance").status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert 'data-status="assigned"' in page
     assert re.search(r'id="ticket-assignee">工程维修部 · Maintenance<', page)
+    assert "已指派给 工程维修部 · Assigned to Maintenance" in page
 
     clock.advance(minutes=10)
     reception.post(f"{url}/status", status="in_progress", message="师傅 10 分钟后到")
@@ -339,6 +344,7 @@ def test_a_kiosk_ticket_through_triage_assign_progress_notes_resolve_and_reopen(
     reception.post(f"{url}/note", text="已关闭楼上进水阀", resident_visible="1")
     page = client.get(url).get_data(as_text=True)
     assert 'data-status="in_progress"' in page
+    assert "状态：处理中 · Status: in progress" in page
     trail = timeline(page)
     assert ("visible", "师傅 10 分钟后到") in trail
     assert ("internal", "业主要求先打电话 13800001111") in trail
@@ -372,9 +378,64 @@ def test_a_kiosk_ticket_through_triage_assign_progress_notes_resolve_and_reopen(
     reception.post(f"{url}/status", status="reopen")
     page = client.get(url).get_data(as_text=True)
     assert 'data-status="assigned"' in page and "重开 ×1" in page
+    assert "已重新打开，状态：已派工 · Reopened; status: assigned" in page
 
 
 STATUS_BUTTON_RE = re.compile(r'<button type="submit" name="status" value="(\w+)"[^>]*>([^<]*)<')
+
+
+@pytest.mark.parametrize(
+    ("status", "source", "updates", "expected"),
+    [
+        ("new", "kiosk", [], "triage"),  # the resident's category is a guess until triaged
+        ("new", "kiosk", [{"kind": "created"}, {"kind": "triage"}], "assign"),
+        ("new", "desk", [], "assign"),  # staff sorted it as they typed it in
+        ("assigned", "kiosk", [], "in_progress"),
+        ("in_progress", "desk", [], "resolved"),
+        ("resolved", "kiosk", [], "closed"),
+        ("closed", "kiosk", [], None),
+    ],
+)
+def test_the_next_action_follows_the_work(status, source, updates, expected):
+    ticket = {"status": status, "source": source}
+    assert tickets.next_action(ticket, updates) == expected
+
+
+PRIMARY_RE = re.compile(r'<button type="submit"[^>]*class="primary"[^>]*>([^<]*)<')
+
+
+def test_the_ticket_page_offers_one_primary_button_the_next_step(app, client, reception, kiosk):
+    created = report_at_kiosk(kiosk)
+    url = f"/tickets/{created['id']}"
+
+    def primaries() -> list[str]:
+        return PRIMARY_RE.findall(client.get(url).get_data(as_text=True))
+
+    assert primaries() == ["保存分类 · Save triage"]
+    reception.post(
+        f"{url}/triage", category="water", problem="water.dripping_tap", urgency="normal"
+    )
+    assert primaries() == ["派单 · Assign"]
+    reception.post(f"{url}/assign", assignee="dept:maintenance")
+    assert primaries() == ["开始处理 · Start work"]
+    reception.post(f"{url}/status", status="in_progress")
+    assert primaries() == ["已解决 · Resolved"]
+    reception.post(f"{url}/status", status="resolved")
+    assert primaries() == ["关闭 · Close"]
+    reception.post(f"{url}/status", status="closed")
+    assert primaries() == []
+    page = client.get(url).get_data(as_text=True)
+    # The forms come in the order of the work.
+    order = [page.index(f'id="{form}"') for form in ("triage", "assign", "status", "note")]
+    assert order == sorted(order)
+
+
+def test_the_list_links_each_tickets_summary_not_only_its_number(app, client, reception, kiosk):
+    created = report_at_kiosk(kiosk)
+    row = row_html(client.get("/tickets/").get_data(as_text=True), created["id"])
+    summary = re.search(r'<td class="summary"><a href="([^"]+)">(.*?)</a></td>', row, re.S)
+    assert summary and summary.group(1) == f"/tickets/{created['id']}"
+    assert "水龙头漏水" in summary.group(2) and "Dripping tap" in summary.group(2)
 
 
 def test_a_step_the_status_does_not_allow_is_refused_and_the_message_kept(

@@ -85,7 +85,9 @@ def test_reception_works_a_kiosk_ticket_from_new_to_resolved(
     triage.get_by_label("问题 · Problem").select_option("water.ceiling_leak")
     triage.get_by_label("紧急程度 · Urgency").select_option("urgent")
     triage.get_by_role("button", name="保存分类 · Save triage").click()
-    expect(page.locator(".flash.ok")).to_have_text("已更新分类 · Triage saved.")
+    expect(page.locator(".flash.ok")).to_have_text(
+        "已分类：天花板渗水，紧急 · Triaged: Water coming through the ceiling, urgent"
+    )
     expect(page.locator("#ticket-problem")).to_have_text(
         "天花板渗水 · Water coming through the ceiling"
     )

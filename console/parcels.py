@@ -249,7 +249,18 @@ def label(parcel_id: int):
 # --- desk handover --------------------------------------------------------------------------
 
 
-def _desk_page(*, found=None, token: str = "", unit=None, scan_error: str = "", status=200):
+def _desk_page(
+    *,
+    found=None,
+    token: str = "",
+    unit=None,
+    unit_id: int | None = None,
+    scan_error: str = "",
+    errors: dict | None = None,
+    typed: dict | None = None,
+    status=200,
+):
+    """The desk handover page; with a unit, who may collect its parcels beside them."""
     db = get_db()
     timezone = building.current(db)["timezone"]
     return render_template(
@@ -258,6 +269,10 @@ def _desk_page(*, found=None, token: str = "", unit=None, scan_error: str = "", 
         token=token,
         unit=unit,
         scan_error=scan_error,
+        collectors=parcels.collector_candidates(db, unit_id) if unit_id else [],
+        instructions=parcels.parcel_instructions(db, unit_id) if unit_id else [],
+        errors=errors or {},
+        typed=typed or {},
     ), status
 
 
@@ -281,7 +296,7 @@ def _looks_like_token(text: str) -> bool:
     return "." in text and len(text) > 20
 
 
-def _look_up(text: str):
+def _look_up(text: str, **page):
     db = get_db()
     text = text.strip()
     if _looks_like_token(text):
@@ -302,13 +317,31 @@ def _look_up(text: str):
             for p in parcels.waiting_for_unit(db, batch["unit_id"])
             if p["batch_id"] == batch["id"]
         ]
-        return _desk_page(found=found, token=text, unit=batch["unit_number"])
+        return _desk_page(
+            found=found, token=text, unit=batch["unit_number"], unit_id=batch["unit_id"]
+        )
     try:
         unit = parcels.resolve_unit(db, text)
     except LobbyDeskError as error:
         return _desk_page(scan_error=str(error), status=error.http_status)
     found = [{**p, "unit_number": unit["number"]} for p in parcels.waiting_for_unit(db, unit["id"])]
-    return _desk_page(found=found, unit=unit["number"])
+    return _desk_page(found=found, unit=unit["number"], unit_id=unit["id"], **page)
+
+
+def _handover_typed() -> dict:
+    """What the receptionist typed in the handover form, to give back with an error."""
+    ids = request.form.getlist("parcel_id")
+    try:
+        chosen = [int(i) for i in ids]
+    except ValueError as error:
+        raise InvalidRequest("parcel_id must be a number") from error
+    return {
+        "unit": request.form.get("unit", "")[:40],
+        "parcel_ids": chosen,
+        "code": request.form.get("code", "")[:20],
+        "id_checked": request.form.get("id_checked") == "1",
+        "collector": request.form.get("collector", "")[:80],
+    }
 
 
 @bp.post("/desk/hand-over")
@@ -316,17 +349,29 @@ def _look_up(text: str):
 def desk_hand_over():
     db = get_db()
     token = request.form.get("token", "")
+    typed: dict = {}
     try:
         if token:
             released = parcels.hand_over_by_qr(
                 db, _clock(), current_app.config["SECRET_KEY"], token, staff_id=g.staff["id"]
             )
         else:
+            typed = _handover_typed()
             try:
-                ids = [int(i) for i in request.form.getlist("parcel_id")]
-            except ValueError as error:
-                raise InvalidRequest("parcel_id must be a number") from error
-            released = parcels.hand_over_at_desk(db, _clock(), ids, staff_id=g.staff["id"])
+                released = parcels.hand_over_at_desk(
+                    db,
+                    _clock(),
+                    typed["parcel_ids"],
+                    staff_id=g.staff["id"],
+                    code=typed["code"],
+                    id_checked=typed["id_checked"],
+                    collector=typed["collector"],
+                    secret_key=current_app.config["SECRET_KEY"],
+                )
+            except parcels.DeskCheckRefused as refused:
+                # Nothing handed over: the same unit again, the message beside its field.
+                errors = {refused.field: str(refused)}
+                return _look_up(typed["unit"], errors=errors, typed=typed, status=422)
     except (signing.TokenInvalid, signing.TokenExpired) as refused:
         parcels.record_rejected_qr(
             db, _clock(), actor=f"staff:{g.staff['id']}", reason=refused.code
@@ -336,8 +381,21 @@ def desk_hand_over():
     except LobbyDeskError as error:
         flash(str(error), "error")
         return redirect(url_for("parcels.desk"))
-    flash(f"已交付 {len(released)} 件 · Handed over {len(released)} parcel(s).", "ok")
+    flash(_handed_over(len(released), typed), "ok")
     return redirect(url_for("parcels.desk"))
+
+
+def _handed_over(count: int, typed: dict) -> str:
+    """The success message, saying how the collector was checked and, by ID, who it was."""
+    if typed.get("code"):
+        return f"已凭取件码交付 {count} 件 · Handed over {count} parcel(s) on the pickup code."
+    name = " ".join(typed.get("collector", "").split())
+    if name:
+        return (
+            f"已交付 {count} 件给 {name}（已核对证件）· Handed over {count} parcel(s) to {name}"
+            " (ID checked)."
+        )
+    return f"已交付 {count} 件 · Handed over {count} parcel(s)."
 
 
 @bp.post("/handovers/<int:handover_id>/done")

@@ -114,9 +114,10 @@ def build_november(app, clock) -> dict:
     clock.advance(hours=1)
     second = log("102", "SF1000000000003")
     clock.advance(hours=1)
-    parcels.hand_over_at_desk(db, clock, [first], staff_id=ids["li"])  # 2 h on the shelf
+    checked = {"id_checked": True, "collector": "王建国"}  # the desk checked an ID
+    parcels.hand_over_at_desk(db, clock, [first], staff_id=ids["li"], **checked)  # 2 h on the shelf
     clock.advance(hours=5)
-    parcels.hand_over_at_desk(db, clock, [second], staff_id=ids["wang"])  # 6 h
+    parcels.hand_over_at_desk(db, clock, [second], staff_id=ids["wang"], **checked)  # 6 h
     db.close()
 
     # Friday 27 November: five visitors at the kiosk, one help call just after midnight.

@@ -724,7 +724,13 @@ def test_the_desk_hands_over_by_unit_and_records_who_when_how(app, client, recep
     assert "SF1234567890123" in found and "YT1234567890123" in found
     done = reception.client.post(
         "/parcels/desk/hand-over",
-        data={"csrf_token": reception.csrf, "parcel_id": ["1", "2"]},
+        data={
+            "csrf_token": reception.csrf,
+            "unit": "101",
+            "parcel_id": ["1", "2"],
+            "id_checked": "1",
+            "collector": "王建国",
+        },
     )
     assert done.status_code == 302
     rows = list(building_db(app)["parcels"].rows)
@@ -737,7 +743,14 @@ def test_the_desk_hands_over_by_unit_and_records_who_when_how(app, client, recep
     )
     # Twice is refused, not double-counted.
     reception.client.post(
-        "/parcels/desk/hand-over", data={"csrf_token": reception.csrf, "parcel_id": ["1"]}
+        "/parcels/desk/hand-over",
+        data={
+            "csrf_token": reception.csrf,
+            "unit": "101",
+            "parcel_id": ["1"],
+            "id_checked": "1",
+            "collector": "王建国",
+        },
     )
     assert len(audit_rows(app, "parcel.release")) == 1
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from shared.tokens import new_idempotency_key
-from tests.browser.actions import sign_in
+from tests.browser.actions import SCREENSHOTS, sign_in
 
 
 def report(kiosk) -> dict:
@@ -62,6 +62,8 @@ def test_the_next_step_is_the_one_primary_button_and_each_step_reports_its_new_s
     page.locator("form#assign").get_by_label("派给 · Assign to").select_option("dept:maintenance")
     primary.click()
     expect_at_top_saying(page, "已指派给 工程维修部 · Assigned to Maintenance")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "console_ticket_page_assigned.png")
     expect(primary).to_have_text("开始处理 · Start work")
 
     primary.scroll_into_view_if_needed()

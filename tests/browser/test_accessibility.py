@@ -116,6 +116,18 @@ def _rating(audit: Audit, token: str) -> None:
     audit.visit("/rate/not-a-real-token", "/rate/<bad token> (refused)")
 
 
+def _emergency(audit: Audit) -> None:
+    """An emergency on: the red banner on every page and the red row on the live queue."""
+    audit.visit("/emergency/?kind=fire", "/emergency/ (starting one)")
+    audit.page.get_by_role("button", name="向所有终端广播 · Broadcast to every kiosk").click()
+    expect(audit.page.locator("#emergency-banner")).to_be_visible()
+    audit.check("/emergency/ (on)")
+    audit.visit("/", "/ (emergency on)")
+    expect(audit.page.locator("tr.emergency-row")).to_be_visible()
+    audit.check("/ (emergency row)")
+    audit.visit("/emergency/roll-call", "/emergency/roll-call (emergency on)")
+
+
 def test_every_staff_page_has_no_serious_or_critical_axe_violation(a11y_page, console, tmp_path):
     found = seed_desk_day(console, KioskHttp)
     page, url = a11y_page, console.url
@@ -136,5 +148,55 @@ def test_every_staff_page_has_no_serious_or_critical_axe_violation(a11y_page, co
     # The receptionist taking over sees the unread-handover banner on every page.
     sign_in(page, url, RECEPTION)
     audit.visit("/", "/ (reception, handover banner)")
+    _emergency(audit)
     assert len(audit.seen) >= 45, audit.seen
     audit.assert_clean()
+
+
+def _contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two computed colours ("rgb(r, g, b)")."""
+
+    def luminance(css: str) -> float:
+        channels = [int(v) / 255 for v in re.findall(r"[\d.]+", css)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _ring(page: Page) -> dict:
+    return page.evaluate(
+        """() => { const s = getComputedStyle(document.activeElement);
+            return {style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor,
+                    shadow: s.boxShadow, text: document.activeElement.innerText}; }"""
+    )
+
+
+def test_the_skip_link_comes_first_and_the_focus_ring_shows_on_blue_buttons(page, console):
+    seed_desk_day(console, KioskHttp)
+    sign_in(page, console.url, RECEPTION)
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="跳到主要内容 · Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()  # shown once it has the focus
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
+    # From the main content the next Tab stops are the page's own, not the 13 nav links.
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => !!document.activeElement.closest('main')")
+
+    # Tab on to the first blue (primary) button: its ring is >= 2 px and stands out
+    # (>= 3:1) from the white gap around the button, which itself is not blue.
+    for _ in range(60):
+        if page.evaluate("() => document.activeElement.matches('button.primary')"):
+            break
+        page.keyboard.press("Tab")
+    ring = _ring(page)
+    assert ring["style"] == "solid" and ring["width"] >= 2, ring
+    gap = re.search(r"rgba?\([^)]*\)", ring["shadow"]).group(0)
+    button = page.evaluate("() => getComputedStyle(document.activeElement).backgroundColor")
+    assert _contrast(ring["color"], gap) >= 3, ring
+    assert _contrast(ring["color"], button) >= 3, (ring, button)
+    assert _contrast(ring["color"], "rgb(245, 247, 250)") >= 3, ring  # the page background

@@ -70,6 +70,11 @@ def test_busy_pages_reflow_without_sideways_scrolling(browser, console, size):
         assert len(buttons) >= 3
         cut = [b for b in buttons if b[1] < 0 or b[2] > size[0] + 1]
         assert not cut, f"buttons cut off at {size[0]} px: {cut}"
+        # Each stacked cell keeps its column's name, even on rows the queue swapped in.
+        actions = page.locator("tr.item td.actions").first
+        expect(actions).to_have_attribute("data-label", "操作 · Action")
+        label = actions.evaluate("td => getComputedStyle(td, '::before').content")
+        assert "操作 · Action" in label, label
         problems = []
         for path in pages(found):
             page.goto(console.url + path)

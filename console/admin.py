@@ -69,32 +69,54 @@ def index():
 # --- staff accounts (admin) -------------------------------------------------
 
 
-@bp.get("/staff")
-@role_required(*ADMINS)
-def staff_list():
+def _staff_page(form: dict | None = None, errors: dict | None = None, status: int = 200):
     members = staff.list_all(get_db(), _clock())
     for member in members:
         member["created_local"] = local_time(member["created_at"], _timezone())
-    return render_template("admin/staff.html", members=members, roles=staff.ROLES)
+    return render_template(
+        "admin/staff.html",
+        members=members,
+        roles=staff.ROLES,
+        form=form or {"username": "", "display_name": "", "role": "reception"},
+        errors=errors or {},
+    ), status
+
+
+@bp.get("/staff")
+@role_required(*ADMINS)
+def staff_list():
+    return _staff_page()
 
 
 @bp.post("/staff")
 @role_required(*ADMINS)
 def staff_create():
-    try:
-        staff.create(
-            get_db(),
-            _clock(),
-            current_app.extensions["lobbydesk.hasher"],
-            username=request.form.get("username", "")[:80],
-            display_name=request.form.get("display_name", "")[:80],
-            password=request.form.get("password", "")[:256],
-            role=request.form.get("role", ""),
-            actor=_actor(),
-        )
-    except (ValueError, LobbyDeskError) as error:
-        flash(str(error), "error")
-        return redirect(url_for("admin.staff_list"))
+    # What was typed comes back on a refusal (the password never does).
+    form = {
+        "username": request.form.get("username", "")[:80],
+        "display_name": request.form.get("display_name", "")[:80],
+        "role": request.form.get("role", ""),
+    }
+    password = request.form.get("password", "")[:256]
+    db = get_db()
+    errors = staff.new_account_errors(db, **form, password=password)
+    if not errors:
+        try:
+            staff.create(
+                db,
+                _clock(),
+                current_app.extensions["lobbydesk.hasher"],
+                **form,
+                password=password,
+                actor=_actor(),
+            )
+        except (ValueError, LobbyDeskError):
+            # Taken between the check and the write: the only rule left to break.
+            errors = staff.new_account_errors(db, **form, password=password) or {
+                "username": "用户名已被使用 · That username is taken."
+            }
+    if errors:
+        return _staff_page(form, errors, 422)
     flash("账号已创建 · Account created.", "ok")
     return redirect(url_for("admin.staff_list"))
 

@@ -67,6 +67,11 @@ def create(
     return cursor.lastrowid
 
 
+_TOO_COMMON = (
+    "这是最常见的密码之一，请换一个 · That password is one of the most common; choose another."
+)
+
+
 def new_account_errors(
     db: sqlite_utils.Database, *, username: str, display_name: str, password: str, role: str
 ) -> dict[str, str]:
@@ -101,10 +106,7 @@ def new_account_errors(
         try:
             passwords.check_rules(password)
         except LobbyDeskError:
-            errors["password"] = (
-                "这是最常见的密码之一，请换一个 · That password is one of the most common; "
-                "choose another."
-            )
+            errors["password"] = _TOO_COMMON
     return errors
 
 

@@ -52,7 +52,7 @@ def _busy_desk(app, clock, kiosk):
         kind="fire",
         instructions_zh="请走楼梯",
         instructions_en="Use the stairs",
-        staff_id=1,
+        staff_id=manager_id,
     )
     clock.advance(seconds=75)
     return {"trapped": trapped, "urgent": urgent, "quiet": quiet}

@@ -65,20 +65,24 @@ def login():
             if member is not None:
                 token, _csrf = staff.start_session(db, clock, member["id"])
         if paused is not None:
-            flash(str(paused), "error")
-            response = render_template("auth/login.html", username=username), 429
-            return (*response, {"Retry-After": str(paused.retry_after)})
+            page = _login_page(username, str(paused))
+            return page, 429, {"Retry-After": str(paused.retry_after)}
         if member is None:
             limits.count_failure("login_failure")
-            flash("用户名或密码不正确 · Wrong username or password.", "error")
-            return render_template("auth/login.html", username=username), 401
+            return _login_page(username, "用户名或密码不正确 · Wrong username or password."), 401
         session.clear()
         session.permanent = True
         session["token"] = token
         return redirect(_safe_next(request.args.get("next")))
     if g.staff:
         return redirect(url_for("queue.index"))
-    return render_template("auth/login.html", username="")
+    return _login_page("")
+
+
+def _login_page(username: str, error: str | None = None) -> str:
+    """The sign-in form; after a refusal the username stays and the cursor goes to the
+    password (the part to retype), with the reason announced beside the form."""
+    return render_template("auth/login.html", username=username, error=error)
 
 
 def _source_paused(db, username: str, wait: float):
@@ -89,12 +93,11 @@ def _source_paused(db, username: str, wait: float):
         db, actor="anonymous", action="login.source_limited", key=address, device=address
     )
     minutes = max(1, math.ceil(wait / 60))
-    flash(
+    page = _login_page(
+        username,
         f"这台电脑登录失败次数太多，请 {minutes} 分钟后再试 · Too many failed sign-ins from "
         f"this computer: try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-        "error",
     )
-    page = render_template("auth/login.html", username=username)
     return page, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
 
 

@@ -63,9 +63,19 @@ def _kiosk_reach(db) -> dict:
     return {"paired": len(paired), "online": len(online)}
 
 
+END_UNCONFIRMED = (
+    "请先勾选确认：结束后所有终端恢复正常画面 · Tick the confirmation first: ending it "
+    "returns every kiosk to its normal screen."
+)
+
+
 @bp.get("/")
 @role_required(*STAFF)
 def index():
+    return _index_page()
+
+
+def _index_page(end_error: str | None = None, status: int = 200):
     db = get_db()
     timezone = building.current(db)["timezone"]
     current = emergency_broadcast.active(db)
@@ -85,7 +95,8 @@ def index():
         history=[row for row in past if row["ended_at"]],
         reach=_kiosk_reach(db),
         max_instructions=emergency_broadcast.MAX_INSTRUCTIONS,
-    )
+        end_error=end_error,
+    ), status
 
 
 @bp.post("/start")
@@ -126,6 +137,9 @@ def start():
 @bp.post("/<int:emergency_id>/end")
 @role_required(*STAFF)
 def end(emergency_id: int):
+    # Ending takes the instructions off every kiosk: it needs the tick beside the button.
+    if request.form.get("confirm") != "yes":
+        return _index_page(END_UNCONFIRMED, 422)
     try:
         emergency_broadcast.end(get_db(), _clock(), emergency_id, staff_id=g.staff["id"])
     except emergency_broadcast.EmergencyNotActive as error:

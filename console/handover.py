@@ -109,7 +109,29 @@ def _safe_back(default: str) -> str:
     return default
 
 
-def _index_page(form: dict | None = None, error: LobbyDeskError | None = None, status=200):
+def waited_text(seconds: int) -> str:
+    """How long something has waited, in both languages."""
+    if seconds < 60:
+        return f"{seconds} 秒 · {seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} 分钟 · {seconds // 60} min"
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours} 小时 {minutes} 分 · {hours} h {minutes} min"
+
+
+def _decorate_open_items(items: list[dict], timezone: str) -> list[dict]:
+    for item in items:
+        item["since_local"] = local_time(item["since"], timezone, "%m-%d %H:%M")
+        item["waited_text"] = waited_text(int(item.get("waited") or 0))
+    return items
+
+
+def _index_page(
+    form: dict | None = None,
+    error: LobbyDeskError | None = None,
+    status=200,
+    end_error: str | None = None,
+):
     db = get_db()
     timezone = _timezone()
     shift = handover.current_shift(db)
@@ -124,6 +146,8 @@ def _index_page(form: dict | None = None, error: LobbyDeskError | None = None, s
         previous=previous,
         form=form or {"text": "", "category": "", "unit": ""},
         error=error,
+        open_items=_decorate_open_items(handover.open_items(db, _clock()), timezone),
+        end_error=end_error,
         categories=handover.CATEGORIES,
         status_labels=STATUS_LABELS,
         max_length=handover.MAX_TEXT_LENGTH,
@@ -185,15 +209,25 @@ def reopen(note_id: int):
     return _set_status(note_id, "open")
 
 
+END_SHIFT_UNCONFIRMED = (
+    "请先勾选确认：交班后由接班同事处理以上事项 · Tick the confirmation first: the colleague "
+    "taking over deals with what is listed."
+)
+
+
 @bp.post("/end")
 @role_required(*STAFF)
 def end_shift():
+    # Ending a shift cannot be undone: it needs the tick, shown beside what is open.
+    if request.form.get("confirm") != "yes":
+        return _index_page(status=422, end_error=END_SHIFT_UNCONFIRMED)
     try:
         handover_id = handover.end_shift(
             get_db(),
             _clock(),
             staff_id=g.staff["id"],
             previous_id=request.form.get("previous", type=int),
+            open_items_seen=request.form.get("open_items_seen", type=int),
         )
     except StaleState as error:
         flash(str(error), "error")
@@ -209,7 +243,9 @@ def end_shift():
 @role_required(*STAFF)
 def show(handover_id: int):
     db = get_db()
-    item = _decorate_handover(handover.get(db, handover_id), _timezone())
+    timezone = _timezone()
+    item = _decorate_handover(handover.get(db, handover_id), timezone)
+    _decorate_open_items(item["open_items_then"], timezone)
     me = g.staff["id"]
     return render_template(
         "handover/show.html",

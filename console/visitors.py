@@ -193,10 +193,30 @@ def add_to_deny_list():
     return redirect(url_for("visitors.deny_list"))
 
 
+def _deny_remove_page(entry_id: int, error: str | None = None, status: int = 200):
+    """Removing lets this person be confirmed again: a page that says so, and a tick."""
+    entry = next((e for e in visitors.deny_list(get_db()) if e["id"] == entry_id), None)
+    if entry is None:
+        abort(404, description="该黑名单记录不存在或已移除 · That deny-list entry is gone.")
+    entry["phone_display"] = phones.display(entry["phone"])
+    return render_template("visitors/deny_remove.html", entry=entry, error=error), status
+
+
+@bp.get("/deny-list/<int:entry_id>/remove")
+@role_required(*STAFF)
+def confirm_remove_from_deny_list(entry_id: int):
+    return _deny_remove_page(entry_id)
+
+
 @bp.post("/deny-list/<int:entry_id>/remove")
 @role_required(*STAFF)
 def remove_from_deny_list(entry_id: int):
+    if request.form.get("confirm") != "yes":
+        return _deny_remove_page(
+            entry_id, "请先勾选确认 · Tick the confirmation first.", status=422
+        )
     visitors.remove_from_deny_list(get_db(), _clock(), entry_id, staff_id=g.staff["id"])
+    flash("已从黑名单移除 · Removed from the deny list.", "ok")
     return redirect(url_for("visitors.deny_list"))
 
 

@@ -10,10 +10,12 @@ when, is kept for the author and for managers.
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 
 from shared import audit
-from shared.clock import local_day_start, to_iso
+from shared.clock import local_day_start, parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
 from shared.text import refusal_message, refused_character
@@ -199,14 +201,99 @@ def current_shift(db: sqlite_utils.Database) -> dict:
     return {"previous": previous, "notes": notes, "since_note_id": since}
 
 
-def end_shift(db: sqlite_utils.Database, clock, *, staff_id: int, previous_id: int | None) -> int:
+ESCALATION_LABELS = {
+    "emergency": "紧急求助 · Emergency",
+    "help": "呼叫前台 · Call for reception",
+    "unknown_unit": "未知房号 · Unknown unit",
+    "code_lockout": "取件码锁定 · Pickup code locked",
+}
+# The order the open items are listed in: what endangers people first.
+OPEN_KINDS = ("emergency_broadcast", "escalation", "visitor", "parcel_handover", "ticket")
+
+
+def _waited(since: str, now) -> int:
+    return max(0, int((now - parse_utc(since)).total_seconds()))
+
+
+def open_items(db: sqlite_utils.Database, clock) -> list[dict]:
+    """What is still waiting or open at the desk, for the receptionist ending a shift:
+    the emergency broadcast, unacknowledged escalations (emergencies first), waiting
+    visitors, desk parcel pickups, open urgent tickets. Each: kind, text (bilingual),
+    since (UTC), waited (seconds), and the id of the row it stands for."""
+    from shared import emergency_broadcast, escalations, parcels, tickets, visitors
+
+    now, items = clock.now(), []
+    broadcast = emergency_broadcast.active(db)
+    if broadcast:
+        text = f"紧急广播仍在进行 · Emergency broadcast still on: {broadcast['title_zh']} · {broadcast['title_en']}"
+        items.append(
+            _item("emergency_broadcast", broadcast["id"], text, broadcast["started_at"], now)
+        )
+    waiting = [e for e in escalations.live_queue(db) if e["status"] == "open"]
+    waiting.sort(key=lambda e: (e["kind"] != "emergency", e["received_at"], e["id"]))
+    for row in waiting:
+        text = ESCALATION_LABELS.get(row["kind"], row["kind"])
+        text += f" — {row['kiosk_name']}" if row["kiosk_name"] else ""
+        text += f" — {row['note']}" if row.get("note") and row["kind"] == "emergency" else ""
+        items.append(_item("escalation", row["id"], text, row["received_at"], now))
+    for visit in visitors.pending(db):
+        # No names: the list is kept with the handover, where a person request
+        # (shared/person.py) would not find them to delete.
+        text = "访客等候 · Visitor waiting"
+        text += f" → {visit['unit_number']}" if visit["unit_number"] else ""
+        items.append(_item("visitor", visit["id"], text, visit["received_at"], now))
+    for pickup in parcels.open_handovers(db):
+        count = len(pickup["parcels"])
+        text = f"快递取件待交付 · Parcel pickup at the desk: {pickup['unit_number']} ({count} 件 · parcels)"
+        items.append(_item("parcel_handover", pickup["id"], text, pickup["received_at"], now))
+    for urgency in ("emergency", "urgent"):
+        found = tickets.search(
+            db, clock, {"status": "open", "urgency": urgency}, page_size=tickets.MAX_PAGE_SIZE
+        )
+        for ticket in sorted(found["rows"], key=lambda t: (t["received_at"], t["id"])):
+            place = ticket["location"] or ticket["unit_number"] or ""
+            text = f"{tickets.urgency_label(urgency)} 工单 · ticket {ticket['id']}"
+            text += f" — {place}" if place else ""
+            items.append(_item("ticket", ticket["id"], text, ticket["received_at"], now))
+    return items
+
+
+def _item(kind: str, row_id: int, text: str, since: str, now) -> dict:
+    return {"kind": kind, "id": row_id, "text": text, "since": since, "waited": _waited(since, now)}
+
+
+def stored_open_items(handover: dict) -> list[dict]:
+    """The open items a handover was written with ([] for one from before they were kept)."""
+    try:
+        items = json.loads(handover.get("open_items") or "[]")
+    except ValueError:
+        return []
+    return items if isinstance(items, list) else []
+
+
+def end_shift(
+    db: sqlite_utils.Database,
+    clock,
+    *,
+    staff_id: int,
+    previous_id: int | None,
+    open_items_seen: int | None = None,
+) -> int:
     """The outgoing receptionist hands over; returns the new handover's id.
 
     `previous_id` is the latest handover the receptionist's page showed (None
     for the first ever): if someone else ended the shift meanwhile, nothing
-    is written and StaleState says so.
+    is written and StaleState says so. `open_items_seen` is how many open items
+    the confirmation showed: when more are open now, StaleState too (she confirms
+    again, having seen them). What is open is written into the handover.
     """
     with write_transaction(db):
+        still_open = open_items(db, clock)
+        if open_items_seen is not None and len(still_open) > open_items_seen:
+            raise StaleState(
+                "交班前又有新的未完成事项，请查看后再确认 · Something new is waiting since you "
+                "looked: check the list, then confirm again."
+            )
         shift = current_shift(db)
         previous = shift["previous"]
         if (previous["id"] if previous else None) != (previous_id or None):
@@ -217,8 +304,9 @@ def end_shift(db: sqlite_utils.Database, clock, *, staff_id: int, previous_id: i
             )
         last_note = one(db, "SELECT COALESCE(MAX(id), 0) AS id FROM handover_notes")["id"]
         cursor = db.execute(
-            "INSERT INTO handovers (author_id, created_at, last_note_id) VALUES (?, ?, ?)",
-            (staff_id, to_iso(clock.now()), last_note),
+            "INSERT INTO handovers (author_id, created_at, last_note_id, open_items)"
+            " VALUES (?, ?, ?, ?)",
+            (staff_id, to_iso(clock.now()), last_note, json.dumps(still_open, ensure_ascii=False)),
         )
         handover_id = cursor.lastrowid
         for note in shift["notes"]:
@@ -236,6 +324,7 @@ def end_shift(db: sqlite_utils.Database, clock, *, staff_id: int, previous_id: i
             detail={
                 "notes": len(shift["notes"]),
                 "open": sum(1 for n in shift["notes"] if n["status"] == "open"),
+                "open_items": {k: sum(i["kind"] == k for i in still_open) for k in OPEN_KINDS},
             },
         )
     return handover_id
@@ -260,6 +349,7 @@ def get(db: sqlite_utils.Database, handover_id: int) -> dict:
         )
     )
     handover["reads"] = reads(db, handover_id)
+    handover["open_items_then"] = stored_open_items(handover)
     return handover
 
 

@@ -868,6 +868,18 @@ def refused_items(db: sqlite_utils.Database) -> None:
     db.executescript(_REFUSED_ITEMS)
 
 
+_HANDOVER_OPEN_ITEMS = """
+-- What was still waiting or open when the shift ended (shared/handover.py open_items):
+-- JSON, written once with the handover so the next shift sees what was passed on.
+ALTER TABLE handovers ADD COLUMN open_items TEXT;
+"""
+
+
+@migrations(name="0018_handover_open_items")
+def handover_open_items(db: sqlite_utils.Database) -> None:
+    db.executescript(_HANDOVER_OPEN_ITEMS)
+
+
 def open_building_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the console's database and migrate it.
 

@@ -67,6 +67,49 @@ def create(
     return cursor.lastrowid
 
 
+_TOO_COMMON = (
+    "这是最常见的密码之一，请换一个 · That password is one of the most common; choose another."
+)
+
+
+def new_account_errors(
+    db: sqlite_utils.Database, *, username: str, display_name: str, password: str, role: str
+) -> dict[str, str]:
+    """Every problem with a new account's form at once, field -> bilingual message
+    (the console shows each beside its field); empty when `create` would accept it."""
+    errors = {}
+    username = username.strip()
+    if not username:
+        errors["username"] = "请填写用户名 · Enter a username."
+    elif len(username) > 40:
+        errors["username"] = "用户名最多 40 个字符 · A username has at most 40 characters."
+    elif any(ch.isspace() for ch in username):
+        errors["username"] = "用户名不能有空格 · A username cannot contain spaces."
+    elif one(db, "SELECT id FROM staff WHERE username = ?", (username,)):
+        errors["username"] = f"用户名“{username}”已被使用 · The username “{username}” is taken."
+    if not display_name.strip():
+        errors["display_name"] = "请填写姓名 · Enter the name colleagues know this person by."
+    elif len(" ".join(display_name.split())) > 60:
+        errors["display_name"] = "姓名最多 60 个字符 · A name has at most 60 characters."
+    if role not in ROLES:
+        errors["role"] = "请选择列表中的角色 · Pick a role from the list."
+    if len(password) < passwords.MIN_LENGTH:
+        errors["password"] = (
+            f"密码至少 {passwords.MIN_LENGTH} 个字符 · "
+            f"Use at least {passwords.MIN_LENGTH} characters."
+        )
+    elif len(password) > passwords.MAX_LENGTH:
+        errors["password"] = (
+            f"密码最多 {passwords.MAX_LENGTH} 个字符 · Use at most {passwords.MAX_LENGTH} characters."
+        )
+    else:
+        try:
+            passwords.check_rules(password)
+        except LobbyDeskError:
+            errors["password"] = _TOO_COMMON
+    return errors
+
+
 def count(db: sqlite_utils.Database) -> int:
     return one(db, "SELECT COUNT(*) AS n FROM staff")["n"]
 

@@ -34,6 +34,17 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(app, client):
     assert "Wrong username or password" in unknown.get_data(as_text=True)
 
 
+def test_after_a_wrong_password_the_username_stays_and_the_password_has_the_focus(app, client):
+    add_staff(app)
+    page = StaffBrowser(client).login("wangfang", "not the password").get_data(as_text=True)
+    assert re.search(r'role="alert" id="login-error">用户名或密码不正确 · Wrong username', page)
+    username = re.search(r'<input name="username"[^>]*>', page).group(0)
+    password = re.search(r'<input name="password"[^>]*>', page).group(0)
+    assert 'value="wangfang"' in username and "autofocus" not in username
+    assert "autofocus" in password and 'aria-describedby="login-error"' in password
+    assert "not the password" not in page
+
+
 def test_failed_and_successful_logins_are_audited_without_the_password(app, client):
     add_staff(app)
     StaffBrowser(client).login("wangfang", "bad-guess-123")

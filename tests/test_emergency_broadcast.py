@@ -122,7 +122,7 @@ def test_ending_tells_every_kiosk_and_removes_the_banner(app, reception, kiosk, 
     start(reception)
     [row] = emergencies(app)
     clock.advance(minutes=12)
-    assert reception.post(f"/emergency/{row['id']}/end").status_code == 302
+    assert reception.post(f"/emergency/{row['id']}/end", confirm="yes").status_code == 302
     [row] = emergencies(app)
     assert row["ended_at"] == "2026-11-27T09:12:00.000000+00:00" and row["ended_by"] is not None
     assert [kind for kind, _ in events(kiosk)] == ["emergency.started", "emergency.ended"]
@@ -133,13 +133,27 @@ def test_ending_tells_every_kiosk_and_removes_the_banner(app, reception, kiosk, 
     assert (
         "最近的紧急广播" in html and "2026-11-27 17:00:00" in html and "2026-11-27 17:12:00" in html
     )
-    again = reception.post(f"/emergency/{row['id']}/end")
+    again = reception.post(f"/emergency/{row['id']}/end", confirm="yes")
     assert again.status_code == 302
     assert "该紧急广播已结束 · This emergency broadcast has already ended." in page(
         reception, "/emergency/"
     )
     assert [kind for kind, _ in events(kiosk)] == ["emergency.started", "emergency.ended"]
-    assert reception.post("/emergency/999/end").status_code == 404
+    assert reception.post("/emergency/999/end", confirm="yes").status_code == 404
+
+
+def test_ending_needs_the_confirmation_and_says_what_it_does(app, reception, kiosk):
+    start(reception)
+    [row] = emergencies(app)
+    refused = reception.post(f"/emergency/{row['id']}/end")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert 'role="alert" id="end-emergency-error"' in page
+    assert "ending it returns every kiosk to its normal screen" in page
+    assert "I confirm: every kiosk takes the instructions down" in page
+    [row] = emergencies(app)
+    assert row["ended_at"] is None
+    assert [kind for kind, _ in events(kiosk)] == ["emergency.started"]
 
 
 def test_the_live_queue_rows_carry_the_emergency_while_it_lasts(app, reception, clock):
@@ -150,7 +164,7 @@ def test_the_live_queue_rows_carry_the_emergency_while_it_lasts(app, reception, 
     rows = page(reception, "/queue/rows")
     assert 'class="emergency-row"' in rows and "紧急广播进行中 · Emergency broadcast on" in rows
     [row] = emergencies(app)
-    reception.post(f"/emergency/{row['id']}/end")
+    reception.post(f"/emergency/{row['id']}/end", confirm="yes")
     assert "emergency-row" not in page(reception, "/queue/rows")
 
 
@@ -205,7 +219,7 @@ def test_reception_and_managers_may_start_and_end_but_not_a_kiosk_or_anonymous(a
     token_only = client.post(f"/emergency/{row['id']}/end", headers=kiosk.headers(key=False))
     assert token_only.status_code in (400, 401)
     assert emergencies(app)[0]["ended_at"] is None
-    assert manager.post(f"/emergency/{row['id']}/end").status_code == 302
+    assert manager.post(f"/emergency/{row['id']}/end", confirm="yes").status_code == 302
 
 
 def test_a_kiosk_long_polling_its_feed_hears_the_start_at_once(tmp_path):

@@ -56,7 +56,7 @@ def _textarea(page: str) -> str:
 def _end_shift(browser):
     page = _page(browser)
     previous = re.search(r'name="previous" value="(\d*)"', page).group(1)
-    response = browser.post("/handover/end", previous=previous)
+    response = browser.post("/handover/end", previous=previous, confirm="yes")
     assert response.status_code == 302
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
@@ -177,7 +177,11 @@ def test_every_step_is_audited_without_the_note_text(app, clock):
         (f"staff:{a}", "handover.end_shift"),
         (f"staff:{b}", "handover.read"),
     ]
-    assert json.loads(rows[3]["detail"]) == {"notes": 1, "open": 1}
+    assert json.loads(rows[3]["detail"]) == {
+        "notes": 1,
+        "open": 1,
+        "open_items": dict.fromkeys(handover.OPEN_KINDS, 0),  # counts only, never names
+    }
     assert not any("张先生" in (r["detail"] or "") for r in rows)
 
 
@@ -328,7 +332,7 @@ def test_a_second_end_of_the_same_shift_is_refused_with_a_message(app):
     a.post("/handover/notes", text="交接一")
     stale_form = re.search(r'name="previous" value="(\d*)"', _page(b)).group(1)
     _end_shift(a)
-    response = b.post("/handover/end", previous=stale_form)
+    response = b.post("/handover/end", previous=stale_form, confirm="yes")
     assert response.headers["Location"] == "/handover/"
     assert "王芳 刚刚已交班，请查看后再交班" in _page(b)
     assert _db(app)["handovers"].count == 1

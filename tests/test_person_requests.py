@@ -53,12 +53,19 @@ def manager(app):
     return browser
 
 
+def _find(manager, **criteria):
+    """Search; the answer is a redirect to the results page (so Back works)."""
+    return manager.client.post(
+        "/admin/person", data={"csrf_token": manager.csrf, **criteria}, follow_redirects=True
+    )
+
+
 def _audit_text(app) -> str:
     return json.dumps(list(building_db(app).query("SELECT * FROM audit_log")), ensure_ascii=False)
 
 
 def test_a_manager_finds_everything_about_one_person(app, records, manager):
-    page = manager.post("/admin/person", name=NAME, phone=PHONE).get_data(as_text=True)
+    page = _find(manager, name=NAME, phone=PHONE).get_data(as_text=True)
     assert "visits 2" in page and "deny list 1" in page and "notifications 1" in page
     assert "李雷" not in page
     assert page.count('name="visit_id"') == 2
@@ -77,7 +84,7 @@ def test_a_manager_finds_everything_about_one_person(app, records, manager):
 
 
 def test_by_phone_alone_finds_only_what_has_that_phone(app, records, manager):
-    page = manager.post("/admin/person", phone="138 1234 5678").get_data(as_text=True)
+    page = _find(manager, phone="138 1234 5678").get_data(as_text=True)
     assert "visits 1" in page and "deny list 1" in page
 
 
@@ -140,15 +147,34 @@ def test_only_the_ticked_rows_are_deleted(app, records, manager):
     assert ids == [records["mine"][0], records["other"]]
 
 
-def test_delete_needs_the_confirmation(app, records, manager):
+def test_delete_needs_the_confirmation_and_reshows_the_records(app, records, manager):
     response = manager.post("/admin/person/delete", name=NAME, visit_id=records["mine"][0])
-    assert response.status_code == 400
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="confirm-delete-error"' in page and "Tick “I confirm: delete" in page
+    assert 'aria-describedby="confirm-delete-error"' in page
+    # the records are shown again, with only the box that was ticked still ticked
+    assert page.count('name="visit_id"') == 2
+    assert f'name="visit_id" value="{records["mine"][0]}" checked' in page
+    assert not re.search(rf'name="visit_id" value="{records["mine"][1]}"\s+checked', page)
     assert building_db(app)["visits"].count == 3
 
 
 def test_a_search_needs_a_name_or_a_valid_phone(manager):
-    assert manager.post("/admin/person", name="", phone="").status_code == 400
-    assert manager.post("/admin/person", phone="12345").status_code == 400
+    empty = _find(manager, name="", phone="")
+    assert empty.status_code == 422
+    assert "Give a name, a phone number, or both." in empty.get_data(as_text=True)
+    bad = _find(manager, phone="12345")
+    assert bad.status_code == 422
+    assert 'value="12345" aria-invalid="true"' in bad.get_data(as_text=True)
+
+
+def test_a_search_redirects_so_back_lands_on_a_page(app, records, manager):
+    response = manager.post("/admin/person", name=NAME, phone=PHONE)
+    assert response.status_code == 303 or response.status_code == 302
+    assert response.headers["Location"] == "/admin/person"  # no name or phone in it
+    page = manager.client.get("/admin/person").get_data(as_text=True)
+    assert "visits 2" in page and NAME in page
 
 
 def test_reception_cannot_make_person_requests(app, reception):
@@ -237,16 +263,16 @@ def ticket_records(app, clock, kiosk, reception):
 
 
 def test_a_persons_tickets_are_found_by_name_or_phone(app, ticket_records, manager):
-    page = manager.post("/admin/person", name=NAME, phone=PHONE).get_data(as_text=True)
+    page = _find(manager, name=NAME, phone=PHONE).get_data(as_text=True)
     assert "tickets 2" in page
     ids = re.findall(r'name="ticket_id" value="(\d+)"', page)
     assert ids == [str(ticket_records["mine"]), str(ticket_records["by_phone"])]
     assert "装修噪音 · Renovation noise" in page and "138 1234 5678" in page
     assert "楼上每晚十一点后还在装修" in page and "李雷" not in page
     assert 'href="/tickets/1"' in page
-    by_name = manager.post("/admin/person", name=NAME).get_data(as_text=True)
+    by_name = _find(manager, name=NAME).get_data(as_text=True)
     assert re.findall(r'name="ticket_id" value="(\d+)"', by_name) == [str(ticket_records["mine"])]
-    by_phone = manager.post("/admin/person", phone="+86 138-1234-5678").get_data(as_text=True)
+    by_phone = _find(manager, phone="+86 138-1234-5678").get_data(as_text=True)
     assert "tickets 2" in by_phone
     finds = building_db(app).query("SELECT detail FROM audit_log WHERE action = 'person.find'")
     assert [json.loads(r["detail"])["tickets"] for r in finds] == [2, 1, 2]
@@ -310,7 +336,7 @@ def test_delete_erases_the_person_from_their_tickets_and_keeps_the_tickets(
     page = manager.client.get(f"/tickets/{mine}").get_data(as_text=True)
     assert "[已删除 · removed]" in page and NAME not in page and "138 1234 5678" not in page
     assert manager.client.get(f"/tickets/{mine}/photo").status_code == 404
-    again = manager.post("/admin/person", name=NAME, phone=PHONE).get_data(as_text=True)
+    again = _find(manager, name=NAME, phone=PHONE).get_data(as_text=True)
     assert "tickets 0" in again
     [row] = db.query("SELECT detail FROM audit_log WHERE action = 'person.delete'")
     detail = json.loads(row["detail"])

@@ -126,7 +126,7 @@ def test_photo_files_past_their_period_are_deleted(app, clock, age_days, kept):
 def test_removed_deny_list_entries_go_after_the_period_active_ones_stay(app, clock, reception):
     reception.post("/visitors/deny-list", name="赵六", phone="", reason="闹事")
     reception.post("/visitors/deny-list", name="钱七", phone="", reason="闹事")
-    reception.post("/visitors/deny-list/1/remove")
+    reception.post("/visitors/deny-list/1/remove", confirm="yes")
     clock.advance(days=91)
     db = building_db(app)
     retention.purge(db, clock)

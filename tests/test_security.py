@@ -318,8 +318,10 @@ def test_admin_creates_an_account_with_the_password_rules(app):
     weak = admin.post(
         "/admin/staff", username="li", display_name="李", role="reception", password="password1"
     )
-    assert weak.status_code == 302
-    assert "most common" in admin.client.get("/admin/staff").get_data(as_text=True)
+    assert weak.status_code == 422  # re-shown with the error beside the password
+    page = weak.get_data(as_text=True)
+    assert 'id="new-password-error">这是最常见的密码之一' in page and "most common" in page
+    assert 'value="li"' in page and 'value="李"' in page  # what was typed is kept
     cjk = "门前大桥下游过一群鸭"
     admin.post("/admin/staff", username="li", display_name="李", role="reception", password=cjk)
     assert _browser(app, "li", cjk)[1].status_code == 302

@@ -90,6 +90,10 @@ def test_reception_starts_an_emergency_takes_the_roll_call_and_ends_it(
 
     page.get_by_role("link", name="返回 · Back").click()
     page.get_by_role("button", name="结束紧急广播 · End the emergency").click()
+    expect(page.get_by_role("alert").filter(has_text="Tick the confirmation first")).to_be_visible()
+    expect(page.locator("#emergency-banner")).to_be_visible()  # not ended without the tick
+    page.get_by_label("I confirm: every kiosk takes the instructions down").check()
+    page.get_by_role("button", name="结束紧急广播 · End the emergency").click()
     expect(page.locator("#emergency-banner")).to_have_count(0)
     expect(page.get_by_role("status")).to_contain_text("紧急广播已结束")
     after = started[-1]["id"]
@@ -116,7 +120,7 @@ def test_an_emergency_started_at_another_desk_shows_on_an_open_live_queue(
     expect(row).to_contain_text("紧急广播进行中 · Emergency broadcast on", timeout=5000)
     page.screenshot(path=str(SCREENSHOTS / "console_queue_emergency_live.png"), full_page=True)
     [emergency] = building_db(console.app).query("SELECT id FROM emergencies")
-    assert colleague.post(f"/emergency/{emergency['id']}/end").status_code == 302
+    assert colleague.post(f"/emergency/{emergency['id']}/end", confirm="yes").status_code == 302
     expect(row).to_have_count(0, timeout=5000)
 
 

@@ -59,6 +59,8 @@ def test_a_shift_is_handed_over_and_the_next_receptionist_must_read_it(
     expect(notes).to_have_count(2)
     expect(notes.nth(1)).to_contain_text("维修师傅下午 3 点到")
     page.screenshot(path=SCREENSHOTS / "console_handover_shift.png", full_page=True)
+    expect(page.locator("table.handover-open-items")).to_contain_text("Nothing waiting or open.")
+    page.get_by_label("I confirm: my shift ends").check()
     page.get_by_role("button", name="交班 · End shift").click()
     expect(page).to_have_url(re.compile(r"/handover/\d+$"))
     expect(page.locator(".handover-head")).to_contain_text("尚未有人阅读 · Not read yet")

@@ -199,7 +199,7 @@ def test_an_emergency_takes_over_the_kiosk_within_2s_and_ending_it_restores_home
     screenshot("broadcast_emergency.png")
 
     ended = time.monotonic()
-    assert reception.post(f"/emergency/{emergency_id}/end").status_code == 302
+    assert reception.post(f"/emergency/{emergency_id}/end", confirm="yes").status_code == 302
     assert wait_until(lambda: not overlay.is_open, timeout=2)
     assert time.monotonic() - ended < 2.0
     assert kiosk.root.current == "home" and kiosk.language == "zh_CN"

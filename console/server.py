@@ -275,7 +275,8 @@ class LiveFront:
                     break
                 version = self.hub.version
                 if version == seen:
-                    chunk = b": keep-alive\n\n"
+                    # an event, not a comment: the page's EventSource sees it and knows the stream lives
+                    chunk = b"event: keepalive\ndata: 1\n\n"
                 else:
                     seen = version
                     chunk = f"event: queue\ndata: {version}\n\n".encode()

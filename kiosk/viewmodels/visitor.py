@@ -15,6 +15,7 @@ Outcome (after submit):
     saving ─on_saved─▶ waiting (online) / offline ─on_acked─▶ sent
     sent ── visit.confirmed (feed) ──▶ confirmed (directions + pass QR)
          ── visit.denied (feed) ─────▶ denied ("please see reception")
+    confirmed / denied ── visit.reopened (feed: reception undid it) ──▶ sent
     failed: the console refused the registration (dead-lettered)
 
 Nothing of one visitor is kept for the next: `reset()` forgets everything, and
@@ -58,6 +59,7 @@ KIND = "visit.register"
 PATH = "/api/v1/visits"
 EVENT_CONFIRMED = "visit.confirmed"
 EVENT_DENIED = "visit.denied"
+EVENT_REOPENED = "visit.reopened"  # reception undid its decision (shared/visit_undo.py)
 
 PURPOSES = ("visit", "delivery", "contractor", "interview", "other")  # shared.visitors.PURPOSES
 MAX_PARTY_SIZE = 10
@@ -438,6 +440,8 @@ class VisitorViewModel(UnitEntry):
         kind = event.get("kind")
         payload = event.get("payload") or {}
         visit_id = payload.get("visit_id")
+        if kind == EVENT_REOPENED:
+            return self._reopened(visit_id)
         if kind not in (EVENT_CONFIRMED, EVENT_DENIED) or not isinstance(visit_id, int):
             return False
         if self.state in (WAITING, OFFLINE) and self.visit_id is None:
@@ -458,6 +462,13 @@ class VisitorViewModel(UnitEntry):
         }
         self.outcome_unit = str(payload.get("unit") or self.outcome_unit)[:12]
         self.state = CONFIRMED
+        return True
+
+    def _reopened(self, visit_id) -> bool:
+        """An undone decision: back to "please wait"; the pass shown no longer works."""
+        if visit_id != self.visit_id or self.state not in (CONFIRMED, DENIED):
+            return False
+        self.state, self.decided, self.pass_token = SENT, False, None
         return True
 
     def on_online(self, online: bool) -> None:

@@ -89,25 +89,25 @@
     const late = [];
     summary.items.forEach(function (item) {
       const marks = seen[item.key] || {};
-      if (!marks.n) { marks.n = 1; fresh.push(item); }
       if (!marks.w && waitedSeconds(item, now) >= summary.warning_seconds) {
         marks.w = 1;
+        marks.n = 1; // one alert for an item first seen already late
         late.push(item);
       }
+      if (!marks.n) { marks.n = 1; fresh.push(item); }
       current[item.key] = marks;
     });
     if (!fresh.length && !late.length) return;
     keep("announced", JSON.stringify(current)); // forget items no longer waiting
-    if (late.length) alertPerson(late, now, true);
-    else alertPerson(fresh, now, false);
+    if (chosen("chime")) chime(late.length > 0 || fresh.some(function (i) { return i.emergency; }));
+    if (late.length) notify(late, now, true);
+    if (fresh.length) notify(fresh, now, false);
   }
 
-  function alertPerson(items, now, late) {
-    const item = items.find(function (i) { return i.emergency; }) || items[0];
-    const urgent = late || item.emergency;
-    if (chosen("chime")) chime(urgent);
+  function notify(items, now, late) {
     if (!chosen("notify") || !("Notification" in window)) return;
     if (Notification.permission !== "granted") return;
+    const item = items.find(function (i) { return i.emergency; }) || items[0];
     const more = items.length > 1 ? " (+" + (items.length - 1) + ")" : "";
     const title = (late ? "已等待 " + summary.warning_seconds + " 秒以上 · Waiting over " +
       summary.warning_seconds + " s: " : "新请求 · New request: ") + item.label + more;
@@ -195,6 +195,7 @@
         el.textContent = String(data.warning_seconds);
       });
     } catch (error) {
+      if (!queueRows && fetchedOk && streamUp) lostTouch();
       fetchedOk = false;
       wentOffline = true;
       retryTimer = setTimeout(refresh, 3000); // recover by itself
@@ -211,15 +212,36 @@
     if (up) refresh(); else draw();
   }
 
+  let source = null;
+  let reconnectTimer = null;
   function connect() {
-    const source = new EventSource(root.dataset.streamUrl);
-    source.addEventListener("open", function () { streamState(true); });
-    source.addEventListener("queue", refresh);
-    source.addEventListener("error", function () {
+    clearTimeout(reconnectTimer);
+    if (source) source.close();
+    const own = new EventSource(root.dataset.streamUrl);
+    source = own;
+    own.addEventListener("open", function () { if (own === source) streamState(true); });
+    own.addEventListener("queue", function () { if (own === source) refresh(); });
+    own.addEventListener("error", function () {
+      if (own !== source) return;
       streamState(false);
       // A refused answer (not signed in, server gone) closes it for good: start again.
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+      if (own.readyState === EventSource.CLOSED) reconnectSoon();
     });
+  }
+  function reconnectSoon() {
+    clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(connect, 3000);
+  }
+
+  // A stream can die without a word (a cable pulled, a sleeping PC): a failed check or
+  // the browser going offline shows "offline" and starts the stream again.
+  function lostTouch() {
+    streamState(false);
+    if (!queueRows) reconnectSoon(); // on the queue page, queue.js reconnects its own
+  }
+  function backOnline() {
+    if (queueRows) streamState(document.getElementById("live-status").dataset.state === "live");
+    else connect();
   }
 
   // The queue page already holds a stream: follow its rows and its status instead of
@@ -255,7 +277,10 @@
   } else {
     connect();
   }
+  window.addEventListener("offline", lostTouch);
+  window.addEventListener("online", backOnline);
   refresh();
   setInterval(draw, 500);
-  setInterval(function () { if (streamUp) refresh(); }, 60000); // a safety net, not the path
+  const checkSeconds = Number(root.dataset.checkSeconds) || 15;
+  setInterval(function () { if (streamUp) refresh(); }, checkSeconds * 1000);
 })();

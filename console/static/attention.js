@@ -50,12 +50,13 @@
     part("count").textContent = connecting ? "…" : "?";
     part("wait").textContent = "";
     part("emergency").hidden = true;
-    part("status").textContent = connecting ? "连接中 · connecting" : "连接中断 · offline";
+    part("status").textContent = connecting ? "连接中 · connecting"
+      : signedOut ? "已退出，请重新登录 · signed out" : "连接中断 · offline";
     document.title = connecting ? baseTitle : "(?) " + baseTitle;
   }
 
   function draw() {
-    if (!summary || !streamUp || !fetchedOk) { drawOffline(!summary && !wentOffline); return; }
+    if (!summary || !streamUp || !fetchedOk) { drawOffline(!wentOffline); return; }
     const now = Date.now() + offsetMs;
     const first = oldest(summary.items);
     const seconds = first ? waitedSeconds(first, now) : 0;
@@ -127,6 +128,8 @@
   function chime(urgent) {
     const Context = window.AudioContext || window.webkitAudioContext;
     if (!Context) return;
+    // Before her first click or key on this page the browser would not play it anyway.
+    if (!audio && navigator.userActivation && !navigator.userActivation.hasBeenActive) return;
     audio = audio || new Context();
     if (audio.state === "suspended") audio.resume();
     const start = audio.currentTime + 0.01;
@@ -177,6 +180,7 @@
   let fetching = false;
   let fetchAgain = false;
   let retryTimer = null;
+  let signedOut = false;
 
   async function refresh() {
     if (fetching) { fetchAgain = true; return; }
@@ -186,6 +190,7 @@
       const response = await fetch(root.dataset.summaryUrl, {
         headers: { "X-Requested-With": "fetch" }, cache: "no-store", credentials: "same-origin",
       });
+      signedOut = response.status === 401 || response.status === 403;
       if (!response.ok) throw new Error("HTTP " + response.status);
       const data = await response.json();
       offsetMs = Date.parse(data.server_now) - Date.now();
@@ -198,7 +203,8 @@
       if (!queueRows && fetchedOk && streamUp) lostTouch();
       fetchedOk = false;
       wentOffline = true;
-      retryTimer = setTimeout(refresh, 3000); // recover by itself
+      // Recover by itself; signed out elsewhere, only the next sign-in will help.
+      retryTimer = setTimeout(refresh, signedOut ? 30000 : 3000);
     } finally {
       fetching = false;
       draw();
@@ -230,7 +236,7 @@
   }
   function reconnectSoon() {
     clearTimeout(reconnectTimer);
-    reconnectTimer = setTimeout(connect, 3000);
+    reconnectTimer = setTimeout(connect, signedOut ? 30000 : 3000);
   }
 
   // A stream can die without a word (a cable pulled, a sleeping PC): a failed check or

@@ -46,7 +46,7 @@
 
   function drawOffline(connecting) {
     badge.dataset.state = connecting ? "connecting" : "offline";
-    badge.classList.remove("ok", "warning", "overdue", "clear");
+    badge.classList.remove("ok", "warning", "overdue", "clear", "emergency");
     part("count").textContent = connecting ? "…" : "?";
     part("wait").textContent = "";
     part("emergency").hidden = true;
@@ -68,6 +68,7 @@
     part("count").textContent = String(summary.count);
     part("wait").textContent = first ? seconds + " s" : "";
     part("emergency").hidden = !summary.emergencies;
+    badge.classList.toggle("emergency", summary.emergencies > 0);
     part("status").textContent = summary.count ? "等待中 · waiting" : "无人等待 · none waiting";
     const target = summary.items[0]; // emergencies first, then the longest wait
     badge.href = queueUrl + (target ? "#" + target.anchor : "");

@@ -5,10 +5,13 @@ item with one click. A kiosk calls over real HTTP."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from playwright.sync_api import expect
 
+from shared.tokens import new_idempotency_key
 from tests.browser.actions import sign_in
+from tests.helpers import building_db
 
 # Installed before any page script: every desktop notification the page makes is kept.
 RECORD_NOTIFICATIONS = """
@@ -219,3 +222,34 @@ def test_an_opted_in_chime_sounds_for_a_new_request(page, console, kiosk, recept
 
     kiosk.call_reception()
     page.wait_for_function(f"() => window.__tones > {sample}", timeout=WAIT)
+
+
+def test_an_emergency_is_flagged_on_the_badge_and_in_the_title(
+    page, console, kiosk, reception_staff
+):
+    on_parcels_page(page, console.url, reception_staff)
+    kiosk.call_reception()
+    expect(badge(page).locator(".attention-count")).to_have_text("1", timeout=WAIT)
+    expect(badge(page).locator(".attention-emergency")).to_be_hidden()
+
+    burst_pipe = {
+        "unit": "101", "category": "water", "problem": "burst_pipe", "urgency": "normal",
+        "language": "zh_CN", "created_at": datetime.now(UTC).isoformat(),
+    }  # fmt: skip
+    answer = kiosk.session.post(
+        f"{console.url}/api/v1/tickets",
+        json=burst_pipe,
+        headers={"Idempotency-Key": new_idempotency_key()},
+        timeout=5,
+    )
+    assert answer.status_code == 201, answer.text
+
+    expect(badge(page).locator(".attention-count")).to_have_text("2", timeout=WAIT)
+    expect(badge(page).locator(".attention-emergency")).to_have_text("紧急 · Emergency")
+    expect(badge(page)).to_have_class(re.compile(r"\bemergency\b"))
+    expect(page).to_have_title(re.compile(r"^\(2\) 紧急 · Emergency · \d+ s · "))
+    db = building_db(console.app)
+    [emergency] = [r["id"] for r in db.query("SELECT id FROM escalations WHERE kind = 'emergency'")]
+    db.close()
+    # A click leads to the emergency first, though the call waited longer.
+    expect(badge(page)).to_have_attribute("href", f"/#item-escalation-{emergency}")

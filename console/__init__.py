@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         admin,
         announcements,
         api,
+        attention,
         auth,
         dashboard,
         emergency,
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for feature in (
         auth,
         queue,
+        attention,
         kiosks,
         visitors,
         parcels,

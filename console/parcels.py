@@ -25,7 +25,7 @@ from console import documents, live
 from console.db import get_db
 from console.exports import csv_response
 from console.security import role_required
-from shared import audit, building, parcels, signing
+from shared import audit, building, delivery, parcels, signing
 from shared.clock import local_time, to_iso
 from shared.db import write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, StaleState
@@ -183,6 +183,7 @@ def listing():
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    notices = _decorate_notices(parcels.troubled_notices(db), timezone)
     return render_template(
         "parcels/list.html",
         rows=rows,
@@ -193,7 +194,9 @@ def listing():
         older_url=url_for("parcels.listing", view=view, q=q, before=rows[-1]["id"])
         if more
         else None,
-        notices=_decorate_notices(parcels.troubled_notices(db), timezone),
+        notices=notices,
+        # A configuration problem is said once, above the rows, to whoever can fix it.
+        mail_server_missing=any(row["failure"] == "config" for row in notices),
         pauses=parcels.active_pauses(db, _clock()),
     )
 
@@ -201,6 +204,9 @@ def listing():
 def _decorate_notices(rows: list[dict], timezone: str) -> list[dict]:
     for row in rows:
         row["next_local"] = local_time(row["next_attempt_at"], timezone, "%m-%d %H:%M")
+        # What happened in words (never an exception's name), and whether Retry can help.
+        row["failure"] = delivery.failure_kind(row["last_error"])
+        row["reason"] = delivery.reason_text(row["last_error"])
     return rows
 
 

@@ -633,7 +633,7 @@ def _send(target: dict, message: dict, qr: bytes, email_url: str | None) -> None
         # Any e-mail (through the console's server or the resident's own): HTML with the QR.
         url += ("&" if "?" in url else "?") + "inline=yes"
         if not sender.add(url):
-            raise delivery.Refused()
+            raise delivery.BadAddress()
         attachments = apprise.AppriseAttachment()
         attachments.add(AttachMemory(content=qr, name=QR_FILENAME, mimetype="image/png"))
         sent = sender.notify(
@@ -643,7 +643,7 @@ def _send(target: dict, message: dict, qr: bytes, email_url: str | None) -> None
         # SMS gateways, WeCom, DingTalk, Feishu, webhooks: the code in text (a QR image
         # does not survive SMS).
         if not sender.add(url):
-            raise delivery.Refused()
+            raise delivery.BadAddress()
         sent = sender.notify(title=message["subject"], body=message["text"])
     if not sent:
         raise delivery.Refused()

@@ -64,7 +64,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class InvalidPeriod(LobbyDeskError):
-    """Choose dates as YYYY-MM-DD, the start on or before the end."""
+    """请按 YYYY-MM-DD 选择日期，开始不晚于结束 · Choose dates as YYYY-MM-DD, the start on or before the end."""
 
     code = "invalid_period"
 

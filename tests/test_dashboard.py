@@ -344,6 +344,8 @@ def test_the_monthly_pdf_has_the_kpi_headings_and_the_numbers(manager):
     assert "60 秒内响应 · Answered within 60 s 50%" in flat
     assert "3 of 6 requests, 1 never answered" in flat
     assert "4 d 12 h" in flat and "=HYPERLINK(1)" in flat
+    # The ticket pages' urgency words (shared/terms.py), not a second set.
+    assert "危急 · Emergency" in flat and "紧急 · Urgent" in flat and "加急" not in flat
     assert "存放时长 p50 · Time on the shelf p50 4 h" in flat
 
 

@@ -25,7 +25,7 @@ from console import documents, live
 from console.db import get_db
 from console.exports import csv_response
 from console.security import role_required
-from shared import audit, building, delivery, parcels, signing
+from shared import audit, building, delivery, parcels, signing, terms
 from shared.clock import local_time, to_iso
 from shared.db import write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, StaleState
@@ -53,7 +53,8 @@ CSV_COLUMNS = (
     ("tracking_number", "快递单号 Tracking"),
     ("carrier_label", "快递公司 Carrier"),
     ("shelf", "货架 Shelf"),
-    ("status", "状态 Status"),
+    ("status", "状态 Status", terms.formatter("parcel_status")),
+    ("status", "状态代码 Status code"),
     ("collected_local", "领取时间 Collected"),
     ("release_method", "领取方式 Method"),
     ("handed_over_local", "交付时间 Handed over"),

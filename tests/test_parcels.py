@@ -837,6 +837,8 @@ def test_csv_export_and_labels_never_include_the_code(app, client, reception):
     assert exported.status_code == 200 and code not in text
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][0] == "编号 Ref" and {r[3] for r in rows[1:]} >= {"SF1234567890123"}
+    status = rows[0].index("状态 Status")
+    assert rows[1][status] == "待取 · Waiting" and rows[1][status + 1] == "waiting"
     assert len(audit_rows(app, "parcel.export")) == 1
     label = client.get("/parcels/1/label.pdf")
     assert label.status_code == 200 and label.data.startswith(b"%PDF")

@@ -121,3 +121,25 @@ def test_the_messages_named_in_the_issue_are_bilingual(raising):
 def test_the_header_names_the_role_in_words(reception):
     page = reception.client.get("/parcels/list").get_data(as_text=True)
     assert "王芳 (前台 · Reception)" in page and "(reception)" not in page
+
+
+@pytest.mark.parametrize(
+    ("stored", "cell"),
+    [
+        ("+8613812345678", "138 1234 5678"),
+        ("+442079460958", "00 44 20 7946 0958"),
+        ("+14155550123", "00 1 415-555-0123"),
+        (None, ""),
+    ],
+)
+def test_phones_in_csv_open_as_text_without_an_apostrophe(stored, cell):
+    from console.exports import csv_safe, phone_cell
+
+    assert phone_cell(stored) == cell
+    assert csv_safe(phone_cell(stored)) == cell  # nothing a spreadsheet would run
+
+
+def test_a_damaged_phone_is_still_neutralised():
+    from console.exports import csv_safe, phone_cell
+
+    assert csv_safe(phone_cell("=HYPERLINK(1)")) == "'=HYPERLINK(1)"

@@ -255,7 +255,7 @@ def test_reception_records_a_phone_complaint_with_who_when_where(app, client, re
 
 
 BAD_DESK_INPUT = [
-    ({"unit": "999"}, "没有这个房号，请核对 · There is no such unit"),
+    ({"unit": "999"}, "没有这个房号，请核对或呼叫前台 · There is no such unit"),
     ({"reporter_phone": "12345"}, "手机号不正确"),
     ({"problem": "electrical.light_out"}, "所选问题不属于所选类别"),
     ({"unit": "", "location": ""}, "请填写房号或地点 · Give the unit or the place."),

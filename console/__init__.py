@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from console import db, edge, live, security, settings
+from shared import terms
 from shared.clock import SystemClock
 from shared.passwords import hasher
 
@@ -69,6 +70,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     ):
         app.register_blueprint(feature.bp)
     errors.init_app(app)
+    # One source for the words of statuses, urgencies and roles: {{ term('role', r) }}
+    app.jinja_env.globals["term"] = terms.term
+    app.jinja_env.globals["labels"] = terms.labels
+    app.jinja_env.filters["term"] = lambda value, group, language=None: terms.term(
+        group, value, language
+    )
     return app
 
 

@@ -19,6 +19,8 @@ import xml.etree.ElementTree as ET
 import pygal
 from pygal.style import Style
 
+from shared import terms
+
 # pygal appends an old-style import hook (find_module only, for its map plugins, which
 # we do not use) to sys.meta_path; Python 3.11 then warns (ImportWarning) on every later
 # import that reaches it. Take it out again.
@@ -269,11 +271,7 @@ def volumes_by_hour(volumes: dict) -> str:
     return _render(chart)
 
 
-URGENCY_LABELS = {
-    "emergency": "紧急 · Emergency",
-    "urgent": "加急 · Urgent",
-    "normal": "一般 · Normal",
-}
+URGENCY_LABELS = terms.labels("urgency")  # the ticket pages' words (shared.terms)
 DAILY_SERIES = (
     ("访客 · Visits", ("visits",)),
     ("呼叫前台 · Help calls", ("help",)),

@@ -25,7 +25,7 @@ from console import documents, live
 from console.db import get_db
 from console.exports import csv_response
 from console.security import role_required
-from shared import audit, building, parcels, signing
+from shared import audit, building, delivery, parcels, signing, terms
 from shared.clock import local_time, to_iso
 from shared.db import write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, StaleState
@@ -53,7 +53,8 @@ CSV_COLUMNS = (
     ("tracking_number", "快递单号 Tracking"),
     ("carrier_label", "快递公司 Carrier"),
     ("shelf", "货架 Shelf"),
-    ("status", "状态 Status"),
+    ("status", "状态 Status", terms.formatter("parcel_status")),
+    ("status", "状态代码 Status code"),
     ("collected_local", "领取时间 Collected"),
     ("release_method", "领取方式 Method"),
     ("handed_over_local", "交付时间 Handed over"),
@@ -183,6 +184,7 @@ def listing():
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    notices = _decorate_notices(parcels.troubled_notices(db), timezone)
     return render_template(
         "parcels/list.html",
         rows=rows,
@@ -193,7 +195,9 @@ def listing():
         older_url=url_for("parcels.listing", view=view, q=q, before=rows[-1]["id"])
         if more
         else None,
-        notices=_decorate_notices(parcels.troubled_notices(db), timezone),
+        notices=notices,
+        # A configuration problem is said once, above the rows, to whoever can fix it.
+        mail_server_missing=any(row["failure"] == "config" for row in notices),
         pauses=parcels.active_pauses(db, _clock()),
     )
 
@@ -201,6 +205,9 @@ def listing():
 def _decorate_notices(rows: list[dict], timezone: str) -> list[dict]:
     for row in rows:
         row["next_local"] = local_time(row["next_attempt_at"], timezone, "%m-%d %H:%M")
+        # What happened in words (never an exception's name), and whether Retry can help.
+        row["failure"] = delivery.failure_kind(row["last_error"])
+        row["reason"] = delivery.reason_text(row["last_error"])
     return rows
 
 

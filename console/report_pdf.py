@@ -279,9 +279,9 @@ def monthly_report(
     )
 
     _heading(pdf, *SECTIONS[2])
-    _table(pdf, tables["response"], widths=(2.4, 1, 1, 1, 0.9, 0.9, 1))
-    _table(pdf, tables["response_staff"], widths=(2, 1, 1, 1, 1))
-    _table(pdf, tables["response_hourly"], widths=(1, 1, 1, 1, 1, 1, 1), size=7.5)
+    _table(pdf, tables["response"], widths=(2.4, 1, 1, 1, 0.9, 0.9, 1, 1.1))
+    _table(pdf, tables["response_staff"], widths=(2, 1, 1, 1, 1, 1.1))
+    _table(pdf, tables["response_hourly"], widths=(1, 1, 1, 1, 1, 1, 1, 1.1), size=7.5)
 
     _heading(pdf, *SECTIONS[3])
     _table(pdf, tables["parcels"], widths=(2, 1))

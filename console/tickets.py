@@ -100,14 +100,14 @@ def message_for(error: LobbyDeskError) -> str:
 
 
 class SettingsInvalid(LobbyDeskError):
-    """These ticket settings cannot be saved."""
+    """这些报修设置无法保存 · These ticket settings cannot be saved."""
 
     code = "ticket_settings_invalid"
     http_status = 422
 
 
 class FormInvalid(LobbyDeskError):
-    """Something in the form needs fixing."""
+    """表单有内容需要修改 · Something in the form needs fixing."""
 
     code = "ticket_form_invalid"
     http_status = 422

@@ -19,9 +19,9 @@ from flask import (
 
 from console import documents, live
 from console.db import get_db
-from console.exports import csv_response
+from console.exports import csv_response, phone_cell
 from console.security import role_required
-from shared import audit, building, phones, visitors
+from shared import audit, building, phones, terms, visitors
 from shared.clock import local_time, to_iso
 from shared.db import write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, StaleState
@@ -32,11 +32,12 @@ PAGE_SIZE = 50
 CSV_COLUMNS = (
     ("id", "编号 ID"),
     ("name", "姓名 Name"),
-    ("phone", "电话 Phone"),
+    ("phone", "电话 Phone", phone_cell),
     ("unit_number", "房号 Unit"),
     ("purpose", "事由 Purpose"),
     ("party_size", "人数 Party"),
-    ("status", "状态 Status"),
+    ("status", "状态 Status", terms.formatter("visit_status")),
+    ("status", "状态代码 Status code"),
     ("received_local", "登记时间 Registered"),
     ("decision_method", "核实方式 Verified by"),
     ("deny_reason", "拒绝原因 Deny reason"),

@@ -223,10 +223,10 @@ def image_file(db: sqlite_utils.Database, data_dir: str | Path, announcement_id:
     """The stored picture of an announcement; NotFound if it has none."""
     row = one(db, "SELECT image_path FROM announcements WHERE id = ?", (announcement_id,))
     if row is None or not row["image_path"]:
-        raise NotFound("this announcement has no picture")
+        raise NotFound("这条公告没有图片 · This announcement has no picture.")
     path = image_folder(data_dir) / Path(row["image_path"]).name
     if not path.is_file():
-        raise NotFound("this announcement's picture is missing")
+        raise NotFound("这条公告的图片不见了 · This announcement's picture is missing.")
     return path
 
 
@@ -362,7 +362,7 @@ def withdraw(db: sqlite_utils.Database, clock, announcement_id: int, *, staff_id
 def get(db: sqlite_utils.Database, announcement_id: int) -> dict:
     row = one(db, "SELECT * FROM announcements WHERE id = ?", (announcement_id,))
     if row is None:
-        raise NotFound(f"announcement {announcement_id} does not exist")
+        raise NotFound(f"没有这条公告 · Announcement {announcement_id} does not exist.")
     return row
 
 

@@ -12,17 +12,12 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from shared import escalations, quarantine
+from shared import escalations, quarantine, terms
 from shared.clock import to_iso
 
 ITEMS_SENT = 50  # the oldest few go to the page (for its clocks and chimes); all are counted
 
-_KIND_LABELS = {
-    "help": "呼叫前台 · Call reception",
-    "unknown_unit": "未知房号 · Unknown unit",
-    "code_lockout": "取件码锁定 · Code lockout",
-    "emergency": "紧急 · Emergency",
-}
+_KIND_LABELS = terms.labels("escalation_kind")
 _TYPE_LABELS = {
     "visit": "访客登记 · Visitor",
     "handover": "快递待交付 · Parcel handover",

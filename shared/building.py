@@ -46,7 +46,7 @@ SETTING_DEFAULTS = {
 
 
 class UnknownUnit(LobbyDeskError):
-    """There is no such unit in this building. Check the number or call reception."""
+    """没有这个房号，请核对或呼叫前台 · There is no such unit in this building. Check the number or call reception."""
 
     code = "unknown_unit"
     http_status = 422

@@ -45,6 +45,11 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6  # rounds through all of a resident's channels
 RETRY_DELAYS = (30, 120, 600, 1800, 3600)  # seconds after round 1, 2, …
 REFUSED = "the message service refused or could not be reached"
+# What a failed try stores (and staff read through REASON_LABELS): a cause in words,
+# never an exception's name or a server's text. The detail goes to the log only.
+NO_MAIL_SERVER = "no mail server set up"  # configuration: LOBBYDESK_NOTIFY_EMAIL_URL
+BAD_ADDRESS = "the address cannot be used"  # the resident's channel: fix it, then retry
+SEND_FAILED = "sending failed"  # anything else: transient, tried again on its own
 MOVED_OUT = "moved out"  # the reason residents.move_out writes
 ERASED = "erased"
 NO_CHANNEL = "no consented channel"
@@ -56,7 +61,25 @@ REASON_LABELS = {
     NO_CHANNEL: "没有可用的通知渠道 · No consented contact channel",
     NOTHING_LEFT: "快递已取走或取件码已过期 · Parcels collected or the code expired",
     REFUSED: "对方服务拒收或无法连接 · The message service refused or could not be reached",
+    NO_MAIL_SERVER: "未发送：未配置邮件服务器 · Not sent: no mail server set up",
+    BAD_ADDRESS: "地址无法使用，请核对联系方式 · The address cannot be used: check the contact details",
+    SEND_FAILED: "发送失败，将自动重试 · Sending failed; it is tried again on its own",
 }
+# Kinds of failure, for what staff can do about them: "config" (an administrator sets
+# something; Retry cannot help), "address" (fix the resident's channel, then Retry),
+# "transient" (the console tries again; Retry sends now), "cancelled" (nothing to do).
+FAILURE_KINDS = {
+    NO_MAIL_SERVER: "config",
+    BAD_ADDRESS: "address",
+    NO_CHANNEL: "address",
+    REFUSED: "transient",
+    SEND_FAILED: "transient",
+    MOVED_OUT: "cancelled",
+    ERASED: "cancelled",
+    NOTHING_LEFT: "cancelled",
+}
+# Rows stored before the causes had words: their text as it was written then.
+_LEGACY_NO_MAIL_SERVER = "no mail server configured"
 KIND_LABELS = {
     "visitor.arrived": "访客到达 · Visitor arrived",
     "ticket.status": "报修进展 · Ticket status",
@@ -91,6 +114,14 @@ class Refused(Exception):
     """A sender's answer: the service did not take the message."""
 
 
+class BadAddress(Exception):
+    """A sender's answer: the channel's address is not one the service can use."""
+
+
+class NotConfigured(Exception):
+    """The console lacks a setting this message needs (the mail server)."""
+
+
 class Cancelled(Exception):
     """A sender's answer: this message must not be sent any more (the reason)."""
 
@@ -121,7 +152,7 @@ def apprise_url(target: dict, email_url: str | None) -> str:
     if "://" in target["address"]:
         return target["address"]
     if not email_url:
-        raise RuntimeError("no mail server configured (LOBBYDESK_NOTIFY_EMAIL_URL)")
+        raise NotConfigured("no mail server: set LOBBYDESK_NOTIFY_EMAIL_URL")
     separator = "&" if "?" in email_url else "?"
     return f"{email_url}{separator}to={quote(target['address'])}"
 
@@ -162,12 +193,39 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 
 
 def _error_text(failure: Exception) -> str:
-    """What is kept of a failure: its type and text, any URL in it masked (a mail
-    server URL carries its password, a webhook its token)."""
+    """What is kept of a failure: its cause in words (REASON_LABELS). The detail, any
+    URL in it masked (a mail server URL carries its password, a webhook its token),
+    goes to the log for whoever runs the console."""
+    if isinstance(failure, NotConfigured):
+        return NO_MAIL_SERVER
+    if isinstance(failure, BadAddress):
+        return BAD_ADDRESS
     if isinstance(failure, Refused):
         return REFUSED
-    text = _URL.sub(lambda m: mask_address(m.group(0)), f"{type(failure).__name__}: {failure}")
-    return text[:300]
+    detail = _URL.sub(lambda m: mask_address(m.group(0)), f"{type(failure).__name__}: {failure}")
+    log.warning("a message could not be sent: %s", detail[:300])
+    return SEND_FAILED
+
+
+def failure_kind(last_error: str | None) -> str | None:
+    """config, address, transient or cancelled (FAILURE_KINDS) for a stored error; None
+    when there is none. Unknown text (older rows) is transient."""
+    if not last_error:
+        return None
+    if _LEGACY_NO_MAIL_SERVER in last_error:
+        return "config"
+    return FAILURE_KINDS.get(last_error, "transient")
+
+
+def reason_text(last_error: str | None) -> str:
+    """A stored error as staff read it, in both languages; never an exception's name."""
+    if not last_error:
+        return ""
+    if last_error in REASON_LABELS:
+        return REASON_LABELS[last_error]
+    if failure_kind(last_error) == "config":
+        return REASON_LABELS[NO_MAIL_SERVER]
+    return REASON_LABELS[SEND_FAILED]
 
 
 # --- the state machine ----------------------------------------------------------------------

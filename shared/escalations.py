@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from shared import audit, feed, kiosk_time
+from shared import audit, feed, kiosk_time, terms
 from shared.clock import parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import NotFound, StaleState
@@ -85,7 +85,7 @@ def raise_or_count_pickup_spray(
 def get(db: sqlite_utils.Database, escalation_id: int) -> dict:
     row = one(db, "SELECT * FROM escalations WHERE id = ?", (escalation_id,))
     if row is None:
-        raise NotFound(f"escalation {escalation_id} does not exist")
+        raise NotFound(f"没有这条求助 · Escalation {escalation_id} does not exist.")
     return row
 
 
@@ -100,7 +100,10 @@ def acknowledge(db: sqlite_utils.Database, clock, escalation_id: int, *, staff_i
         )
         row = get(db, escalation_id)
         if cursor.rowcount != 1:
-            raise StaleState(f"escalation {escalation_id} is already {row['status']}")
+            raise StaleState(
+                f"这条求助已{terms.term('escalation_status', row['status'], 'zh')} · Escalation"
+                f" {escalation_id} is already {terms.term('escalation_status', row['status'], 'en')}."
+            )
         staff = one(db, "SELECT display_name FROM staff WHERE id = ?", (staff_id,))
         if row["kiosk_id"]:
             feed.append(
@@ -132,7 +135,7 @@ def resolve(db: sqlite_utils.Database, clock, escalation_id: int, *, staff_id: i
         )
         row = get(db, escalation_id)
         if cursor.rowcount != 1:
-            raise StaleState(f"escalation {escalation_id} is already resolved")
+            raise StaleState(f"这条求助已处理 · Escalation {escalation_id} is already resolved.")
         if row["kiosk_id"]:
             feed.append(
                 db, clock, row["kiosk_id"], "escalation.resolved", {"escalation_id": escalation_id}

@@ -16,7 +16,7 @@ from shared.errors import LobbyDeskError
 
 
 class FontNotFound(LobbyDeskError):
-    """No font with Chinese glyphs was found."""
+    """找不到含中文字形的字体 · No font with Chinese glyphs was found."""
 
     code = "font_not_found"
 

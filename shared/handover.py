@@ -39,19 +39,19 @@ _ALLOWED_CONTROLS = "\n\t"
 
 
 class InvalidNote(LobbyDeskError):
-    """Write the note: 1-1000 characters, no control characters."""
+    """请填写交接内容：1–1000 个字，不含控制字符 · Write the note: 1-1000 characters, no control characters."""
 
     code = "invalid_note"
 
 
 class UnknownNoteUnit(LobbyDeskError):
-    """There is no such unit in this building."""
+    """本楼没有这个房号 · There is no such unit in this building."""
 
     code = "unknown_unit"
 
 
 class NotForTheAuthor(LobbyDeskError):
-    """The handover's author does not acknowledge their own handover."""
+    """交班人不能确认自己的交接记录 · The handover's author does not acknowledge their own handover."""
 
     code = "own_handover"
     http_status = 409
@@ -146,7 +146,7 @@ def set_status(
 ) -> dict:
     """Mark a note done (recording who and when) or open again; returns the note."""
     if status not in STATUSES:
-        raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}")
+        raise InvalidRequest(f"状态无效 · The status must be one of {', '.join(STATUSES)}.")
     with write_transaction(db):
         note = get_note(db, note_id)
         if note["status"] == status:

@@ -60,7 +60,7 @@ def new_pairing_code(db: sqlite_utils.Database, clock, kiosk_id: int, *, actor: 
             (tokens.hash_token(code), to_iso(clock.now() + PAIRING_VALID_FOR), kiosk_id),
         )
         if cursor.rowcount != 1:
-            raise NotFound(f"kiosk {kiosk_id} does not exist")
+            raise NotFound(f"没有这台终端 · Kiosk {kiosk_id} does not exist.")
         audit.record(db, clock, actor=actor, action="kiosk.repair_code", target=f"kiosk:{kiosk_id}")
     return code
 
@@ -145,7 +145,9 @@ def revoke(db: sqlite_utils.Database, clock, kiosk_id: int, *, actor: str) -> No
             (to_iso(clock.now()), kiosk_id),
         )
         if cursor.rowcount != 1:
-            raise NotFound(f"kiosk {kiosk_id} does not exist or is already revoked")
+            raise NotFound(
+                f"没有这台终端或已停用 · Kiosk {kiosk_id} does not exist or is already revoked."
+            )
         audit.record(db, clock, actor=actor, action="kiosk.revoke", target=f"kiosk:{kiosk_id}")
 
 

@@ -15,7 +15,7 @@ MAX_NAME_LENGTH = 40
 
 
 class InvalidName(LobbyDeskError):
-    """Please enter a name: letters only, at most 40 characters."""
+    """请输入姓名：仅限文字，最多 40 个字 · Please enter a name: letters only, at most 40 characters."""
 
     code = "invalid_name"
 

@@ -51,7 +51,7 @@ def _sender(email_url: str | None):
     def send(row: dict, target: dict) -> None:
         sender = apprise.Apprise()
         if not sender.add(delivery.apprise_url(target, email_url)):
-            raise delivery.Refused()
+            raise delivery.BadAddress()  # apprise cannot read the URL: the address is wrong
         if not sender.notify(title=row["subject"], body=row["body"]):
             raise delivery.Refused()
 

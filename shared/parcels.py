@@ -96,13 +96,13 @@ VIEWS = ("waiting", "overdue", "collected", "all")
 
 
 class InvalidTracking(LobbyDeskError):
-    """A tracking number is 6-40 letters, digits or dashes."""
+    """快递单号应为 6–40 位字母、数字或短横线 · A tracking number is 6-40 letters, digits or dashes."""
 
     code = "invalid_tracking"
 
 
 class InvalidShelf(LobbyDeskError):
-    """Give the shelf or place, at most 12 characters (e.g. A-3)."""
+    """请填写货架或位置，最多 12 个字符（如 A-3）· Give the shelf or place, at most 12 characters (e.g. A-3)."""
 
     code = "invalid_shelf"
 
@@ -119,7 +119,7 @@ class UnitNotResolved(LobbyDeskError):
 
 
 class DuplicateTracking(LobbyDeskError):
-    """This tracking number was logged before."""
+    """该单号已登记过 · This tracking number was logged before."""
 
     code = "duplicate_tracking"
     http_status = 409
@@ -136,20 +136,20 @@ class DuplicateTracking(LobbyDeskError):
 
 
 class InvalidCodeFormat(LobbyDeskError):
-    """A pickup code is 6 digits."""
+    """取件码为 6 位数字 · A pickup code is 6 digits."""
 
     code = "invalid_code_format"
 
 
 class AlreadyCollected(LobbyDeskError):
-    """These parcels were already collected."""
+    """这些快递已被取走 · These parcels were already collected."""
 
     code = "already_collected"
     http_status = 410
 
 
 class CodeExpired(LobbyDeskError):
-    """This pickup code has expired. Please see reception."""
+    """取件码已过期，请到前台 · This pickup code has expired. Please see reception."""
 
     code = "code_expired"
     http_status = 410
@@ -408,7 +408,7 @@ def get(db: sqlite_utils.Database, parcel_id: int) -> dict:
         (parcel_id,),
     )
     if row is None:
-        raise NotFound(f"parcel {parcel_id} does not exist")
+        raise NotFound(f"没有这件快递 · Parcel {parcel_id} does not exist.")
     return row
 
 
@@ -633,7 +633,7 @@ def _send(target: dict, message: dict, qr: bytes, email_url: str | None) -> None
         # Any e-mail (through the console's server or the resident's own): HTML with the QR.
         url += ("&" if "?" in url else "?") + "inline=yes"
         if not sender.add(url):
-            raise delivery.Refused()
+            raise delivery.BadAddress()
         attachments = apprise.AppriseAttachment()
         attachments.add(AttachMemory(content=qr, name=QR_FILENAME, mimetype="image/png"))
         sent = sender.notify(
@@ -643,7 +643,7 @@ def _send(target: dict, message: dict, qr: bytes, email_url: str | None) -> None
         # SMS gateways, WeCom, DingTalk, Feishu, webhooks: the code in text (a QR image
         # does not survive SMS).
         if not sender.add(url):
-            raise delivery.Refused()
+            raise delivery.BadAddress()
         sent = sender.notify(title=message["subject"], body=message["text"])
     if not sent:
         raise delivery.Refused()
@@ -953,7 +953,7 @@ def lift_pause(db: sqlite_utils.Database, clock, unit_id: int, *, staff_id: int)
             (to_iso(clock.now()), staff_id, unit_id, to_iso(clock.now())),
         )
         if cursor.rowcount == 0:
-            raise StaleState("code entry for this unit is not paused")
+            raise StaleState("该房号的取件码输入没有暂停 · Code entry for this unit is not paused.")
         _attempt(db, clock, unit_id=unit_id, kiosk_id=None, outcome="reset")
         audit.record(
             db,
@@ -1197,7 +1197,7 @@ def complete_handover(db: sqlite_utils.Database, clock, handover_id: int, *, sta
             (now, staff_id, handover_id),
         )
         if cursor.rowcount != 1:
-            raise StaleState(f"handover {handover_id} was already completed")
+            raise StaleState(f"这次交付已完成 · Handover {handover_id} was already completed.")
         handover = one(db, "SELECT * FROM parcel_handovers WHERE id = ?", (handover_id,))
         db.execute(
             "UPDATE parcels SET handed_over_at = ?, handed_over_by = ? WHERE handover_id = ?",

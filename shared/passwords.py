@@ -40,11 +40,13 @@ def hasher(cheap: bool = False) -> PasswordHasher:
 def check_rules(password: str) -> None:
     """Length counts characters, so a CJK pass-phrase is as long as it looks."""
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"Use at least {MIN_LENGTH} characters.")
+        raise WeakPassword(f"密码至少 {MIN_LENGTH} 个字符 · Use at least {MIN_LENGTH} characters.")
     if len(password) > MAX_LENGTH:
-        raise WeakPassword(f"Use at most {MAX_LENGTH} characters.")
+        raise WeakPassword(f"密码最多 {MAX_LENGTH} 个字符 · Use at most {MAX_LENGTH} characters.")
     if password.lower() in _COMMON:
-        raise WeakPassword("That password is one of the most common; choose another.")
+        raise WeakPassword(
+            "这是最常见的密码之一，请换一个 · That password is one of the most common; choose another."
+        )
 
 
 def verify(password_hasher: PasswordHasher, stored_hash: str, password: str) -> bool:

@@ -15,7 +15,7 @@ _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class InvalidPhone(LobbyDeskError):
-    """This is not a valid mobile number. Use an 11-digit Chinese mobile or +country code."""
+    """手机号不正确，请填 11 位手机号或带 + 的国际号码 · This is not a valid mobile number. Use an 11-digit Chinese mobile or +country code."""
 
     code = "invalid_phone"
 

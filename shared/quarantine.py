@@ -235,7 +235,7 @@ def refused_item(db: sqlite_utils.Database, item_id: int) -> dict:
     write is decided on the quarantine page, by the roles allowed there)."""
     row = one(db, "SELECT id FROM quarantine WHERE id = ? AND reason = 'refused'", (item_id,))
     if row is None:
-        raise NotFound(f"no refused request {item_id}")
+        raise NotFound(f"没有这条被拒请求 · No refused request {item_id}.")
     return row
 
 
@@ -290,7 +290,7 @@ def _decide(db, clock, item_id: int, status: str, staff_id: int, result: dict | 
         (status, staff_id, to_iso(clock.now()), json.dumps(result) if result else None, item_id),
     )
     if cursor.rowcount != 1:
-        raise StaleState(f"quarantined item {item_id} was already decided")
+        raise StaleState(f"这条请求已处理 · Held request {item_id} was already decided.")
     audit.record(
         db,
         clock,
@@ -339,7 +339,7 @@ def accept(
     with write_transaction(db):
         item = _get(db, item_id)
         if item["status"] != "held":
-            raise StaleState(f"quarantined item {item_id} was already decided")
+            raise StaleState(f"这条请求已处理 · Held request {item_id} was already decided.")
         if item["path"] not in ACCEPTABLE_PATHS:
             raise InvalidRequest(
                 "这类请求不能补录，请在前台处理 · This kind of request cannot be accepted; handle it at the desk."
@@ -500,5 +500,5 @@ _DESCRIBERS = {
 def _get(db, item_id: int) -> dict:
     row = one(db, "SELECT * FROM quarantine WHERE id = ?", (item_id,))
     if row is None:
-        raise NotFound(f"quarantined item {item_id} does not exist")
+        raise NotFound(f"没有这条暂存请求 · Held request {item_id} does not exist.")
     return row

@@ -20,13 +20,13 @@ MAX_TOKEN_LENGTH = 512
 
 
 class TokenInvalid(LobbyDeskError):
-    """This code is not valid here. Please see reception."""
+    """此码在这里无效，请到前台 · This code is not valid here. Please see reception."""
 
     code = "token_invalid"
 
 
 class TokenExpired(LobbyDeskError):
-    """This code has expired. Please see reception."""
+    """此码已过期，请到前台 · This code has expired. Please see reception."""
 
     code = "token_expired"
     http_status = 410

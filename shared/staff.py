@@ -257,7 +257,7 @@ def list_all(db: sqlite_utils.Database, clock) -> list[dict]:
 
 
 class LastAdmin(LobbyDeskError):
-    """The console needs at least one active admin: make another admin first."""
+    """控制台至少需要一名在职管理员，请先设置另一名管理员 · The console needs at least one active admin: make another admin first."""
 
     code = "last_admin"
     http_status = 409
@@ -390,7 +390,7 @@ def change_own_password(
 
 
 class WrongPassword(LobbyDeskError):
-    """The current password is not right."""
+    """当前密码不正确 · The current password is not right."""
 
     code = "wrong_password"
     http_status = 403

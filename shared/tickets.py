@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from shared import audit, building, kiosk_time, notifications, phones, signing
+from shared import audit, building, kiosk_time, notifications, phones, signing, terms
 from shared import ticket_catalog as catalog
 from shared.clock import local_time, parse_utc, to_iso
 from shared.db import one, write_transaction
@@ -95,19 +95,10 @@ TRANSITIONS = {
     "resolved": ("closed", "reopen"),
     "closed": ("reopen",),
 }
-STATUS_LABELS = {
-    "new": ("待处理", "New"),
-    "assigned": ("已派工", "Assigned"),
-    "in_progress": ("处理中", "In progress"),
-    "resolved": ("已解决", "Resolved"),
-    "closed": ("已关闭", "Closed"),
-}
-URGENCY_LABELS = {
-    "normal": ("一般", "Normal"),
-    "urgent": ("紧急", "Urgent"),
-    "emergency": ("危急", "Emergency"),
-}
-KIND_LABELS = {"repair": ("报修", "Repair"), "complaint": ("投诉", "Complaint")}
+# The words live in shared.terms (one source for pages, dashboard, PDF and CSV).
+STATUS_LABELS = terms.pairs("ticket_status")
+URGENCY_LABELS = terms.pairs("urgency")
+KIND_LABELS = terms.pairs("ticket_kind")
 _NUMBER = re.compile(r"[0-9]{1,12}")
 
 

@@ -153,7 +153,10 @@ def _check_free(db, fields: dict, *, except_id: int | None = None) -> None:
 def _building_id(db) -> int:
     row = one(db, "SELECT id FROM buildings ORDER BY id LIMIT 1")
     if row is None:
-        raise InvalidRequest("No building yet: run `lobbydesk admin init-building`.")
+        raise InvalidRequest(
+            "还没有楼宇，请运行 `lobbydesk admin init-building` · No building yet: run"
+            " `lobbydesk admin init-building`."
+        )
     return row["id"]
 
 

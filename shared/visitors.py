@@ -38,14 +38,14 @@ PASS_VALID_FOR = timedelta(hours=24)
 
 
 class ReturningVisitorUnknown(LobbyDeskError):
-    """We have no earlier visit with this phone number. Please enter your name."""
+    """没有找到这个手机号的来访记录，请输入姓名 · We have no earlier visit with this phone number. Please enter your name."""
 
     code = "returning_visitor_unknown"
     http_status = 404
 
 
 class PhoneRequired(LobbyDeskError):
-    """This building asks every visitor for a mobile number."""
+    """本楼要求每位访客登记手机号 · This building asks every visitor for a mobile number."""
 
     code = "phone_required"
     http_status = 400

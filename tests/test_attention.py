@@ -118,7 +118,7 @@ def test_an_emergency_is_counted_apart_and_comes_first(client, kiosk, reception,
     summary = client.get("/attention").json
     assert summary["count"] == 2 and summary["emergencies"] == 1
     first = summary["items"][0]
-    assert first["emergency"] is True and first["label"] == "紧急 · Emergency"
+    assert first["emergency"] is True and first["label"] == "危急情况 · Emergency"
     assert first["anchor"] in {anchor for anchor, _ in queue_row_anchors(client)}
 
 

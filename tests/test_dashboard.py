@@ -110,25 +110,28 @@ def test_the_manager_sees_response_times_against_the_60_second_standard(november
         "p50 秒 s",
         "p90 秒 s",
         "60 秒内 Within 60 s",
+        "60 秒内占比 Share within 60 s",
     ]
     visitors = response["访客登记 · Visitors"]
-    assert [visitors[k] for k in list(visitors)[1:]] == ["5", "4", "1", "60", "84", "50%"]
-    assert list(response["合计 · All"].values())[1:] == ["6", "5", "1", "50", "82", "60%"]
+    assert [visitors[k] for k in list(visitors)[1:]] == ["5", "4", "1", "60", "84", "2", "40%"]
+    # Of all six requests: the visitor never answered counts against the standard.
+    assert list(response["合计 · All"].values())[1:] == ["6", "5", "1", "50", "82", "3", "50%"]
     assert list(response["快递交付 · Parcel handovers"].values())[1:] == [
         "0",
         "0",
         "0",
         "—",
         "—",
+        "0",
         "—",
     ]
     hourly = rows_by_first_cell(tables["response_hourly"])
-    assert list(hourly["17:00"].values())[1:] == ["2", "2", "0", "40", "48", "100%"]
-    assert list(hourly["18:00"].values())[1:] == ["2", "2", "0", "80", "88", "0%"]
-    assert list(hourly["00:00"].values())[1:] == ["1", "1", "0", "40", "40", "100%"]
+    assert list(hourly["17:00"].values())[1:] == ["2", "2", "0", "40", "48", "2", "100%"]
+    assert list(hourly["18:00"].values())[1:] == ["2", "2", "0", "80", "88", "0", "0%"]
+    assert list(hourly["00:00"].values())[1:] == ["1", "1", "0", "40", "40", "1", "100%"]
     staff = rows_by_first_cell(tables["response_staff"])
-    assert list(staff["王芳"].values())[1:] == ["3", "40", "64", "66.7%"]
-    assert list(staff["李娜"].values())[1:] == ["2", "70", "86", "50%"]
+    assert list(staff["王芳"].values())[1:] == ["3", "40", "64", "2", "66.7%"]
+    assert list(staff["李娜"].values())[1:] == ["2", "70", "86", "1", "50%"]
     daily = rows_by_first_cell(tables["response_daily"])
     assert len(daily) == 30 and list(daily["2026-11-27"].values())[1:3] == ["5", "4"]
 
@@ -139,7 +142,7 @@ def test_resolution_satisfaction_and_volumes_as_the_manager_reads_them(november_
     assert tickets[("报修 · Repair", "一般 · Normal")][2:] == [
         "3 d", "3", "2", "3 d", "3 d 19 h", "50%", "1", "0",
     ]  # fmt: skip
-    assert tickets[("报修 · Repair", "紧急 · Emergency")][2:8] == [
+    assert tickets[("报修 · Repair", "危急 · Emergency")][2:8] == [
         "15 min",
         "1",
         "1",
@@ -180,8 +183,8 @@ def test_the_headline_figures(november_page):
         r'<div class="label">([^<]+)</div><div class="value">([^<]+)</div>', november_page
     )
     assert dict(tiles) == {
-        "响应 p50 · Response p50": "50 s",
-        "未响应 · Unanswered": "1",
+        "60 秒内响应 · Answered within 60 s": "50%",
+        "未响应 · Never answered": "1",
         "平均评分 · Average rating": "3.33",
         "投诉解决 p50 · Complaints resolved p50": "4 d 12 h",
         "工单逾期 · Tickets overdue now": "1",
@@ -221,7 +224,7 @@ def test_a_long_range_shows_weeks_and_the_daily_csv_keeps_every_day(manager):
     weekly = rows_by_first_cell(tables["response_weekly"])
     assert tables["response_weekly"][0][0] == "周（周一起）Week of"
     assert list(weekly)[0] == "2025-12-01" and list(weekly)[-1] == "2026-11-30"
-    assert list(weekly["2026-11-23"].values())[1:] == ["6", "5", "1", "50", "82", "60%"]
+    assert list(weekly["2026-11-23"].values())[1:] == ["6", "5", "1", "50", "82", "3", "50%"]
     volumes = rows_by_first_cell(tables["volumes_weekly"])
     assert list(volumes["2026-11-23"].values())[1:] == ["5", "6", "1", "2", "2", "1", "0"]
     assert list(volumes["合计 · Total"].values())[1:] == ["5", "6", "1", "3", "2", "6", "2"]
@@ -335,9 +338,14 @@ def test_the_monthly_pdf_has_the_kpi_headings_and_the_numbers(manager):
     assert "2026-11-01 – 2026-11-30" in flat
     assert "6 ratings this month, average 3.33, 3 low" in flat
     assert "本月共收到 6 个评分" in flat
-    assert "访客登记 · Visitors 5 4 1 60 84 50%" in flat
-    assert "王芳 3 40 64 66.7%" in flat
+    assert "访客登记 · Visitors 5 4 1 60 84 2 40%" in flat
+    assert "王芳 3 40 64 2 66.7%" in flat
+    # The headline as on the page: the share of all requests, "n of N", never answered.
+    assert "60 秒内响应 · Answered within 60 s 50%" in flat
+    assert "3 of 6 requests, 1 never answered" in flat
     assert "4 d 12 h" in flat and "=HYPERLINK(1)" in flat
+    # The ticket pages' urgency words (shared/terms.py), not a second set.
+    assert "危急 · Emergency" in flat and "紧急 · Urgent" in flat and "加急" not in flat
     assert "存放时长 p50 · Time on the shelf p50 4 h" in flat
 
 

@@ -181,13 +181,42 @@ def test_response_percentiles_and_the_60_second_share(known):
     # Four visitors answered in 30, 50, 70 and 90 s; a fifth still waiting.
     assert (visits["source"], visits["answered"], visits["unanswered"]) == ("visit", 4, 1)
     assert visits["p50"] == 60 and visits["p90"] == 84
-    assert visits["within"] == 2 and visits["share"] == 0.5
+    # The share is of all five: the one never answered missed the standard too.
+    assert visits["within"] == 2 and visits["share"] == 0.4
     assert (help_calls["answered"], help_calls["p50"], help_calls["share"]) == (1, 40, 1.0)
     assert handovers["requests"] == 0 and handovers["p50"] is None and handovers["share"] is None
     # All five answers: 30, 40, 50, 70, 90.
     total = response["total"]
     assert (total["requests"], total["answered"], total["unanswered"]) == (6, 5, 1)
-    assert total["p50"] == 50 and total["p90"] == 82 and total["share"] == 0.6
+    assert total["p50"] == 50 and total["p90"] == 82 and total["share"] == 0.5
+
+
+def _request(db, received: str, answered_after: int | None) -> None:
+    answered = None
+    if answered_after is not None:
+        answered = to_iso(parse_utc(received) + timedelta(seconds=answered_after))
+    db.execute(
+        "INSERT INTO escalations (kind, screen, language, created_at, received_at, status,"
+        " acknowledged_at) VALUES ('help', 'home', 'zh_CN', ?, ?, ?, ?)",
+        (received, received, "acknowledged" if answered else "open", answered),
+    )
+
+
+def test_requests_never_answered_count_against_the_60_second_share(app):
+    """8 requests: 5 answered within 60 s, 3 never answered. The share is 5 of 8, not
+    5 of 5; a request still inside its first 60 s is not counted against the desk yet."""
+    db = building_db(app)
+    base = parse_utc("2026-11-27T02:00:00+00:00")
+    with write_transaction(db):
+        for minute, after in enumerate((10, 20, 30, 40, 50, None, None, None)):
+            _request(db, to_iso(base + timedelta(minutes=minute)), after)
+        _request(db, to_iso(base + timedelta(minutes=30)), None)  # 30 s old "now"
+    period = kpi.Period(date(2026, 11, 27), date(2026, 11, 27), "Asia/Shanghai")
+    now = to_iso(base + timedelta(minutes=30, seconds=30))
+    total = kpi.response(db, period, now=now)["total"]
+    db.close()
+    assert (total["within"], total["requests"], total["unanswered"]) == (5, 8, 3)
+    assert total["share"] == 5 / 8
 
 
 def test_response_by_hour_and_day_are_in_building_time(known):
@@ -535,7 +564,7 @@ def test_weeks_start_on_monday_and_count_only_days_in_the_range(known):
     # 23-29 November: the five visitors of the 27th and the help call of the 28th.
     last_full = weeks["2026-11-23"]
     assert (last_full["requests"], last_full["answered"], last_full["unanswered"]) == (6, 5, 1)
-    assert (last_full["p50"], last_full["p90"], last_full["share"]) == (50, 82, 0.6)
+    assert (last_full["p50"], last_full["p90"], last_full["share"]) == (50, 82, 0.5)
     assert weeks["2026-10-26"]["requests"] == 0  # only Sunday 1 November is in the range
     volumes = {row["week_start"].isoformat(): row for row in kpis["volumes"]["weeks"]}
     assert (volumes["2026-11-23"]["visits"], volumes["2026-11-23"]["visitors"]) == (5, 6)

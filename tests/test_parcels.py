@@ -635,6 +635,10 @@ def test_a_failed_message_is_shown_with_a_retry_button_and_retried(
     assert notice["status"] == "pending" and notice["attempts"] == 1 and notice["last_error"]
     page = client.get("/parcels/list").get_data(as_text=True)
     assert "Messages not delivered" in page and "Retrying" in page
+    # A dead server is a transient failure, said in words, and Retry is offered.
+    assert (
+        "对方服务拒收或无法连接 · The message service refused" in page and ">重试 · Retry<" in page
+    )
     for _ in range(6):  # the backoff runs out: failed, and it stays visible
         clock.advance(hours=2)
         parcels.deliver_notices(db, clock, app.config["SECRET_KEY"], dead)
@@ -653,6 +657,32 @@ def test_a_failed_message_is_shown_with_a_retry_button_and_retried(
         mailbox.stop()
     assert db["parcel_notices"].get(1)["status"] == "sent"
     assert pickup_code(app) not in product_log(caplog)
+
+
+def test_no_mail_server_is_said_once_as_what_to_set_not_as_a_traceback_per_row(
+    app, client, reception, clock
+):
+    """Without LOBBYDESK_NOTIFY_EMAIL_URL an e-mail cannot go out: each row says so in
+    words, Retry (which cannot help) is not offered, and one banner tells an admin what
+    to set while reception is told to ask the administrator."""
+    for unit, name in (("101", "王建国"), ("102", "李娜")):
+        add_resident(app, unit=unit, name=name, email=f"r{unit}@example.com")
+        log_parcel(reception, tracking=f"SF12345678901{unit[-2:]}", unit=unit)
+    db = building_db(app)
+    assert parcels.deliver_notices(db, clock, app.config["SECRET_KEY"], None) == 0
+    page = client.get("/parcels/list").get_data(as_text=True)
+    assert page.count("未发送：未配置邮件服务器 · Not sent: no mail server set up") == 2
+    assert "Error" not in page.replace("错误 · Error", "") and "RuntimeError" not in page
+    assert ">重试 · Retry<" not in page
+    assert page.count('id="mail-server-missing"') == 1
+    assert "ask your administrator" in page and "LOBBYDESK_NOTIFY_EMAIL_URL" not in page
+    add_staff(app, username="admin", role="admin", display_name="管理员")
+    admin = StaffBrowser(app.test_client())
+    assert admin.login("admin").status_code == 302
+    page = admin.client.get("/parcels/list").get_data(as_text=True)
+    assert page.count('id="mail-server-missing"') == 1
+    assert "LOBBYDESK_NOTIFY_EMAIL_URL" in page and "mailtos://" in page
+    assert "README" in page and "Configuration" in page
 
 
 def test_reminders_after_one_and_three_days_then_the_code_expires(
@@ -820,6 +850,8 @@ def test_csv_export_and_labels_never_include_the_code(app, client, reception):
     assert exported.status_code == 200 and code not in text
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][0] == "编号 Ref" and {r[3] for r in rows[1:]} >= {"SF1234567890123"}
+    status = rows[0].index("状态 Status")
+    assert rows[1][status] == "待取 · Waiting" and rows[1][status + 1] == "waiting"
     assert len(audit_rows(app, "parcel.export")) == 1
     label = client.get("/parcels/1/label.pdf")
     assert label.status_code == 200 and label.data.startswith(b"%PDF")

@@ -255,7 +255,7 @@ def test_reception_records_a_phone_complaint_with_who_when_where(app, client, re
 
 
 BAD_DESK_INPUT = [
-    ({"unit": "999"}, "没有这个房号，请核对 · There is no such unit"),
+    ({"unit": "999"}, "没有这个房号，请核对或呼叫前台 · There is no such unit"),
     ({"reporter_phone": "12345"}, "手机号不正确"),
     ({"problem": "electrical.light_out"}, "所选问题不属于所选类别"),
     ({"unit": "", "location": ""}, "请填写房号或地点 · Give the unit or the place."),
@@ -628,7 +628,7 @@ def test_an_emergency_in_the_live_queue_names_its_ticket_and_links_to_it(
     ticket = report_at_kiosk(kiosk, unit="302", category="electrical", problem="smoke")
     queue = client.get("/").get_data(as_text=True)
     row = re.search(r'<tr class="item [^"]*" data-id="\d+".*?</tr>', queue, re.S).group(0)
-    assert "紧急 · Emergency" in row
+    assert "危急情况 · Emergency" in row
     assert f'href="/tickets/{ticket["id"]}"' in row
     assert "电器冒烟/起火 · Smoke or fire from wiring" in row
     assert "<strong>302</strong>" in row

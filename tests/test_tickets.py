@@ -103,7 +103,7 @@ def test_an_emergency_problem_is_an_emergency_and_calls_reception_at_once(app, k
     assert escalation["screen"] == "repair" and escalation["status"] == "open"
     assert tickets.get(db, created["id"])["escalation_id"] == escalation["id"]
     rows = reception.client.get("/queue/rows").get_data(as_text=True)
-    assert f'data-id="{escalation["id"]}"' in rows and "紧急 · Emergency" in rows
+    assert f'data-id="{escalation["id"]}"' in rows and "危急情况 · Emergency" in rows
 
 
 def test_urgent_but_not_emergency_raises_no_escalation(app, kiosk):

@@ -297,6 +297,12 @@ def test_visitor_log_search_and_csv_export_neutralises_formulas(app, client, kio
     assert rows[0][1] == "姓名 Name"
     names = [r[1] for r in rows[1:]]
     assert '\'=HYPERLINK("http://x")' in names and "'-Eve" in names and "张先生" in names
+    # Excel opens phones and statuses as people read them: no apostrophe, no raw codes.
+    by_name = {r[1]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    zhang = by_name["张先生"]
+    assert zhang["电话 Phone"] == "139 0000 0003"
+    assert zhang["状态 Status"] == "待核实 · Pending" and zhang["状态代码 Status code"] == "pending"
+    assert not any(r[2].startswith(("'", "+", "=", "-", "@")) for r in rows[1:])
     assert "visit.export" in [r["action"] for r in db.query("SELECT action FROM audit_log")]
 
 

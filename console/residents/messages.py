@@ -37,7 +37,7 @@ def _channel(kind: str | None, address: str | None) -> str:
 
 
 def _reason(text: str | None) -> str:
-    return delivery.REASON_LABELS.get(text or "", text or "")
+    return delivery.reason_text(text)
 
 
 def _attempt_view(attempt: dict, message: dict, timezone: str) -> dict:

@@ -72,7 +72,7 @@
     part("status").textContent = summary.count ? "等待中 · waiting" : "无人等待 · none waiting";
     const target = summary.items[0]; // emergencies first, then the longest wait
     badge.href = queueUrl + (target ? "#" + target.anchor : "");
-    const urgent = summary.emergencies ? "紧急 · Emergency · " : "";
+    const urgent = summary.emergencies ? "危急 · Emergency · " : "";
     document.title = summary.count
       ? "(" + summary.count + ") " + urgent + (first ? seconds + " s · " : "") + baseTitle
       : baseTitle;

@@ -135,6 +135,8 @@
       }
       const problem = (answer && answer.error) || { code: "error", message: "保存失败，请重试 · Could not save; try again." };
       say(problem.message, "error");
+      // The scan check may already say this under the field: say it once, here.
+      if (info.textContent === problem.message) info.textContent = "";
       if (problem.code === "duplicate_tracking") {
         confirmPending = true;
         confirmRow.hidden = false;

@@ -245,9 +245,9 @@ def test_an_emergency_is_flagged_on_the_badge_and_in_the_title(
     assert answer.status_code == 201, answer.text
 
     expect(badge(page).locator(".attention-count")).to_have_text("2", timeout=WAIT)
-    expect(badge(page).locator(".attention-emergency")).to_have_text("紧急 · Emergency")
+    expect(badge(page).locator(".attention-emergency")).to_have_text("危急 · Emergency")
     expect(badge(page)).to_have_class(re.compile(r"\bemergency\b"))
-    expect(page).to_have_title(re.compile(r"^\(2\) 紧急 · Emergency · \d+ s · "))
+    expect(page).to_have_title(re.compile(r"^\(2\) 危急 · Emergency · \d+ s · "))
     db = building_db(console.app)
     [emergency] = [r["id"] for r in db.query("SELECT id FROM escalations WHERE kind = 'emergency'")]
     db.close()

@@ -176,3 +176,17 @@ def test_a_kiosk_pickup_appears_in_the_live_queue_to_hand_over(
     expect(item).to_have_count(0)
     rows = list(building_db(console.app).query("SELECT * FROM parcels"))
     assert all(r["handed_over_by"] for r in rows)
+
+
+def test_a_bad_tracking_number_is_said_once_in_both_languages(page, console, reception_staff):
+    """The scan check and the save both refuse it; the page says so once, not twice."""
+    sign_in(page, console.url, reception_staff)
+    page.goto(console.url + "/parcels/")
+    scan(page, "AB#1")
+    type_and_enter(page, "101")
+    type_and_enter(page, "A-3")
+    message = page.locator("#intake-message")
+    expect(message).to_contain_text("快递单号应为 6–40 位字母、数字或短横线")
+    expect(message).to_contain_text("A tracking number is 6-40 letters")
+    said = page.locator("#intake").get_by_text(re.compile("A tracking number is"))
+    expect(said).to_have_count(1)

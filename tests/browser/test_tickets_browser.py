@@ -153,7 +153,7 @@ def test_an_emergency_report_reaches_the_live_queue_with_a_link_to_its_ticket(
 ):
     open_live_queue(page, console.url, reception_staff)
     ticket = report(kiosk, unit="302", category="elevator", problem="trapped")
-    row = page.locator("tr.item").filter(has_text="紧急 · Emergency")
+    row = page.locator("tr.item").filter(has_text="危急情况 · Emergency")
     expect(row).to_contain_text("有人被困电梯 · Someone trapped in the elevator")
     expect(row).to_contain_text("302")
     page.screenshot(path=SCREENSHOTS / "console_queue_emergency_ticket.png", full_page=True)

@@ -627,7 +627,9 @@ def test_an_emergency_in_the_live_queue_names_its_ticket_and_links_to_it(
 ):
     ticket = report_at_kiosk(kiosk, unit="302", category="electrical", problem="smoke")
     queue = client.get("/").get_data(as_text=True)
-    row = re.search(r'<tr class="item [^"]*" data-id="\d+".*?</tr>', queue, re.S).group(0)
+    row = re.search(
+        r'<tr id="item-escalation-\d+" class="item [^"]*" data-id="\d+".*?</tr>', queue, re.S
+    ).group(0)
     assert "危急情况 · Emergency" in row
     assert f'href="/tickets/{ticket["id"]}"' in row
     assert "电器冒烟/起火 · Smoke or fire from wiring" in row

@@ -72,7 +72,7 @@ def test_an_entrapment_goes_above_older_visitors_and_is_not_just_another_red_row
     expect(rows).to_have_count(3)
     top = rows.nth(0)
     expect(top).to_contain_text("有人被困电梯 · Someone trapped in the elevator")
-    expect(top).to_contain_text("紧急优先 · Emergency first")
+    expect(top).to_contain_text("危急优先 · Emergency first")
     expect(rows.nth(1)).to_have_attribute("data-visit-id", str(first))
     expect(rows.nth(2)).to_have_attribute("data-visit-id", str(second))
     expect(rows.nth(1)).to_have_class("item visit overdue")

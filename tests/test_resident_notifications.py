@@ -273,7 +273,9 @@ def _leaves_nothing(app, hook_url: str) -> None:
 def test_the_person_tool_finds_a_resident_with_channels_and_messages(app, manager, reception):
     add_resident(app, "101", "王建国", email=EMAIL, phone=PHONE)
     log_parcel(reception)
-    page = manager.post("/admin/person", name="王建国").get_data(as_text=True)
+    searched = manager.post("/admin/person", name="王建国")
+    assert searched.status_code == 302  # post-redirect-get: the browser's Back works
+    page = manager.client.get(searched.headers["Location"]).get_data(as_text=True)
     assert "residents 1" in page and "parcel notices 1" in page and "channels 1" in page
     assert "w•••@example.com" in page and "快递待取 · Parcel waiting" in page
     exported = manager.post("/admin/person/export", phone="138 0013 8001", format="json").json

@@ -248,10 +248,10 @@ def test_changing_your_password_ends_your_other_sessions_but_not_this_one(app, r
 @pytest.mark.parametrize(
     ("current", "new", "again", "status"),
     [
-        ("wrong current", NEW_PASSWORD, NEW_PASSWORD, 403),
-        (PASSWORD, "12345678", "12345678", 400),
-        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", 400),
-        (PASSWORD, "short", "short", 400),
+        ("wrong current", NEW_PASSWORD, NEW_PASSWORD, 422),
+        (PASSWORD, "12345678", "12345678", 422),
+        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", 422),
+        (PASSWORD, "short", "short", 422),
     ],
 )
 def test_a_password_change_needs_the_current_password_and_a_good_new_one(

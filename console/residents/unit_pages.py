@@ -17,6 +17,7 @@ from console.security import role_required
 from shared import parcels, residents, ticket_catalog, tickets, units
 from shared.building import UnknownUnit
 from shared.errors import LobbyDeskError, StaleState
+from shared.terms import term
 
 UNIT_FIELDS = ("number", "tower", "entrance", "room", "keypad", "kind", "floor")
 HISTORY_ROWS = 15  # per list: enough to answer "did anyone come for 1201 this week?"
@@ -42,7 +43,7 @@ def _history(db, family: list[int], tz: str) -> dict:
     )
     for row in visits:
         row["when"] = present.local(row["received_at"], tz)
-        row["status_label"] = present.VISIT_STATUS_LABELS.get(row["status"], row["status"])
+        row["status_label"] = term("visit_status", row["status"])
     parcel_rows = _recent(
         db,
         "SELECT p.id, p.tracking_number, p.carrier, p.shelf, p.status, p.received_at,"
@@ -54,7 +55,7 @@ def _history(db, family: list[int], tz: str) -> dict:
         row["when"] = present.local(row["received_at"], tz)
         row["collected_when"] = present.local(row["collected_at"], tz)
         row["carrier_label"] = parcels.CARRIER_LABELS.get(row["carrier"] or "", row["carrier"])
-        row["status_label"] = present.PARCEL_STATUS_LABELS.get(row["status"], row["status"])
+        row["status_label"] = term("parcel_status", row["status"])
     ticket_rows = _recent(
         db,
         "SELECT t.id, t.kind, t.category, t.problem, t.status, t.received_at,"

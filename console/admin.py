@@ -24,6 +24,7 @@ from flask import (
 )
 
 from console import settings as console_settings
+from console.confirm import Confirmation, confirm_page, confirmed, refused
 from console.db import database_path, get_db
 from console.exports import csv_response
 from console.security import role_required
@@ -31,12 +32,14 @@ from shared import (
     audit,
     backup,
     building,
+    passwords,
     retention,
     staff,
 )
 from shared.clock import local_time, to_iso
 from shared.db import write_transaction
 from shared.errors import LobbyDeskError
+from shared.terms import term
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 MANAGERS = ("manager",)
@@ -131,16 +134,58 @@ def _staff_action(action, *args, done: str):
     return redirect(url_for("admin.staff_list"))
 
 
+def _staff_confirmation(staff_id: int, *, reset: bool) -> Confirmation:
+    """Disabling signs the person out at once; a reset also ends every session and the
+    old password stops working: both say so on a page of their own first."""
+    member = staff.get(get_db(), staff_id)
+    who = f"{member['display_name']} ({member['username']})"
+    if reset:
+        return Confirmation(
+            title_zh="重置密码？",
+            title_en="Reset this password?",
+            consequence="旧密码立即失效，此人的所有会话结束；请当面告知新密码 · The old password "
+            "stops working at once and every session of this person ends; tell them the new "
+            "one in person.",
+            tick=f"确认重置 {who} 的密码 · I confirm: reset the password of {who}",
+            button="重置密码 · Reset password",
+            cancel=url_for("admin.staff_list"),
+            facts=(("账号 · Account", who), ("角色 · Role", term("role", member["role"]))),
+            password=True,
+        )
+    return Confirmation(
+        title_zh="停用账号？",
+        title_en="Disable this account?",
+        consequence="停用后此人立即退出所有会话，不能再登录，直到管理员重新启用 · The person is "
+        "signed out everywhere at once and cannot sign in until an admin enables the account.",
+        tick=f"确认停用 {who} · I confirm: disable {who}",
+        button="停用 · Disable",
+        cancel=url_for("admin.staff_list"),
+        facts=(("账号 · Account", who), ("角色 · Role", term("role", member["role"]))),
+        hidden={"active": "0"},
+    )
+
+
+@bp.get("/staff/<int:staff_id>/active")
+@role_required(*ADMINS)
+def staff_confirm_disable(staff_id: int):
+    return confirm_page(_staff_confirmation(staff_id, reset=False))
+
+
 @bp.post("/staff/<int:staff_id>/active")
 @role_required(*ADMINS)
 def staff_set_active(staff_id: int):
     active = request.form.get("active") == "1"
+    if not active and not confirmed():
+        return refused(_staff_confirmation(staff_id, reset=False))
 
     def act():
         staff.set_active(get_db(), _clock(), staff_id, active, actor=_actor())
 
     return _staff_action(
-        act, done="已启用 · Enabled." if active else "已停用，会话已结束 · Disabled; signed out."
+        act,
+        done="已启用，可以登录 · Enabled; the person can sign in."
+        if active
+        else "已停用，会话已结束 · Disabled; signed out everywhere.",
     )
 
 
@@ -153,16 +198,35 @@ def staff_set_role(staff_id: int):
     return _staff_action(act, done="角色已更改 · Role changed.")
 
 
+@bp.get("/staff/<int:staff_id>/password")
+@role_required(*ADMINS)
+def staff_confirm_reset(staff_id: int):
+    return confirm_page(_staff_confirmation(staff_id, reset=True))
+
+
 @bp.post("/staff/<int:staff_id>/password")
 @role_required(*ADMINS)
 def staff_reset_password(staff_id: int):
+    password = request.form.get("password", "")[:256]
+    errors = {}
+    try:
+        passwords.check_rules(password)
+    except LobbyDeskError as error:
+        errors["password"] = str(error)
+    if errors or not confirmed():
+        # Every problem at once, each beside its box; the typed password is not sent back.
+        confirmation = _staff_confirmation(staff_id, reset=True)
+        return (
+            refused(confirmation, errors) if not confirmed() else confirm_page(confirmation, errors)
+        )
+
     def act():
         staff.set_password(
             get_db(),
             _clock(),
             current_app.extensions["lobbydesk.hasher"],
             staff_id,
-            request.form.get("password", "")[:256],
+            password,
             actor=_actor(),
         )
 

@@ -21,6 +21,7 @@ from flask import (
 )
 
 from console import limits, live
+from console.confirm import Confirmation, confirm_page, confirmed, refused
 from console.db import get_db
 from console.security import role_required
 from shared import announcements, building, image_work
@@ -187,9 +188,32 @@ def update(announcement_id: int):
     return redirect(url_for("announcements.index"))
 
 
+def _withdraw_confirmation(row: dict) -> Confirmation:
+    return Confirmation(
+        title_zh="撤回公告？",
+        title_en="Withdraw this notice?",
+        consequence="撤回后终端立即不再显示此公告，且不能恢复；如需再发请新建 · "
+        "The kiosks stop showing it at once and it cannot be brought back; "
+        "publish a new notice to show it again.",
+        tick=f"确认撤回“{row['title_zh']}” · I confirm: withdraw “{row['title_en']}”",
+        button="撤回 · Withdraw",
+        cancel=url_for("announcements.index"),
+        facts=(("标题 · Title", f"{row['title_zh']} · {row['title_en']}"),),
+    )
+
+
+@bp.get("/<int:announcement_id>/withdraw")
+@role_required(*EDIT)
+def confirm_withdraw(announcement_id: int):
+    row = announcements.get(get_db(), announcement_id)
+    return confirm_page(_withdraw_confirmation(row))
+
+
 @bp.post("/<int:announcement_id>/withdraw")
 @role_required(*EDIT)
 def withdraw(announcement_id: int):
+    if not confirmed():
+        return refused(_withdraw_confirmation(announcements.get(get_db(), announcement_id)))
     try:
         row = announcements.withdraw(get_db(), _clock(), announcement_id, staff_id=g.staff["id"])
     except StaleState as error:

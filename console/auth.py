@@ -20,7 +20,7 @@ from flask import (
 from console import limits
 from console.db import get_db
 from console.security import role_required
-from shared import audit, login_guard, staff
+from shared import audit, login_guard, passwords, staff
 from shared.db import write_transaction
 from shared.errors import WeakPassword
 
@@ -115,15 +115,33 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _new_password_errors(new: str, again: str) -> dict[str, str]:
+    """What is wrong with the new password, each beside its box (checked before the
+    current password, so a typo there does not count against the throttle)."""
+    errors = {}
+    try:
+        passwords.check_rules(new)
+    except WeakPassword as error:
+        errors["new_password"] = str(error)
+    if new != again:
+        errors["new_password_again"] = "两次输入的新密码不一致 · The new passwords differ."  # noqa: S105 (a message, not a password)
+    return errors
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @role_required(*staff.ROLES)
 def change_password():
-    """A staff member changes their own password; their other sessions end."""
-    if request.method == "POST":
-        new = request.form.get("new_password", "")[:256]
+    """A staff member changes their own password; their other sessions end.
+
+    A refusal shows the form again (422) with every error beside its box; no password
+    is ever sent back, so every box is empty again."""
+    if request.method == "GET":
+        return render_template("auth/password.html", errors={})
+    new = request.form.get("new_password", "")[:256]
+    errors = _new_password_errors(new, request.form.get("new_password_again", "")[:256])
+    status = 422
+    if not errors:
         try:
-            if new != request.form.get("new_password_again", "")[:256]:
-                raise WeakPassword("两次输入的新密码不一致 · The new passwords differ.")
             ended = staff.change_own_password(
                 get_db(),
                 current_app.extensions["lobbydesk.clock"],
@@ -133,12 +151,13 @@ def change_password():
                 new,
             )
         except (WeakPassword, staff.WrongPassword, login_guard.SignInPaused) as error:
-            flash(str(error), "error")
-            return render_template("auth/password.html"), error.http_status
-        flash(
-            f"密码已更改，其他 {ended} 个会话已退出 · Password changed; "
-            f"{ended} other session(s) signed out.",
-            "ok",
-        )
-        return redirect(url_for("auth.change_password"))
-    return render_template("auth/password.html")
+            errors["current_password"] = str(error)
+            status = 429 if isinstance(error, login_guard.SignInPaused) else 422
+    if errors:
+        return render_template("auth/password.html", errors=errors), status
+    flash(
+        f"密码已更改，其他 {ended} 个会话已退出 · Password changed; "
+        f"{ended} other session(s) signed out.",
+        "ok",
+    )
+    return redirect(url_for("auth.change_password"))

@@ -99,6 +99,24 @@ def _index_page(end_error: str | None = None, status: int = 200):
     ), status
 
 
+def _refused_start(form: dict, errors: dict[str, str]):
+    """The start form again (422) as typed, every error beside its field."""
+    kinds = emergency_broadcast.KINDS
+    draft = {**kinds.get(form["kind"], kinds["other"]), **form}
+    draft["kind"] = form["kind"] if form["kind"] in kinds else "other"
+    page = render_template(
+        "emergency/index.html",
+        current=None,
+        draft=draft,
+        kinds=kinds,
+        history=[],
+        reach=_kiosk_reach(get_db()),
+        max_instructions=emergency_broadcast.MAX_INSTRUCTIONS,
+        errors=errors,
+    )
+    return page, 422
+
+
 @bp.post("/start")
 @role_required(*STAFF)
 def start():
@@ -107,25 +125,16 @@ def start():
         "instructions_zh": request.form.get("instructions_zh", "")[:5000],
         "instructions_en": request.form.get("instructions_en", "")[:5000],
     }
+    errors = emergency_broadcast.start_errors(**form)
+    if errors:
+        return _refused_start(form, errors)
     try:
         emergency_broadcast.start(get_db(), _clock(), **form, staff_id=g.staff["id"])
     except emergency_broadcast.EmergencyAlreadyActive as error:
         flash(str(error), "error")
         return redirect(url_for("emergency.index"))
-    except InvalidRequest as error:
-        kinds = emergency_broadcast.KINDS
-        draft = {**kinds.get(form["kind"], kinds["other"]), **form}
-        db = get_db()
-        return render_template(
-            "emergency/index.html",
-            current=None,
-            draft=draft,
-            kinds=kinds,
-            history=[],
-            reach=_kiosk_reach(db),
-            max_instructions=emergency_broadcast.MAX_INSTRUCTIONS,
-            error=str(error),
-        ), 400
+    except InvalidRequest as error:  # the rules changed between the check and the write
+        return _refused_start(form, {"instructions_zh": str(error)})
     live.hub(current_app).publish()  # every kiosk's long-poll answers now
     flash(
         "紧急广播已发出，所有终端正在全屏显示 · Broadcast sent: every kiosk shows it full-screen.",

@@ -6,9 +6,20 @@ import base64
 import io
 
 import qrcode
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from console import live
+from console.confirm import Confirmation, confirm_page, confirmed, refused
 from console.db import get_db
 from console.security import role_required
 from shared import kiosks, quarantine, tickets
@@ -126,16 +137,45 @@ def _show_pairing_code(kiosk_id: int, name: str, code: str):
     )
 
 
+def _revoke_confirmation(kiosk_id: int) -> Confirmation:
+    kiosk = next((k for k in kiosks.list_all(get_db()) if k["id"] == kiosk_id), None)
+    if kiosk is None or kiosk["revoked_at"]:
+        abort(404, description="没有这台终端或已停用 · That kiosk does not exist or is revoked.")
+    return Confirmation(
+        title_zh="停用终端？",
+        title_en="Revoke this kiosk?",
+        consequence="停用后它的下一个请求即被拒绝，之后发来的登记进入隔离区；不能恢复，"
+        "如需再用须作为新终端配对 · Its next request is refused and what it sends after that "
+        "waits in quarantine. This cannot be undone: to use it again, pair it as a new kiosk.",
+        tick=f"确认停用“{kiosk['name']}” · I confirm: revoke “{kiosk['name']}”",
+        button="停用 · Revoke",
+        cancel=url_for("kiosks.index"),
+        facts=(("终端 · Kiosk", kiosk["name"]),),
+    )
+
+
+@bp.get("/<int:kiosk_id>/revoke")
+@role_required("admin")
+def confirm_revoke(kiosk_id: int):
+    return confirm_page(_revoke_confirmation(kiosk_id))
+
+
 @bp.post("/<int:kiosk_id>/revoke")
 @role_required("admin")
 def revoke(kiosk_id: int):
-    kiosks.revoke(
-        get_db(),
-        current_app.extensions["lobbydesk.clock"],
-        kiosk_id,
-        actor=f"staff:{g.staff['id']}",
-    )
-    flash("终端已停用 · Kiosk revoked: its next request is refused.", "ok")
+    if not confirmed():
+        return refused(_revoke_confirmation(kiosk_id))
+    try:
+        kiosks.revoke(
+            get_db(),
+            current_app.extensions["lobbydesk.clock"],
+            kiosk_id,
+            actor=f"staff:{g.staff['id']}",
+        )
+    except LobbyDeskError as error:
+        flash(str(error), "error")
+    else:
+        flash("终端已停用 · Kiosk revoked: its next request is refused.", "ok")
     return redirect(url_for("kiosks.index"))
 
 

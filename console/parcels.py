@@ -27,7 +27,7 @@ from console.exports import csv_response
 from console.security import role_required
 from shared import audit, building, delivery, parcels, signing, terms
 from shared.clock import local_time, to_iso
-from shared.db import write_transaction
+from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, StaleState
 
 bp = Blueprint("parcels", __name__, url_prefix="/parcels")
@@ -408,17 +408,35 @@ def _handed_over(count: int, typed: dict) -> str:
 @bp.post("/handovers/<int:handover_id>/done")
 @role_required(*STAFF)
 def handover_done(handover_id: int):
-    """The live queue's "handed over" button for a kiosk pickup."""
+    """The live queue's "handed over" button for a kiosk pickup; without script the
+    queue comes back with a message naming what happened."""
+    db = get_db()
     try:
-        parcels.complete_handover(get_db(), _clock(), handover_id, staff_id=g.staff["id"])
+        parcels.complete_handover(db, _clock(), handover_id, staff_id=g.staff["id"])
     except StaleState as error:
         if _wants_fetch():
             return {"error": {"code": error.code, "message": str(error)}}, 409
         flash(str(error), "error")
+    else:
+        if not _wants_fetch():
+            flash(_kiosk_pickup_done(db, handover_id), "ok")
     live.hub(current_app).publish()
     if _wants_fetch():
         return {"ok": True}
     return redirect(url_for("queue.index"))
+
+
+def _kiosk_pickup_done(db, handover_id: int) -> str:
+    done = one(
+        db,
+        "SELECT u.number, h.parcel_count AS n FROM parcel_handovers h"
+        " JOIN units u ON u.id = h.unit_id WHERE h.id = ?",
+        (handover_id,),
+    )
+    return (
+        f"已交付 {done['number']} 的 {done['n']} 件快递，已移出队列 · Handed over "
+        f"{done['n']} parcel(s) for {done['number']}; removed from the queue."
+    )
 
 
 @bp.post("/notices/<int:notice_id>/retry")

@@ -52,6 +52,9 @@ def _rows_context() -> dict:
     ]
     items += _refused_items(db)
     for item in items:
+        if item["type"] == "handover":
+            # Whom the desk checks the person against: the residents, then the proxies.
+            item["collectors"] = parcels.collector_candidates(db, item["unit_id"])
         waited = escalations.waiting_seconds(item, clock)
         item.update(
             waited=int(waited),

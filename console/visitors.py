@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 
-from console import documents, live
+from console import documents, live, queue
 from console.db import get_db
 from console.exports import csv_response, phone_cell
 from console.security import role_required
@@ -58,7 +58,7 @@ def _wants_fetch() -> bool:
 @role_required(*STAFF)
 def decide(visit_id: int):
     try:
-        visitors.decide(
+        visit = visitors.decide(
             get_db(),
             _clock(),
             visit_id,
@@ -73,7 +73,11 @@ def decide(visit_id: int):
         flash(str(error), "error")
         return redirect(url_for("queue.index"))
     live.hub(current_app).publish()
-    return {"ok": True} if _wants_fetch() else redirect(url_for("queue.index"))
+    if _wants_fetch():
+        return {"ok": True}
+    # The queue's own words for the new state (one wording for both routes).
+    flash(queue.decision_message(visit), "ok")
+    return redirect(url_for("queue.index"))
 
 
 @bp.post("/<int:visit_id>/sign-out")

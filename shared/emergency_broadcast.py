@@ -155,6 +155,23 @@ def kiosk_payload(emergency: dict) -> dict:
     }
 
 
+def start_errors(*, kind: str, instructions_zh, instructions_en) -> dict[str, str]:
+    """Every problem with a start form at once, field -> bilingual message (the console
+    shows each beside its field); empty when `start` would accept the form."""
+    errors = {}
+    if kind not in KINDS:
+        errors["kind"] = "请选择紧急类型 · Choose the kind of emergency."
+    for field, text, language in (
+        ("instructions_zh", instructions_zh, "zh"),
+        ("instructions_en", instructions_en, "en"),
+    ):
+        try:
+            _clean_instructions(text, language)
+        except InvalidRequest as error:
+            errors[field] = str(error)
+    return errors
+
+
 def start(
     db: sqlite_utils.Database,
     clock,

@@ -54,6 +54,12 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "acknowledged": ("已响应", "On the way"),
         "resolved": ("已处理", "Resolved"),
     },
+    # roster_imports.status: an uploaded roster or units file
+    "import_status": {
+        "previewed": ("待确认", "Awaiting confirmation"),
+        "applied": ("已导入", "Imported"),
+        "discarded": ("已放弃", "Discarded"),
+    },
     # a message to a resident (shared.delivery.state)
     "message_state": {
         "pending": ("待发送", "Pending"),

@@ -280,11 +280,11 @@ def test_withdrawing_takes_it_off_the_kiosks_and_keeps_the_record(app, manager, 
     publish(manager, starts_at="")
     [row] = rows(app)
     assert [a["id"] for a in kiosk_list(kiosk)["announcements"]] == [row["id"]]
-    assert manager.post(f"/announcements/{row['id']}/withdraw").status_code == 302
+    assert manager.post(f"/announcements/{row['id']}/withdraw", confirm="yes").status_code == 302
     assert kiosk_list(kiosk)["announcements"] == []
     page = manager.client.get("/announcements/").get_data(as_text=True)
     assert "已撤回 · Withdrawn" in page and "周五停水通知" in page
-    assert manager.post(f"/announcements/{row['id']}/withdraw").status_code == 302
+    assert manager.post(f"/announcements/{row['id']}/withdraw", confirm="yes").status_code == 302
     page = manager.client.get("/announcements/").get_data(as_text=True)
     assert "This announcement was already withdrawn." in page
     edit = manager.post(f"/announcements/{row['id']}/edit", **NOTICE)
@@ -325,7 +325,7 @@ def test_kiosks_get_showing_and_scheduled_notices_highest_priority_first(
             starts_at="", ends_at="2026-11-27T17:30")  # fmt: skip
     withdrawn = publish(manager, title_zh="撤回", title_en="Withdrawn", starts_at="", ends_at="")
     assert withdrawn.status_code == 302
-    manager.post(f"/announcements/{rows(app)[-1]['id']}/withdraw")
+    manager.post(f"/announcements/{rows(app)[-1]['id']}/withdraw", confirm="yes")
     answer = kiosk_list(kiosk)
     assert answer["now"] == to_iso(clock.now())
     assert [a["title_en"] for a in answer["announcements"]] == [

@@ -200,7 +200,7 @@ def test_bad_input_is_refused_clearly_and_nothing_is_broadcast(
 ):
     response = start(reception, kind=kind, zh=zh, en=en)
     html = response.get_data(as_text=True)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in html
     if en:
         assert en[:40] in html  # what was typed is still there to fix

@@ -62,7 +62,7 @@ def test_a_revoked_kiosk_gets_401_on_its_next_request(app, client):
     token = client.post("/api/v1/pair", json={"code": _new_kiosk_code(admin)}).json["token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/ping", headers=headers).status_code == 200
-    assert admin.post("/admin/kiosks/1/revoke").status_code == 302
+    assert admin.post("/admin/kiosks/1/revoke", confirm="yes").status_code == 302
     response = client.get("/api/v1/ping", headers=headers)
     assert response.status_code == 401
     assert response.json["error"]["code"] == "kiosk_not_authorised"

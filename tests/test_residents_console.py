@@ -151,7 +151,9 @@ def test_a_merged_units_history_and_people_show_on_the_target(app, kiosk, recept
     visit_id = register(kiosk, unit="102", name="孙访客").json["id"]
     reception.post(f"/visitors/{visit_id}/decide", decision="confirm_id")
     refused = manager.post("/residents/units/2/merge", target="101")  # no confirmation ticked
-    assert refused.status_code == 302 and units.get(db, 2)["merged_into"] is None
+    assert refused.status_code == 422 and units.get(db, 2)["merged_into"] is None
+    assert "Tick the confirmation first" in field_error(page(refused), "confirm_merge")
+    assert 'value="101"' in page(refused)
     response = manager.post("/residents/units/2/merge", target="101", confirm="1")
     assert response.headers["Location"].endswith("/residents/units/1")
     html = page(manager.client.get("/residents/units/1"))
@@ -164,9 +166,9 @@ def test_a_merged_units_history_and_people_show_on_the_target(app, kiosk, recept
 def test_retiring_is_refused_while_people_live_there(app, manager, db):
     add_resident(app, "103", "陈大文")
     response = manager.post("/residents/units/3/retire", confirm="1")
-    assert response.status_code == 302
-    html = page(manager.client.get(response.headers["Location"]))
-    assert "Move its residents out first" in html and "请先办理住户迁出" in html
+    assert response.status_code == 422
+    beside = field_error(page(response), "confirm_retire")
+    assert "Move its residents out first" in beside and "请先办理住户迁出" in beside
     assert units.get(db, 3)["retired_at"] is None
     manager.post("/residents/units/4/retire")  # the box not ticked: nothing happens
     assert units.get(db, 4)["retired_at"] is None
@@ -350,7 +352,7 @@ def test_a_do_not_admit_instruction_shows_on_the_queue_row(
     unit_html = page(reception.client.get("/residents/units/1"))
     assert 'class="instruction do_not_admit"' in unit_html and "前夫张某" in unit_html
     [instruction, _parcels] = residents.instructions_of(db, 1)
-    manager.post(f"/residents/units/1/instructions/{instruction['id']}/remove")
+    manager.post(f"/residents/units/1/instructions/{instruction['id']}/remove", confirm="yes")
     assert "前夫张某" not in page(client.get("/queue/rows"))
     assert {"unit.instruction_add", "unit_instructions.remove"} <= audit_actions(db)
 
@@ -363,7 +365,7 @@ def test_parcel_proxies_are_added_with_errors_beside_the_field_and_removed(manag
     manager.post("/residents/units/1/proxies", name="李阿姨", phone="13700002222", note="保姆")
     assert "李阿姨" in page(manager.client.get("/residents/units/1"))
     [proxy] = residents.proxies_of(db, 1)
-    manager.post(f"/residents/units/1/proxies/{proxy['id']}/remove")
+    manager.post(f"/residents/units/1/proxies/{proxy['id']}/remove", confirm="yes")
     assert residents.proxies_of(db, 1) == []
     assert {"unit.proxy_add", "parcel_proxies.remove"} <= audit_actions(db)
 

@@ -200,7 +200,7 @@ def _admin(app):
 
 def test_disabling_an_account_ends_its_sessions_at_once(app, reception):
     admin = _admin(app)
-    assert admin.post("/admin/staff/1/active", active="0").status_code == 302
+    assert admin.post("/admin/staff/1/active", active="0", confirm="yes").status_code == 302
     assert reception.client.get("/").status_code == 302
     assert _browser(app)[1].status_code == 401  # and it cannot sign in again
     assert admin.post("/admin/staff/1/active", active="1").status_code == 302
@@ -248,10 +248,10 @@ def test_changing_your_password_ends_your_other_sessions_but_not_this_one(app, r
 @pytest.mark.parametrize(
     ("current", "new", "again", "status"),
     [
-        ("wrong current", NEW_PASSWORD, NEW_PASSWORD, 403),
-        (PASSWORD, "12345678", "12345678", 400),
-        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", 400),
-        (PASSWORD, "short", "short", 400),
+        ("wrong current", NEW_PASSWORD, NEW_PASSWORD, 422),
+        (PASSWORD, "12345678", "12345678", 422),
+        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", 422),
+        (PASSWORD, "short", "short", 422),
     ],
 )
 def test_a_password_change_needs_the_current_password_and_a_good_new_one(
@@ -345,7 +345,7 @@ def test_admin_changes_a_role_and_the_old_rights_end_with_the_sessions(app, rece
 
 def test_admin_resets_a_password(app, reception):
     admin = _admin(app)
-    admin.post("/admin/staff/1/password", password=NEW_PASSWORD)
+    admin.post("/admin/staff/1/password", password=NEW_PASSWORD, confirm="yes")
     assert reception.client.get("/").status_code == 302
     assert _browser(app, password=NEW_PASSWORD)[1].status_code == 302
     assert _audit(app, "staff.password_reset")[0]["target"] == "staff:1"
@@ -353,7 +353,7 @@ def test_admin_resets_a_password(app, reception):
 
 def test_the_last_admin_cannot_be_disabled_or_demoted(app):
     admin = _admin(app)
-    admin.post("/admin/staff/1/active", active="0")
+    admin.post("/admin/staff/1/active", active="0", confirm="yes")
     admin.post("/admin/staff/1/role", role="reception")
     member = building_db(app)["staff"].get(1)
     assert member["active"] == 1 and member["role"] == "admin"
@@ -476,7 +476,7 @@ def test_a_scripted_day_leaves_no_password_token_or_code_in_the_database_or_logs
         new_password=NEW_PASSWORD,
         new_password_again=NEW_PASSWORD,
     )
-    admin.post("/admin/staff/2/password", password=PASSWORD)
+    admin.post("/admin/staff/2/password", password=PASSWORD, confirm="yes")
     admin.client.get("/admin/audit.csv")
     from console.security import SessionInterface
 

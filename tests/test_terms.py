@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,11 @@ DOMAIN_ENUMS = {
     ("escalations", "kind"): "escalation_kind",
     ("escalations", "status"): "escalation_status",
     ("parcel_notices", "status"): "message_state",
+    ("roster_imports", "status"): "import_status",
 }
+TEMPLATES = Path(console.__file__).parent / "templates"
+# A template's own table of words: {% set x_labels = {...} %} or {'pending': '待核实 · …'}.
+OWN_TABLE = re.compile(r"set \w*labels = \{|\{\s*'\w+'\s*:\s*'[^']*·")
 
 
 def _allowed(db, table: str, column: str) -> set[str]:
@@ -67,6 +72,33 @@ def test_dashboard_charts_pdf_and_ticket_pages_say_an_urgency_the_same_way(urgen
     assert charts.URGENCY_LABELS[urgency] == expected
     assert tickets.urgency_label(urgency) == expected
     assert ticket_pages.URGENCY_LABELS[urgency] == expected
+
+
+def test_no_template_keeps_its_own_table_of_words():
+    own = [
+        f"{path.relative_to(TEMPLATES)}: {found.group(0)}"
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        for found in OWN_TABLE.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert own == []
+
+
+def test_the_queue_the_visitor_log_and_the_unit_page_say_a_visit_status_alike(
+    app, kiosk, reception
+):
+    answer = kiosk.client.post(
+        "/api/v1/visits",
+        json={"name": "张先生", "phone": "13812345678", "unit": "101", "created_at": "2026-11-27T08:59:59+00:00"},
+        headers=kiosk.headers(),
+    )  # fmt: skip
+    assert answer.status_code == 201
+    waiting = terms.term("visit_status", "pending")
+    for path in ("/queue/rows", "/visitors/", "/residents/units/1"):
+        assert waiting in reception.client.get(path).get_data(as_text=True), path
+    reception.post(f"/visitors/{answer.json['id']}/decide", decision="confirm_id")
+    on_site = terms.term("visit_status", "confirmed")
+    for path in ("/visitors/", "/residents/units/1"):
+        assert on_site in reception.client.get(path).get_data(as_text=True), path
 
 
 def test_roles_are_words_not_codes(app, client):

@@ -67,6 +67,8 @@ def _message_view(row: dict, tries: list[dict], timezone: str) -> dict:
         "channel_text": _channel(kind, row["recipient"]) if row["recipient"] else "—",
         "state_text": delivery.STATE_LABELS[row["state"]],
         "reason": _reason(row["last_error"]),
+        # No mail server: Retry cannot help; the page says once, above the rows, what to set.
+        "failure": delivery.failure_kind(row["last_error"]),
         "attempts_shown": [_attempt_view(a, row, timezone) for a in tries],
         "retry_endpoint": "residents.retry_parcel_notice"
         if row["source"] == "parcel_notice"
@@ -99,6 +101,7 @@ def messages():
         resident=resident,
         states=delivery.STATE_LABELS,
         limit_reached=len(rows) >= LIMIT,
+        mail_server_missing=any(r["failure"] == "config" and r["state"] != "sent" for r in shown),
     )
 
 

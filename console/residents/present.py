@@ -20,17 +20,6 @@ CONSENT_SOURCE_LABELS = {
     "migrated": "系统迁移 · Migrated",
     "import": "名册导入 · Roster import",
 }
-VISIT_STATUS_LABELS = {
-    "pending": "待核实 · Pending",
-    "confirmed": "在场 · On site",
-    "denied": "已拒绝 · Denied",
-    "signed_out": "已签退 · Signed out",
-}
-PARCEL_STATUS_LABELS = {
-    "waiting": "待取 · Waiting",
-    "collected": "已取 · Collected",
-    "returned": "已退回 · Returned",
-}
 
 
 def clock():

@@ -8,14 +8,16 @@ and audit it; this module only turns their named errors into messages on the pag
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
+from console.confirm import CONFIRM_FIRST, Confirmation, confirm_page, confirmed, refused
 from console.db import get_db
 from console.residents import EDIT, READ, bp, present
 from console.security import role_required
 from shared import parcels, residents, ticket_catalog, tickets, units
 from shared.building import UnknownUnit
 from shared.errors import LobbyDeskError, StaleState
+from shared.terms import term
 
 UNIT_FIELDS = ("number", "tower", "entrance", "room", "keypad", "kind", "floor")
 HISTORY_ROWS = 15  # per list: enough to answer "did anyone come for 1201 this week?"
@@ -41,7 +43,7 @@ def _history(db, family: list[int], tz: str) -> dict:
     )
     for row in visits:
         row["when"] = present.local(row["received_at"], tz)
-        row["status_label"] = present.VISIT_STATUS_LABELS.get(row["status"], row["status"])
+        row["status_label"] = term("visit_status", row["status"])
     parcel_rows = _recent(
         db,
         "SELECT p.id, p.tracking_number, p.carrier, p.shelf, p.status, p.received_at,"
@@ -53,7 +55,7 @@ def _history(db, family: list[int], tz: str) -> dict:
         row["when"] = present.local(row["received_at"], tz)
         row["collected_when"] = present.local(row["collected_at"], tz)
         row["carrier_label"] = parcels.CARRIER_LABELS.get(row["carrier"] or "", row["carrier"])
-        row["status_label"] = present.PARCEL_STATUS_LABELS.get(row["status"], row["status"])
+        row["status_label"] = term("parcel_status", row["status"])
     ticket_rows = _recent(
         db,
         "SELECT t.id, t.kind, t.category, t.problem, t.status, t.received_at,"
@@ -204,11 +206,11 @@ def update_unit(unit_id: int):
     return redirect(url_for("residents.unit_page", unit_id=unit_id))
 
 
-def _confirmed() -> bool:
-    if request.form.get("confirm") == "1":
-        return True
-    flash("请勾选确认框 · Tick the box to confirm; nothing was changed.", "error")
-    return False
+def _danger_refused(unit: dict, field: str, message: str, typed_target: str = ""):
+    """Retire or merge refused: the edit page again (422), the error beside its box."""
+    error = units.InvalidUnit(message, field=field)
+    form = {**_form_of(unit), "merge_target": typed_target}
+    return _unit_form(form, unit=unit, error=error, status=422)
 
 
 @bp.post("/units/<int:unit_id>/retire")
@@ -216,15 +218,19 @@ def _confirmed() -> bool:
 def retire_unit(unit_id: int):
     db = get_db()
     unit = units.get(db, unit_id)
-    if not _confirmed():
-        return redirect(url_for("residents.edit_unit", unit_id=unit_id))
+    if request.form.get("confirm") != "1":
+        return _danger_refused(unit, "confirm_retire", CONFIRM_FIRST)
     try:
         units.retire(db, present.clock(), unit_id, actor=present.actor())
     except StaleState as error:
-        flash(f"{unit['number']} 未停用 · not retired: {error}", "error")
-        return redirect(url_for("residents.edit_unit", unit_id=unit_id))
+        return _danger_refused(
+            unit, "confirm_retire", f"{unit['number']} 未停用 · not retired: {error}"
+        )
     present.changed()
-    flash(f"已停用 · Retired: {unit['number']}", "ok")
+    flash(
+        f"已停用，终端不再接受此房号 · Retired; the kiosks no longer accept it: {unit['number']}",
+        "ok",
+    )
     return redirect(url_for("residents.unit_page", unit_id=unit_id))
 
 
@@ -233,18 +239,18 @@ def retire_unit(unit_id: int):
 def merge_unit(unit_id: int):
     db = get_db()
     unit = units.get(db, unit_id)
-    if not _confirmed():
-        return redirect(url_for("residents.edit_unit", unit_id=unit_id))
     typed = request.form.get("target", "")[: units.MAX_LABEL + 1]
+    if request.form.get("confirm") != "1":
+        return _danger_refused(unit, "confirm_merge", CONFIRM_FIRST, typed)
     try:
         target = units.lookup(db, typed)
         units.merge(db, present.clock(), unit_id, target["id"], actor=present.actor())
     except UnknownUnit:
-        flash(f"没有在用的房号“{typed}” · No unit in use called “{typed}”.", "error")
-        return redirect(url_for("residents.edit_unit", unit_id=unit_id))
+        message = f"没有在用的房号“{typed}” · No unit in use called “{typed}”."
+        return _danger_refused(unit, "merge_target", message, typed)
     except (units.InvalidUnit, StaleState) as error:
-        flash(f"{unit['number']} 未合并 · not merged: {error}", "error")
-        return redirect(url_for("residents.edit_unit", unit_id=unit_id))
+        message = f"{unit['number']} 未合并 · not merged: {error}"
+        return _danger_refused(unit, "merge_target", message, typed)
     present.changed()
     flash(f"已合并 · Merged: {unit['number']} → {target['number']}", "ok")
     return redirect(url_for("residents.unit_page", unit_id=target["id"]))
@@ -294,30 +300,67 @@ def add_proxy(unit_id: int):
     return redirect(url_for("residents.unit_page", unit_id=unit_id, _anchor="standing"))
 
 
-def _remove(unit_id: int, table: str, row_id: int, listed) -> None:
+# Removing is kept for the audit but cannot be undone from the console: each removal
+# is confirmed on a page of its own (console/confirm.py).
+_STANDING = {
+    "unit_instructions": (
+        residents.instructions_of,
+        "移除前台须知？",
+        "Remove this instruction for the desk?",
+        "移除后前台不再看到这条须知 · The desk will no longer see this instruction.",
+    ),
+    "parcel_proxies": (
+        residents.proxies_of,
+        "移除快递代收人？",
+        "Remove this parcel proxy?",
+        "移除后此人不能再代领该房号的快递 · This person may no longer collect the unit's "
+        "parcels at the desk.",
+    ),
+}
+
+
+def _standing_confirmation(unit_id: int, table: str, row_id: int) -> Confirmation:
     db = get_db()
-    units.get(db, unit_id)
-    if row_id not in {row["id"] for row in listed(db, unit_id)}:
-        flash("已被移除 · It was already removed.", "error")
-        return
+    unit = units.get(db, unit_id)
+    listed, title_zh, title_en, consequence = _STANDING[table]
+    row = next((r for r in listed(db, unit_id) if r["id"] == row_id), None)
+    if row is None:
+        abort(404, description="已被移除 · It was already removed.")
+    what = row["text"] if table == "unit_instructions" else row["name"]
+    return Confirmation(
+        title_zh=title_zh,
+        title_en=title_en,
+        consequence=consequence,
+        tick=f"确认移除“{what}” · I confirm: remove “{what}”",
+        button="移除 · Remove",
+        cancel=url_for("residents.unit_page", unit_id=unit_id, _anchor="standing"),
+        facts=(("房号 · Unit", unit["number"]), ("内容 · Entry", what)),
+    )
+
+
+def _remove(unit_id: int, table: str, row_id: int):
+    confirmation = _standing_confirmation(unit_id, table, row_id)
+    if request.method == "GET":
+        return confirm_page(confirmation)
+    if not confirmed():
+        return refused(confirmation)
     try:
-        residents.remove_standing(db, present.clock(), table, row_id, actor=present.actor())
+        residents.remove_standing(get_db(), present.clock(), table, row_id, actor=present.actor())
     except LobbyDeskError as error:
         flash(str(error), "error")
-        return
-    present.changed()
-    flash("已移除 · Removed.", "ok")
+    else:
+        present.changed()
+        flash(f"已移除 · Removed: {dict(confirmation.facts)['内容 · Entry']}", "ok")
+    return redirect(url_for("residents.unit_page", unit_id=unit_id, _anchor="standing"))
 
 
-@bp.post("/units/<int:unit_id>/instructions/<int:instruction_id>/remove")
+@bp.route("/units/<int:unit_id>/instructions/<int:instruction_id>/remove", methods=["GET", "POST"])
 @role_required(*EDIT)
 def remove_instruction(unit_id: int, instruction_id: int):
-    _remove(unit_id, "unit_instructions", instruction_id, residents.instructions_of)
-    return redirect(url_for("residents.unit_page", unit_id=unit_id, _anchor="standing"))
+    return _remove(unit_id, "unit_instructions", instruction_id)
 
 
-@bp.post("/units/<int:unit_id>/proxies/<int:proxy_id>/remove")
+@bp.route("/units/<int:unit_id>/proxies/<int:proxy_id>/remove", methods=["GET", "POST"])
 @role_required(*EDIT)
 def remove_proxy(unit_id: int, proxy_id: int):
-    _remove(unit_id, "parcel_proxies", proxy_id, residents.proxies_of)
-    return redirect(url_for("residents.unit_page", unit_id=unit_id, _anchor="standing"))
+    return _remove(unit_id, "parcel_proxies", proxy_id)

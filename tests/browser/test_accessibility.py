@@ -47,7 +47,8 @@ def staff_pages(found: dict) -> list[str]:
         "/dashboard",
         "/admin/kiosks/", "/admin/kiosks/quarantine",
         "/admin/", "/admin/staff", "/admin/audit", "/admin/settings", "/admin/person",
-        "/admin/backups",
+        "/admin/backups", "/admin/staff/1/active", "/admin/staff/1/password",
+        "/announcements/1/withdraw",  # the shared confirmation page (console/confirm.py)
         "/account/password",
         "/tickets/999999",  # the error page
     ]  # fmt: skip

@@ -1,5 +1,6 @@
 """Irreversible actions ask first, in both languages, and work without JavaScript:
-ending a shift with things still open, removing someone from the deny list."""
+ending a shift with things still open, removing someone from the deny list,
+disabling a colleague's account (the shared confirmation page, console/confirm.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.actions import sign_in
+from tests.helpers import add_staff
 
 
 def test_ending_a_shift_lists_what_is_open_and_needs_the_tick(
@@ -47,3 +49,21 @@ def test_removing_from_the_deny_list_asks_first(page, console, reception_staff):
     page.get_by_role("button", name="移除 · Remove").click()
     expect(page.locator(".flash.ok")).to_have_text("已从黑名单移除 · Removed from the deny list.")
     expect(page.locator("table.deny-list")).to_contain_text("黑名单为空 · The deny list is empty.")
+
+
+def test_disabling_an_account_names_it_and_needs_the_tick(page, console, reception_staff):
+    add_staff(console.app, username="zhaoadmin", role="admin", display_name="赵管理")
+    sign_in(page, console.url, "zhaoadmin")
+    page.goto(console.url + "/admin/staff")
+    row = page.locator("tr", has_text="wangfang")
+    row.get_by_role("link", name="停用… · Disable…").click()
+    expect(page.locator("h1")).to_contain_text("Disable this account?")
+    expect(page.locator(".confirm-page")).to_contain_text("王芳 (wangfang)")
+    page.get_by_role("button", name="停用 · Disable").click()
+    box = page.get_by_label("I confirm: disable 王芳 (wangfang)")
+    expect(box).to_have_attribute("aria-describedby", "confirm-error")
+    expect(page.locator("#confirm-error")).to_contain_text("nothing was changed")
+    box.check()
+    page.get_by_role("button", name="停用 · Disable").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Disabled; signed out everywhere.")
+    expect(page.locator("tr", has_text="wangfang")).to_contain_text("已停用 · Disabled")

@@ -146,11 +146,11 @@ def test_an_announcement_published_on_the_console_appears_in_the_carousel(
     screenshot("broadcast_carousel_en.png")
     tap(home(kiosk).ids.top_bar.ids.language)
 
-    response = manager.post(f"/announcements/{water}/withdraw")
+    response = manager.post(f"/announcements/{water}/withdraw", confirm="yes")
     assert response.status_code == 302
     assert wait_until(lambda: ids.title.text == "周末社区市集", timeout=5)
     assert ids.position.text == ""
-    manager.post(f"/announcements/{market}/withdraw")
+    manager.post(f"/announcements/{market}/withdraw", confirm="yes")
     assert wait_until(lambda: not carousel(kiosk).shown, timeout=5)
     assert home(kiosk).ids.footer.opacity == 1
 

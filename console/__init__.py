@@ -8,6 +8,7 @@ from console import db, edge, live, security, settings
 from shared import terms
 from shared.clock import SystemClock
 from shared.passwords import hasher
+from shared.version import __version__
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # One source for the words of statuses, urgencies and roles: {{ term('role', r) }}
     app.jinja_env.globals["term"] = terms.term
     app.jinja_env.globals["labels"] = terms.labels
+    app.jinja_env.globals["lobbydesk_version"] = __version__  # footer and kiosks page
     app.jinja_env.filters["term"] = lambda value, group, language=None: terms.term(
         group, value, language
     )

@@ -14,6 +14,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from shared.version import __version__
+
 DEFAULT_DATA_DIR = "./lobbydesk-data"
 
 
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lobbydesk", description="Lobby Desk: lobby kiosk and reception console."
     )
+    parser.add_argument("--version", action="version", version=f"lobbydesk {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     console = commands.add_parser("console", help="serve the reception console and kiosk API")

@@ -131,6 +131,16 @@ def test_the_wheel_holds_every_module_and_data_file(wheel):
     assert sorted(expected - shipped) == []  # add a new package to pyproject.toml's list
 
 
+def test_staff_pages_show_the_console_version_and_the_sign_in_page_does_not(client, reception):
+    footer = f"大堂服务台 · Lobby Desk {__version__}"
+    for page in ("/", "/visitors/", "/tickets/"):
+        assert footer in client.get(page).get_data(as_text=True), page
+    assert reception.post("/logout").status_code == 302
+    sign_in = client.get("/login")
+    assert sign_in.status_code == 200 and 'name="password"' in sign_in.get_data(as_text=True)
+    assert __version__ not in sign_in.get_data(as_text=True)  # nothing for a stranger to read
+
+
 # Runs inside the new virtualenv: where the code comes from, and its data files.
 PROBE = """
 import json, console, kiosk, lobbydesk, shared

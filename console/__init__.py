@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         emergency,
         errors,
         handover,
+        health,
         kiosks,
         parcels,
         queue,
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     for feature in (
+        health,
         auth,
         queue,
         attention,

@@ -94,7 +94,7 @@ def check(service: ConsoleService) -> None:
             raise ServiceError(
                 f"The lobbydesk program is at {program}, which the service cannot run "
                 "(home folders are hidden from it). Install it system-wide, e.g. "
-                "`sudo PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install ...` "
+                "`sudo env PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install ...` "
                 "(docs/INSTALL_CONSOLE.md)."
             )
 
@@ -125,7 +125,13 @@ def template_text() -> str:
     in_checkout = _CHECKOUT / "deploy" / "console" / UNIT_NAME
     if in_checkout.is_file():
         return in_checkout.read_text(encoding="utf-8")
-    return (files(TEMPLATE_PACKAGE) / "console" / UNIT_NAME).read_text(encoding="utf-8")
+    try:
+        return (files(TEMPLATE_PACKAGE) / "console" / UNIT_NAME).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError) as missing:
+        raise ServiceError(
+            f"The unit template {UNIT_NAME} is not in this installation "
+            f"(package {TEMPLATE_PACKAGE}); reinstall Lobby Desk from a complete wheel."
+        ) from missing
 
 
 def render_unit(service: ConsoleService, group: str, template: str | None = None) -> str:
@@ -211,28 +217,34 @@ def ensure_data_dir(service: ConsoleService, dry_run: bool, say: Say) -> None:
     entry = pwd.getpwnam(service.user)
     # Files an admin made as root (e.g. `lobbydesk console --init` run by hand)
     # would stop the service opening its own database.
-    for path in (data, *data.rglob("*")):
-        os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+    os.chown(data, entry.pw_uid, entry.pw_gid)
+    for folder, folders, names in os.walk(data):  # never through a symlink, out of the folder
+        for name in (*folders, *names):
+            os.chown(Path(folder) / name, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
     say(f"{data} belongs to {service.user}; scheduled backups go to {data / 'backups'}.")
 
 
-def write_unit(service: ConsoleService, text: str, dry_run: bool, say: Say) -> None:
+def write_unit(service: ConsoleService, text: str, dry_run: bool, say: Say) -> bool:
+    """Write the unit; True when it replaced a different one (a running console
+    must then be restarted to take it)."""
+    before = service.unit_path.read_text(encoding="utf-8") if service.unit_path.exists() else None
     if dry_run:
         say(f"Would write {service.unit_path}:\n\n{text}")
-        return
+        return before not in (None, text)
     service.unit_path.parent.mkdir(parents=True, exist_ok=True)
     partial = service.unit_path.with_suffix(".partial")
     partial.write_text(text, encoding="utf-8")
     os.chmod(partial, 0o644)
     os.replace(partial, service.unit_path)  # never a half-written unit
     say(f"Wrote {service.unit_path}.")
+    return before not in (None, text)
 
 
-def start(dry_run: bool, run: Run, say: Say) -> None:
-    for command in (
-        ["systemctl", "daemon-reload"],
-        ["systemctl", "enable", "--now", UNIT_NAME],
-    ):
+def start(dry_run: bool, changed: bool, run: Run, say: Say) -> None:
+    commands = [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", UNIT_NAME]]
+    if changed:  # `enable --now` leaves a running console on its old settings
+        commands.append(["systemctl", "restart", UNIT_NAME])
+    for command in commands:
         say(f"{'Would run' if dry_run else 'Running'}: {' '.join(command)}")
         if not dry_run:
             run(command, check=True)
@@ -245,8 +257,8 @@ def install_console(
     render_unit(service, service.user)  # a broken template stops us before any change
     group = ensure_user(service, dry_run, run, say)
     ensure_data_dir(service, dry_run, say)
-    write_unit(service, render_unit(service, group), dry_run, say)
-    start(dry_run, run, say)
+    changed = write_unit(service, render_unit(service, group), dry_run, say)
+    start(dry_run, changed, run, say)
     if dry_run:
         say("Dry run: nothing was changed.")
     else:

@@ -3,6 +3,7 @@ and systemd's own check of the unit (`systemd-analyze verify`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import grp
 import os
 import pwd
@@ -132,10 +133,20 @@ def test_install_makes_the_data_folder_private_writes_the_unit_and_starts_it(
     )
     verify(tmp_path / "units" / "lobbydesk-console.service")
 
-    # Again, on top: the same secret, nothing broken.
-    key = secret.read_text()
-    service.install_console(console, run=lambda command, check: None, say=said.append)
+    # Again, on top: the same secret, nothing broken, no needless restart.
+    key, commands[:] = secret.read_text(), []
+    service.install_console(
+        console, run=lambda command, check: commands.append(command), say=said.append
+    )
     assert secret.read_text() == key
+    assert ["systemctl", "restart", "lobbydesk-console.service"] not in commands
+    # Another port: the running console is restarted to take it.
+    moved = dataclasses.replace(console, port=8100)
+    service.install_console(
+        moved, run=lambda command, check: commands.append(command), say=said.append
+    )
+    assert commands[-1] == ["systemctl", "restart", "lobbydesk-console.service"]
+    assert "--port 8100" in (tmp_path / "units" / "lobbydesk-console.service").read_text()
 
 
 def test_a_missing_data_folder_is_created_private(tmp_path, test_folders):
@@ -205,3 +216,11 @@ def test_a_folder_holding_other_things_is_not_taken_over(tmp_path, test_folders,
     code = main(["service", "install-console", "--dry-run", "--data-dir", str(other)])
     assert code == 2
     assert "holds other things" in capsys.readouterr().err
+
+
+def test_an_installation_without_the_unit_template_says_so(tmp_path, monkeypatch, capsys):
+    # As from a wheel that did not ship deploy/: no checkout around the code.
+    monkeypatch.setattr(service, "_CHECKOUT", tmp_path)
+    monkeypatch.setattr(service, "TEMPLATE_PACKAGE", "lobbydesk_no_such_package")
+    assert main(["service", "install-console", "--dry-run"]) == 2
+    assert "reinstall Lobby Desk from a complete wheel" in capsys.readouterr().err

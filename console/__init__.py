@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         emergency,
         errors,
         handover,
+        health,
         kiosks,
         parcels,
         queue,
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     for feature in (
+        health,
         auth,
         queue,
         attention,

@@ -131,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     _roster_commands(admin_commands)
     admin.set_defaults(handler=lambda args: admin.print_help() or 2)
 
+    from lobbydesk import service
+
+    service.add_commands(commands)
+
     demo = commands.add_parser("demo", help="console with a demo building + a paired kiosk window")
     demo.add_argument("--data-dir", help="where to keep the demo (default: a new temporary folder)")
     demo.add_argument("--port", type=int, default=8080)

@@ -30,8 +30,10 @@ from shared.version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = ("shared", "kiosk", "console", "lobbydesk")
-SOURCES = ("pyproject.toml", "README.md", "assets", *CODE)
+SOURCES = ("pyproject.toml", "README.md", "assets", "deploy", *CODE)
 ASSETS_PACKAGE = "lobbydesk_assets"
+# Top-level data folders and the package names they ship under (pyproject.toml).
+DATA_PACKAGES = {"assets": ASSETS_PACKAGE, "deploy": "lobbydesk_deploy"}
 PASSWORD = "a long pass phrase"
 KIOSK_NAME = "大堂 A"
 
@@ -124,9 +126,10 @@ def test_the_wheel_holds_every_module_and_data_file(wheel):
         if path.is_file() and "__pycache__" not in path.parts
     }
     expected |= {
-        f"{ASSETS_PACKAGE}/{path.relative_to(ROOT / 'assets').as_posix()}"
-        for path in (ROOT / "assets").rglob("*")
-        if path.is_file()
+        f"{package}/{path.relative_to(ROOT / folder).as_posix()}"
+        for folder, package in DATA_PACKAGES.items()
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
     }
     assert sorted(expected - shipped) == []  # add a new package to pyproject.toml's list
 

@@ -16,7 +16,7 @@ from shared.invitations.fields import (
     InvalidInvitation,
     valid_on,
 )
-from shared.invitations.redeem import PassNotToday, PassUsed, Scan, redeem
+from shared.invitations.redemption import PassNotToday, PassUsed, Scan, ScanLimited, redeem
 from shared.invitations.store import (
     STATE_LABELS,
     building_today,
@@ -45,6 +45,7 @@ __all__ = [
     "PassNotToday",
     "PassUsed",
     "Scan",
+    "ScanLimited",
     "building_today",
     "create",
     "expected_on",

@@ -19,11 +19,21 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from shared import audit, building, escalations, names, notifications, pass_signing, visitors
+from shared import (
+    audit,
+    building,
+    escalations,
+    names,
+    notifications,
+    pass_signing,
+    protocol,
+    visitors,
+)
 from shared.clock import to_iso
 from shared.db import one
 from shared.invitations import fields as rules
 from shared.invitations import store
+from shared.rate_limit import RateLimited
 
 ESCALATION_SCREEN = "invitation_pass"
 
@@ -239,3 +249,36 @@ def _notify_host(db, clock, invitation: dict, visit: dict) -> None:
     db.execute(
         "UPDATE visits SET host_notified_at = ? WHERE id = ?", (to_iso(clock.now()), visit["id"])
     )
+
+
+# -- the kiosk write (console/kiosk_writes.py: POST /api/v1/invitations/redeem) ---------
+
+
+class ScanLimited(RateLimited):
+    """Too many pass scans from one kiosk (console/api.py): a flood is throttled."""
+
+    template = (
+        "扫描太频繁，请 {seconds} 秒后再试或呼叫前台 · Too many passes scanned at this kiosk: "
+        "try again in {seconds} s or call reception."
+    )
+
+
+def prepare_kiosk_write(ctx, _raw) -> None:
+    """A new scan counts against the kiosk's scan limit, before any transaction (a
+    replayed key never gets here; a backlog of offline scans is not limited)."""
+    if getattr(ctx, "limit_pass_scan", None) is not None:
+        ctx.limit_pass_scan()
+
+
+def kiosk_write(ctx, raw, _prepared):
+    body = protocol.validate_invitation_redeem(raw)
+    scan = Scan(
+        body["pass"],
+        actor=f"kiosk:{ctx.kiosk_id}",
+        kiosk_id=ctx.kiosk_id,
+        offline=body["offline"],
+        confirm=body["confirm"],
+        language=body["language"],
+        created_at=body["created_at"],
+    )
+    return redeem(ctx.db, ctx.clock, ctx.pass_key, scan, secret_key=ctx.secret_key)

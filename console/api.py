@@ -251,15 +251,9 @@ PASS_SCAN_WINDOW = 60  # … in any minute: more is a flood (guessing, a stuck s
 
 
 def _pass_key():
-    """The building's pass-signing key, made in DATA_DIR on first use, read once."""
-    from shared import pass_signing
+    from console.invitations import signing_key
 
-    key = current_app.extensions.get("lobbydesk.pass_key")
-    if key is None:
-        key = current_app.extensions.setdefault(
-            "lobbydesk.pass_key", pass_signing.load_or_create_key(current_app.config["DATA_DIR"])
-        )
-    return key
+    return signing_key()
 
 
 def _limit_pass_scan(db, kiosk_id: int) -> None:

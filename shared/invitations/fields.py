@@ -85,7 +85,7 @@ def _phone(value, required: bool) -> str | None:
 
 
 def _party(value) -> int:
-    text = str(value if value is not None else "1").strip()
+    text = str(value).strip() if value not in (None, "") else "1"
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PARTY_SIZE:
         raise InvalidInvitation(
             f"人数为 1–{MAX_PARTY_SIZE} · The party is 1–{MAX_PARTY_SIZE} people.", "party_size"

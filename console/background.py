@@ -12,7 +12,7 @@ import threading
 import time
 
 from console.db import database_path
-from shared import maintenance, notifications, parcels, visitors
+from shared import building, maintenance, notifications, parcels, visitors
 from shared.db import connect
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,17 @@ class BackgroundJobs:
         interval = self.app.config["NOTIFY_INTERVAL_SECONDS"]
         last_sign_out = 0.0
         last_housekeeping = time.monotonic()  # first round a minute after start
+        told_no_building = False
         try:
             while not self._stop.is_set():
+                if not building.exists(db):
+                    # A service installed before `admin init-building`: say so once in the
+                    # journal instead of a traceback from every job every round.
+                    if not told_no_building:
+                        log.warning("no building yet: run `lobbydesk admin init-building`")
+                        told_no_building = True
+                    self._stop.wait(interval)
+                    continue
                 self._guarded(
                     notifications.deliver_due, db, clock, self.app.config.get("NOTIFY_EMAIL_URL")
                 )

@@ -52,6 +52,11 @@ class UnknownUnit(LobbyDeskError):
     http_status = 422
 
 
+def exists(db: sqlite_utils.Database) -> bool:
+    """Whether `lobbydesk admin init-building` has been run on this database."""
+    return one(db, "SELECT id FROM buildings ORDER BY id LIMIT 1") is not None
+
+
 def current(db: sqlite_utils.Database) -> dict:
     """The (single) building with its settings merged over the defaults."""
     row = one(db, "SELECT * FROM buildings ORDER BY id LIMIT 1")

@@ -8,6 +8,7 @@ from console import db, edge, live, security, settings
 from shared import terms
 from shared.clock import SystemClock
 from shared.passwords import hasher
+from shared.version import __version__
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -42,6 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         emergency,
         errors,
         handover,
+        health,
+        invitations,
         kiosks,
         parcels,
         queue,
@@ -53,11 +56,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     for feature in (
+        health,
         auth,
         queue,
         attention,
         kiosks,
         visitors,
+        invitations,
         parcels,
         residents,
         tickets,
@@ -75,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # One source for the words of statuses, urgencies and roles: {{ term('role', r) }}
     app.jinja_env.globals["term"] = terms.term
     app.jinja_env.globals["labels"] = terms.labels
+    app.jinja_env.globals["lobbydesk_version"] = __version__  # footer and kiosks page
     app.jinja_env.filters["term"] = lambda value, group, language=None: terms.term(
         group, value, language
     )

@@ -206,6 +206,8 @@ def _write_context() -> kiosk_writes.WriteContext:
         limit_phone_sign_out=lambda: limits.per_kiosk(
             db, "phone_sign_out", kiosk_id, visitors.SignOutLimited
         ),
+        pass_key=_pass_key(),
+        limit_pass_scan=lambda: _limit_pass_scan(db, kiosk_id),
     )
 
 
@@ -234,12 +236,68 @@ def write_batch():
     each item is answered as if it had been sent alone, under its own key."""
     # Backlog sign-outs by phone happened earlier, at the kiosk's own pace: the live
     # look-up limit would hold the whole backlog behind them; the allowance bounds them.
-    context = dataclasses.replace(_write_context(), limit_phone_sign_out=None)
+    context = dataclasses.replace(_write_context(), limit_phone_sign_out=None, limit_pass_scan=None)
     answers = kiosk_writes.apply_batch(
         context, _json_body(), _kiosk_backlog(), _clock().now().timestamp()
     )
     live.hub(current_app).publish()
     return {"results": answers}
+
+
+# --- invitations: a visitor's signed pass (shared/invitations/, docs/INVITATIONS.md) -----
+
+PASS_SCAN_LIMIT = 12  # passes scanned per kiosk …
+PASS_SCAN_WINDOW = 60  # … in any minute: more is a flood (guessing, a stuck scanner)
+
+
+def _pass_key():
+    from console.invitations import signing_key
+
+    return signing_key()
+
+
+def _limit_pass_scan(db, kiosk_id: int) -> None:
+    """Count one new scan; over the limit: audited (in aggregate), 429 + Retry-After."""
+    from shared import invitations
+
+    config = current_app.config
+    window = current_app.extensions.get("lobbydesk.limit.pass_scan")
+    if window is None:
+        window = current_app.extensions.setdefault(
+            "lobbydesk.limit.pass_scan",
+            rate_limit.WindowLimit(
+                config.get("PASS_SCAN_LIMIT", PASS_SCAN_LIMIT),
+                config.get("PASS_SCAN_WINDOW", PASS_SCAN_WINDOW),
+            ),
+        )
+    wait = window.hit(kiosk_id, _clock().now().timestamp())
+    if wait > 0:
+        limits.audit_refusal(db, actor=f"kiosk:{kiosk_id}", action="limit.pass_scan", key=kiosk_id)
+        raise invitations.ScanLimited(wait)
+
+
+@bp.get("/pass-key")
+def pass_key():
+    """What a kiosk keeps to verify invitation passes offline: the public key, the
+    building, and the invitations revoked whose passes have not yet expired (later
+    revocations arrive in the feed as invitation.revoked)."""
+    from shared import invitations, pass_signing
+
+    db = get_db()
+    return {
+        **pass_signing.published(_pass_key()),
+        "building_id": building.current(db)["id"],
+        "revoked": invitations.revoked_ids(db, invitations.building_today(db, _clock())),
+    }
+
+
+@bp.post("/invitations/redeem")
+def redeem_invitation():
+    """A scanned pass: check it (confirm false) or sign the visitor in, exactly once per
+    Idempotency-Key. Refusals are answers with a code (pass_expired, pass_revoked,
+    pass_invalid, pass_used, pass_other_building, pass_not_today), audited; a pass
+    used a second time that day also raises an escalation for the desk."""
+    return _idempotent_write()
 
 
 @bp.post("/escalations")

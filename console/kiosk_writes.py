@@ -38,6 +38,7 @@ from shared import (
 )
 from shared.db import is_storage_full, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError
+from shared.invitations import redemption as invitations
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ class WriteContext:
     images: Any = None
     # … and sign-outs by phone are limited per kiosk (console/limits.py): raises RateLimited.
     limit_phone_sign_out: Callable[[], None] | None = None
+    # Invitation passes: the building's signing key, and the scan limit per kiosk.
+    pass_key: Any = None
+    limit_pass_scan: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,10 @@ WRITES: dict[str, Write] = {
     f"{PREFIX}/parcels/pickup": Write(_pickup, batchable=False),
     f"{PREFIX}/tickets": Write(_ticket, prepare=_prepare_ticket),
     f"{PREFIX}/tickets/rating": Write(_rating, rejected_action="ticket.qr_rejected"),
+    # Refusals are answers (stored, audited inside): shared/invitations/redemption.py.
+    f"{PREFIX}/invitations/redeem": Write(
+        invitations.kiosk_write, prepare=invitations.prepare_kiosk_write
+    ),
 }
 
 

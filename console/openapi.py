@@ -286,6 +286,96 @@ def _ticket_paths() -> dict:
     }
 
 
+def _invitation_paths() -> dict:
+    """A visitor's invitation pass (shared/invitations/, docs/INVITATIONS.md)."""
+    refusal = {
+        "allOf": [
+            _ERROR,
+            {
+                "type": "object",
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "properties": {
+                            "call_reception": {"type": "boolean"},
+                            "reason": {"type": "string"},
+                            "escalation_id": {"type": "integer"},
+                        },
+                    }
+                },
+            },
+        ]
+    }
+    answer = {
+        "type": "object",
+        "required": ["outcome", "invitation_id", "unit", "greeting_zh", "greeting_en"],
+        "properties": {
+            "outcome": {"type": "string", "enum": ["valid", "signed_in", "see_staff"]},
+            "invitation_id": {"type": "integer"},
+            "visit_id": {"type": "integer"},
+            "masked_name": {"type": "string", "nullable": True},
+            "unit": {"type": "string"},
+            "party_size": {"type": "integer"},
+            "purpose": {"type": "string"},
+            "greeting_zh": {"type": "string"},
+            "greeting_en": {"type": "string"},
+            "pass_token": {"type": "string", "description": "the visit's sign-out pass"},
+        },
+    }
+    return {
+        "/pass-key": {
+            "get": {
+                "summary": "The public key that signs invitation passes, and the revoked ones",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["algorithm", "public_key", "scheme", "building_id"],
+                            "properties": {
+                                "algorithm": {"type": "string", "enum": ["Ed25519"]},
+                                "public_key": {"type": "string"},
+                                "scheme": {"type": "string"},
+                                "building_id": {"type": "integer"},
+                                "revoked": {"type": "array", "items": {"type": "integer"}},
+                            },
+                        }
+                    ),
+                    **_errors(401),
+                },
+            }
+        },
+        "/invitations/redeem": {
+            "post": {
+                "summary": "Check a scanned invitation pass, or sign its visitor in (once a day)",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["pass"],
+                        "properties": {
+                            "pass": {"type": "string", "minLength": 1, "maxLength": 512},
+                            "confirm": {"type": "boolean", "default": True},
+                            "offline": {"type": "boolean", "default": False},
+                            "language": {"type": "string", "enum": ["zh_CN", "en"]},
+                            "created_at": _TIME,
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": _json(answer, "the pass is valid: whom it is for (confirm false)"),
+                    "201": _json(answer, "signed in, or waiting for staff (see_staff)"),
+                    **{
+                        str(status): _json(refusal, "refused (audited)")
+                        for status in (403, 409, 410)
+                    },
+                    **_errors(*_COMMON_ERRORS, 422),
+                },
+            }
+        },
+    }
+
+
 def document(long_poll_seconds: float) -> dict:
     paths = {
         "/pair": {
@@ -615,6 +705,7 @@ def document(long_poll_seconds: float) -> dict:
         },
         **_ticket_paths(),
         **_batch_paths(),
+        **_invitation_paths(),
         "/announcements": {
             "get": {
                 "summary": "Notices for the idle screen: showing now and scheduled, highest priority first",

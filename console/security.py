@@ -17,7 +17,10 @@ from flask.sessions import SecureCookieSessionInterface
 from shared import staff
 from shared.protocol import API_PREFIX
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "rating.form", "rating.submit"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "rating.form", "rating.submit", "health.healthz"}
+# Answered without reading the session: a health probe must not fail in the
+# session lookup before it can say the database is down (console/health.py).
+SESSIONLESS_ENDPOINTS = {"health.healthz"}
 # The resident's page: the signed link is the permission (console/resident_page/).
 PUBLIC_ENDPOINTS |= {
     "resident_page." + name
@@ -67,7 +70,7 @@ def _clock():
 
 def load_signed_in_staff() -> None:
     g.staff = None
-    if _is_api_request():
+    if _is_api_request() or request.endpoint in SESSIONLESS_ENDPOINTS:
         return
     from console.db import get_db
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 from pypinyin import Style, lazy_pinyin
 
-SURNAMES_FILE = Path(__file__).resolve().parent.parent / "assets" / "data" / "surnames.txt"
+from shared.resources import asset
+
+SURNAMES_FILE = asset("data", "surnames.txt")  # in the wheel too (shared/resources.py)
 MAX_INITIALS = 6
 
 
@@ -57,8 +59,8 @@ def parse(lines) -> list[Surname]:
 
 
 @cache
-def all_surnames(path: Path = SURNAMES_FILE) -> tuple[Surname, ...]:
-    with open(path, encoding="utf-8") as file:
+def all_surnames(path: Traversable = SURNAMES_FILE) -> tuple[Surname, ...]:
+    with path.open(encoding="utf-8") as file:
         return tuple(parse(file))
 
 

@@ -14,6 +14,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from shared.version import __version__
+
 DEFAULT_DATA_DIR = "./lobbydesk-data"
 
 
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lobbydesk", description="Lobby Desk: lobby kiosk and reception console."
     )
+    parser.add_argument("--version", action="version", version=f"lobbydesk {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     console = commands.add_parser("console", help="serve the reception console and kiosk API")
@@ -127,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     end_sessions.set_defaults(handler=run_end_sessions)
     _roster_commands(admin_commands)
     admin.set_defaults(handler=lambda args: admin.print_help() or 2)
+
+    from lobbydesk import service
+
+    service.add_commands(commands)
 
     demo = commands.add_parser("demo", help="console with a demo building + a paired kiosk window")
     demo.add_argument("--data-dir", help="where to keep the demo (default: a new temporary folder)")

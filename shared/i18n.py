@@ -8,12 +8,14 @@ translation is obvious.
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatch
 from functools import cache
-from pathlib import Path
+
+from shared.resources import asset
 
 DEFAULT_LANGUAGE = "zh_CN"
 LANGUAGES = ("zh_CN", "en")
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "translations"
+TRANSLATIONS_DIR = asset("translations")  # in the wheel too (shared/resources.py)
 
 
 class MissingTranslation(KeyError):
@@ -26,11 +28,13 @@ def catalogue(surface: str) -> dict[str, dict[str, str]]:
     merged: dict[str, dict[str, str]] = {}
     files = [
         TRANSLATIONS_DIR / f"{surface}.json",
-        *sorted(TRANSLATIONS_DIR.glob(f"{surface}.*.json")),
+        *sorted(
+            (p for p in TRANSLATIONS_DIR.iterdir() if fnmatch(p.name, f"{surface}.*.json")),
+            key=lambda p: p.name,
+        ),
     ]
     for path in files:
-        with open(path, encoding="utf-8") as file:
-            entries = json.load(file)
+        entries = json.loads(path.read_text(encoding="utf-8"))
         clash = merged.keys() & entries.keys()
         if clash:
             raise ValueError(f"{path.name} repeats keys {sorted(clash)}")

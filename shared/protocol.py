@@ -94,3 +94,36 @@ def validate_resident_link(body) -> dict:
     if not isinstance(phone, str) or not 4 <= len(phone) <= 20:
         raise InvalidRequest("phone must be the mobile number or its last 4 digits")
     return {"unit": unit.strip(), "phone": phone.strip()}
+
+
+def validate_invitation_redeem(body) -> dict:
+    """POST /api/v1/invitations/redeem: a scanned invitation pass (shared/invitations/).
+
+    `confirm` false only checks the pass and says whom it is for (the confirm screen);
+    `offline` true says the kiosk already let the visitor in while the console was out
+    of reach (this is the sync: a refusal then goes to the desk as an escalation)."""
+    body = _require_object(body)
+    unknown = set(body) - {"pass", "confirm", "offline", "language", "created_at"}
+    if unknown:
+        raise InvalidRequest(f"unexpected fields: {', '.join(sorted(unknown))}")
+    scanned = body.get("pass")
+    if not isinstance(scanned, str) or not 1 <= len(scanned) <= 512:
+        raise InvalidRequest('send {"pass": "<scanned pass text>"}')
+    confirm, offline = body.get("confirm", True), body.get("offline", False)
+    if not isinstance(confirm, bool) or not isinstance(offline, bool):
+        raise InvalidRequest("confirm and offline must be true or false")
+    if offline and not confirm:
+        raise InvalidRequest("an offline sign-in is always confirmed")
+    language = body.get("language", "zh_CN")
+    if language not in LANGUAGES:
+        raise InvalidRequest(f"language must be one of {', '.join(LANGUAGES)}")
+    created_at = body.get("created_at")
+    if created_at is not None:
+        _timestamp(body, "created_at")
+    return {
+        "pass": scanned,
+        "confirm": confirm,
+        "offline": offline,
+        "language": language,
+        "created_at": created_at,
+    }

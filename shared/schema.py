@@ -880,6 +880,56 @@ def handover_open_items(db: sqlite_utils.Database) -> None:
     db.executescript(_HANDOVER_OPEN_ITEMS)
 
 
+_INVITATIONS = """
+-- Visitors invited ahead by a resident (or the desk for them): shared/invitations/.
+-- Dates are the building's dates; weekdays (recurring) are ISO numbers, "2" or "2,4".
+-- nonce goes into the signed pass (shared/pass_signing.py): a pass is tied to it.
+CREATE TABLE invitations (
+    id INTEGER PRIMARY KEY,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    host_resident_id INTEGER REFERENCES residents(id),
+    visitor_name TEXT,
+    visitor_phone TEXT,
+    party_size INTEGER NOT NULL DEFAULT 1,
+    purpose TEXT NOT NULL DEFAULT 'visit',
+    kind TEXT NOT NULL CHECK (kind IN ('once', 'window', 'recurring')),
+    starts_on TEXT NOT NULL,
+    ends_on TEXT NOT NULL,
+    weekdays TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    nonce INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_by TEXT
+);
+CREATE INDEX invitations_dates ON invitations(ends_on, starts_on);
+CREATE INDEX invitations_unit ON invitations(unit_id, id);
+CREATE INDEX invitations_host ON invitations(host_resident_id, id);
+
+-- One use per invitation and building date: the UNIQUE is what makes a pass single use
+-- even when two kiosks sync the same pass at once.
+CREATE TABLE invitation_uses (
+    id INTEGER PRIMARY KEY,
+    invitation_id INTEGER NOT NULL REFERENCES invitations(id),
+    day TEXT NOT NULL,
+    visit_id INTEGER REFERENCES visits(id),
+    kiosk_id INTEGER REFERENCES kiosks(id),
+    actor TEXT NOT NULL,
+    used_at TEXT NOT NULL,
+    UNIQUE (invitation_id, day)
+);
+
+ALTER TABLE visits ADD COLUMN invitation_id INTEGER REFERENCES invitations(id);
+"""
+
+
+@migrations(name="0021_invitations")
+def invitations(db: sqlite_utils.Database) -> None:
+    db.executescript(_INVITATIONS)
+
+
 def open_building_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the console's database and migrate it.
 

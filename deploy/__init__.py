@@ -1,0 +1,1 @@
+"""systemd unit templates, shipped in the wheel as `lobbydesk_deploy` (lobbydesk/service.py reads them)."""

@@ -308,3 +308,53 @@ def test_reception_sends_a_resident_their_page_link_from_the_unit_page(
     assert message["recipient"] == "json://hooks.example.com/wang"  # the resident's first channel
     link = re.search(r"/me/([A-Za-z0-9_.\-]+)", message["body"]).group(1)
     assert client.get(f"/me/{link}").status_code == 200
+
+
+# --- visitor invitations ------------------------------------------------------------------
+
+
+def _invite(client, token, **form):
+    fields = {"inv_name": "张阿姨", "inv_kind": "recurring", "inv_starts_on": "2026-11-30",
+              "inv_ends_on": "2027-02-28", "inv_weekdays": ["2", "4"], **form}  # fmt: skip
+    return _post(client, token, "/invitations", **fields)
+
+
+def test_a_resident_invites_a_recurring_visitor_and_revokes_the_pass(app, client, token, wang):
+    from shared import invitations
+
+    done = _invite(client, token)
+    assert done.status_code == 303
+    page = client.get(done.headers["Location"])
+    assert "张阿姨" in _text(page) and "周二、周四" in _text(page)
+    [invitation] = invitations.list_for_resident(building_db(app), wang)
+    assert invitation["kind"] == "recurring" and invitation["weekdays"] == "2,4"
+    assert invitation["created_by"] == f"resident:{wang}"
+    png = client.get(f"/me/{token}/invitations/{invitation['id']}/pass.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    assert _post(client, token, f"/invitations/{invitation['id']}/revoke").status_code == 303
+    assert invitations.get(building_db(app), invitation["id"])["status"] == "revoked"
+    assert client.get(f"/me/{token}/invitations/{invitation['id']}/pass.png").status_code == 404
+
+
+def test_a_bad_invitation_is_refused_beside_its_field_and_kept(app, client, token, wang):
+    from shared import invitations
+
+    answer = _invite(client, token, inv_weekdays=[])
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert re.search(r'id="err-inv_weekdays"[^>]*>[^<]*请至少选择一天', html)
+    assert 'value="张阿姨"' in html
+    assert invitations.list_for_resident(building_db(app), wang) == []
+
+
+def test_another_residents_invitation_cannot_be_revoked_or_forwarded(app, client, clock, token):
+    from shared import invitations
+
+    other = add_resident(app, "202", "李秀英", email="li@example.com", clock=clock)
+    theirs = invitations.create(
+        building_db(app), clock, host_resident_id=other,
+        fields={"name": "访客", "starts_on": "2026-11-28"}, actor="test",
+    )  # fmt: skip
+    assert _post(client, token, f"/invitations/{theirs}/revoke").status_code == 422
+    assert client.get(f"/me/{token}/invitations/{theirs}/pass.png").status_code == 404
+    assert invitations.get(building_db(app), theirs)["status"] == "active"

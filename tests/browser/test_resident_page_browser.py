@@ -1,10 +1,12 @@
 """The resident's own page on a phone (390×844 CSS pixels) in Chromium, with no
 JavaScript at all: the resident opens the link from their message, sees their parcel
 (masked), authorises someone to collect it, switches to English, and the page passes
-axe with nothing sticking out sideways. The invitation steps (invite a recurring
-visitor, revoke a pass) join this test when visitor invitations are merged."""
+axe with nothing sticking out sideways; then invites a recurring visitor and revokes
+the pass."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -69,7 +71,9 @@ def _axe_clean(page: Page, url: str, label: str) -> None:
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, label
 
 
-def test_a_resident_authorises_a_parcel_collector_on_their_phone(console, phone_page, axe_page):
+def test_a_resident_authorises_a_collector_and_invites_and_revokes_on_their_phone(
+    console, phone_page, axe_page
+):
     link = _resident_link(console)
     page = phone_page
     page.goto(link)
@@ -94,6 +98,25 @@ def test_a_resident_authorises_a_parcel_collector_on_their_phone(console, phone_
     expect(collector).to_contain_text("李阿姨")
     expect(collector).to_contain_text("139****9000")
     expect(collector).to_contain_text("P0000")  # labelled with the parcel it was for
+    assert _sideways_overflow(page) <= 0
+
+    form = page.get_by_role("group", name="邀请访客")
+    form.get_by_label("访客姓名（可不填）").fill("张阿姨")
+    form.get_by_role("radio", name="定期").check()
+    starts = date.fromisoformat(form.get_by_label("日期（开始）").input_value())
+    form.get_by_label("结束日期（时间段或定期）").fill((starts + timedelta(days=60)).isoformat())
+    form.get_by_label("周二").check()
+    form.get_by_label("周四").check()
+    form.get_by_role("button", name="创建邀请").click()
+    expect(page.get_by_role("status")).to_contain_text("邀请已创建")
+    invitation = page.locator("li.invitation")
+    expect(invitation).to_contain_text("张阿姨")
+    expect(invitation).to_contain_text("周二、周四")
+    expect(invitation.get_by_role("link", name="保存通行证二维码")).to_be_visible()
+    invitation.get_by_role("button", name="作废通行证").click()
+    expect(page.get_by_role("status")).to_contain_text("通行证已作废")
+    expect(page.locator("li.invitation")).to_contain_text("已作废")
+    expect(page.locator("li.invitation").get_by_role("button")).to_have_count(0)
     assert _sideways_overflow(page) <= 0
 
     page.get_by_role("link", name="English").click()

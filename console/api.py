@@ -491,6 +491,41 @@ def ticket_rating():
     return _idempotent_write()
 
 
+# --- the resident's page link, asked for at the kiosk (shared/resident_links.py) -----------
+
+
+@bp.post("/resident-link")
+def resident_link():
+    """{"unit", "phone"} (the whole mobile or its last 4 digits) → the same neutral answer
+    whether or not a resident matched; a match gets a fresh link on their own channel.
+    Once per Idempotency-Key; throttled per kiosk (429, not stored) and per resident."""
+    from console.resident_page import throttle
+    from console.settings import public_url
+    from shared import idempotency, resident_links
+
+    key = protocol.check_idempotency_key(request.headers.get(protocol.IDEMPOTENCY_HEADER))
+    raw, db, kiosk_id, secret = (
+        _json_body(),
+        get_db(),
+        g.kiosk["id"],
+        current_app.config["SECRET_KEY"],
+    )
+    fingerprint = idempotency.request_hash(secret, "POST", request.path, raw)
+    stored = idempotency.replay(db, kiosk_id, key, fingerprint)
+    if stored is not None:
+        return stored[1], stored[0]
+    body = protocol.validate_resident_link(raw)
+    now = _clock().now().timestamp()
+    throttle().address_send(("kiosk", kiosk_id), now)
+    with write_transaction(db):
+        answer = resident_links.request_from_kiosk(
+            db, _clock(), secret, public_url(current_app.config), body, kiosk_id=kiosk_id,
+            allow_resident=lambda resident_id: throttle().resident_send_allowed(resident_id, now),
+        )  # fmt: skip
+        idempotency.remember(db, _clock(), kiosk_id, key, fingerprint, 200, answer)
+    return answer, 200
+
+
 # --- announcements and the emergency broadcast (shared/announcements.py, shared/emergency_broadcast.py)
 
 

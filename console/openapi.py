@@ -583,6 +583,31 @@ def document(long_poll_seconds: float) -> dict:
                 },
             }
         },
+        "/resident-link": {
+            "post": {
+                "summary": "Send a resident a fresh link to their own page",
+                "description": "The unit and the resident's mobile (or its last 4 digits). "
+                "The answer is the same whether or not a resident matched; a match gets the "
+                "link on their own contact channel. Throttled per kiosk (429) and per resident "
+                "(silently).",
+                "parameters": [_KEY, _DEPTH],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["unit", "phone"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "unit": {"type": "string", "minLength": 1, "maxLength": 40},
+                            "phone": {"type": "string", "minLength": 4, "maxLength": 20},
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": _json({"type": "object", "required": ["requested", "message"]}),
+                    **_errors(*_COMMON_ERRORS, 422),
+                },
+            }
+        },
         "/visits": {
             "post": {
                 "summary": "Register a visitor",

@@ -21,6 +21,19 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "rating.form", "rating.submit", "hea
 # Answered without reading the session: a health probe must not fail in the
 # session lookup before it can say the database is down (console/health.py).
 SESSIONLESS_ENDPOINTS = {"health.healthz"}
+# The resident's page: the signed link is the permission (console/resident_page/).
+PUBLIC_ENDPOINTS |= {
+    "resident_page." + name
+    for name in (
+        "home",
+        "add_collector",
+        "remove_collector",
+        "withdraw_channel",
+        "invite",
+        "revoke_invitation",
+        "invitation_png",
+    )
+}
 # Kiosk API endpoints answered without a kiosk token (console/api.py skips the
 # bearer check for exactly these; tests/test_routes_matrix.py holds it to that).
 PUBLIC_API_ENDPOINTS = {"api.pair", "api.openapi_document"}

@@ -87,6 +87,7 @@ KIND_LABELS = {
     "ticket.assigned": "派工单（部门）· Work order (department)",
     "parcel.waiting": "快递待取 · Parcel waiting",
     "parcel.reminder": "快递提醒 · Parcel reminder",
+    "resident.link": "住户页链接 · Resident page link",
 }
 STATE_LABELS = {
     "pending": "待发送 · Pending",

@@ -81,6 +81,21 @@ def validate_pairing(body) -> dict:
     return {"code": code, "device": device}
 
 
+def validate_resident_link(body) -> dict:
+    """POST /api/v1/resident-link: {"unit", "phone"}; the phone is the resident's whole
+    mobile or its last 4 digits. Only the shape is checked here: whether anyone
+    matches is never told (shared/resident_links.py)."""
+    body = _require_object(body)
+    if set(body) != {"unit", "phone"}:
+        raise InvalidRequest('send {"unit": "...", "phone": "<mobile or its last 4 digits>"}')
+    unit, phone = body["unit"], body["phone"]
+    if not isinstance(unit, str) or not 1 <= len(unit) <= 40:
+        raise InvalidRequest("unit must be the unit's number")
+    if not isinstance(phone, str) or not 4 <= len(phone) <= 20:
+        raise InvalidRequest("phone must be the mobile number or its last 4 digits")
+    return {"unit": unit.strip(), "phone": phone.strip()}
+
+
 def validate_invitation_redeem(body) -> dict:
     """POST /api/v1/invitations/redeem: a scanned invitation pass (shared/invitations/).
 

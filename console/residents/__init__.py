@@ -14,4 +14,11 @@ READ = ("reception", "manager")  # role_required lets admin in too
 EDIT = ("manager",)
 
 # The pages register their routes on bp when imported.
-from console.residents import directory, messages, people, roster, unit_pages  # noqa: E402, F401
+from console.residents import (  # noqa: E402, F401
+    directory,
+    messages,
+    page_link,
+    people,
+    roster,
+    unit_pages,
+)

@@ -73,9 +73,14 @@ def read_software(protocol_header: str | None, version_header: str | None):
     elif _PROTOCOL_PATTERN.fullmatch(protocol_header):
         protocol_number = int(protocol_header)
     else:
-        raise InvalidRequest(f"{PROTOCOL_HEADER} must be a whole number")
+        raise InvalidRequest(
+            f"{PROTOCOL_HEADER} 应为整数 · {PROTOCOL_HEADER} must be a whole number."
+        )
     if version_header is not None and not _VERSION_PATTERN.fullmatch(version_header):
-        raise InvalidRequest(f"{VERSION_HEADER} must be a short version such as 0.6.0")
+        raise InvalidRequest(
+            f"{VERSION_HEADER} 应为简短的版本号，如 0.6.0 · {VERSION_HEADER} must be a short "
+            "version such as 0.6.0."
+        )
     return protocol_number, version_header
 
 

@@ -917,7 +917,11 @@ def applied_in_file(path: str | Path) -> list[str]:
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
         return []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # No -wal file: everything is in the main file, read as immutable so not even an
+    # empty -wal/-shm is left beside it. Otherwise the WAL may hold the newest commits.
+    wal = Path(f"{path}-wal")
+    mode = "ro" if wal.exists() and wal.stat().st_size else "ro&immutable=1"
+    conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         if "_sqlite_migrations" not in tables:  # where sqlite-utils records what it applied

@@ -22,6 +22,7 @@ from shared import (
     audit,
     building,
     feed,
+    kiosk_software,
     kiosks,
     protocol,
     quarantine,
@@ -32,6 +33,7 @@ from shared import (
 from shared.clock import to_iso
 from shared.db import is_storage_full, write_transaction
 from shared.errors import InvalidRequest, KioskNotAuthorised, LobbyDeskError
+from shared.version import __version__
 
 bp = Blueprint("api", __name__, url_prefix=protocol.API_PREFIX)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
@@ -76,14 +78,38 @@ def authenticate_kiosk():
         if held is not None:
             return held
         raise
+    number, version = _kiosk_software()
     depth = _outbox_depth()
-    if kiosks.heartbeat_due(g.kiosk, _clock(), depth):
-        try:
+    try:
+        # Recorded before any refusal below, so the kiosks page names the kiosk to update.
+        kiosk_software.record(db, g.kiosk, number, version)
+        if kiosks.heartbeat_due(g.kiosk, _clock(), depth):
             with write_transaction(db):
                 kiosks.record_heartbeat(db, _clock(), g.kiosk["id"], depth)
-        except sqlite3.OperationalError as error:
-            if not is_storage_full(error):  # a full disk: reads go on, the heartbeat waits
-                raise
+    except sqlite3.OperationalError as error:
+        if not is_storage_full(error):  # a full disk: reads go on, the heartbeat waits
+            raise
+    _refuse_other_protocol(number, version)
+
+
+def _kiosk_software() -> tuple[int, str | None]:
+    return protocol.read_software(
+        request.headers.get(protocol.PROTOCOL_HEADER), request.headers.get(protocol.VERSION_HEADER)
+    )
+
+
+def _refuse_other_protocol(number: int, version: str | None) -> None:
+    """426 for a kiosk whose protocol this console does not serve: before any write,
+    so nothing half-understood is stored; the kiosk keeps the item queued."""
+    refusal = protocol.mismatch(number, version, __version__)
+    if refusal is not None:
+        raise refusal
+
+
+@bp.errorhandler(protocol.ProtocolMismatch)
+def _protocol_mismatch(error: protocol.ProtocolMismatch):
+    body = {"error": {"code": error.code, "message": str(error), **error.details()}}
+    return body, error.http_status, {"Upgrade": f"lobbydesk-protocol/{protocol.PROTOCOL_VERSION}"}
 
 
 def _hold_write_from_revoked_kiosk(db, token):
@@ -98,6 +124,7 @@ def _hold_write_from_revoked_kiosk(db, token):
         or request.path not in kiosk_writes.WRITES  # only writes, never a lookup
     ):
         return None
+    _refuse_other_protocol(*_kiosk_software())  # held only what this console can read
     protocol.check_idempotency_key(key)
     _json_body()  # JSON only, within the same caps as a live write (400/413 otherwise)
     _kiosk_writes().check(revoked["id"], _clock().now().timestamp())  # 429 + Retry-After
@@ -138,6 +165,8 @@ def pair():
             f"address: try again in {seconds} s.",
         )
     body = protocol.validate_pairing(_json_body())
+    number, version = _kiosk_software()
+    _refuse_other_protocol(number, version)  # before the code is used up
     try:
         result = kiosks.pair(get_db(), _clock(), body["code"], device=body["device"])
     except LobbyDeskError as failed:
@@ -147,6 +176,7 @@ def pair():
             device=limits.client_address(), reason=failed.code,
         )  # fmt: skip
         raise
+    kiosk_software.record(get_db(), {"id": result["kiosk"]["id"]}, number, version)
     return result, 201
 
 

@@ -22,7 +22,7 @@ from console import live
 from console.confirm import Confirmation, confirm_page, confirmed, refused
 from console.db import get_db
 from console.security import role_required
-from shared import kiosks, quarantine, tickets
+from shared import kiosk_software, kiosks, quarantine, tickets
 from shared.clock import local_time, parse_utc
 from shared.db import one
 from shared.errors import LobbyDeskError
@@ -65,7 +65,14 @@ def index():
             and not kiosk["revoked_at"]
             and (clock.now() - parse_utc(seen)).total_seconds() <= window
         )
-        rows.append({**kiosk, "online": online, "last_seen_local": local_time(seen, timezone)})
+        rows.append(
+            {
+                **kiosk,
+                **kiosk_software.describe(kiosk),
+                "online": online,
+                "last_seen_local": local_time(seen, timezone),
+            }
+        )
     held_count = quarantine.held_count(get_db())
     alerts = kiosks.open_alerts(get_db())
     return render_template(

@@ -4,7 +4,10 @@ Every call has explicit timeouts (`requests` has none by default,
 SECURITY.md 32) and every answer is classified once, here:
 
 - success: 2xx;
-- retryable: connection error or timeout, 409, 429, 5xx (Retry-After honoured);
+- retryable: connection error or timeout, 409, 429, 5xx (Retry-After honoured),
+  and 426: the console and this kiosk speak different protocols (update_required,
+  console_too_old). Nothing is wrong with the item: it waits until one of the two
+  is updated, then goes;
 - unauthorised: 401 — the kiosk's token was revoked: stop sending, keep items;
 - permanent: any other 4xx — this request will never be accepted as it is.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import os
 import re
 import time
@@ -22,7 +26,17 @@ from urllib.parse import quote
 import requests
 
 from kiosk.outbox import OutboxItem
-from shared.protocol import API_PREFIX, IDEMPOTENCY_HEADER, OUTBOX_DEPTH_HEADER
+from shared.protocol import (
+    API_PREFIX,
+    IDEMPOTENCY_HEADER,
+    OUTBOX_DEPTH_HEADER,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    VERSION_HEADER,
+)
+from shared.version import __version__
+
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 10.0
@@ -33,7 +47,9 @@ RETRYABLE = "retryable"
 UNAUTHORISED = "unauthorised"
 PERMANENT = "permanent"
 
-_RETRYABLE_STATUSES = {409, 429}
+_RETRYABLE_STATUSES = {409, 426, 429}
+UPDATE_LOG_INTERVAL = 600.0  # seconds between "update needed" log lines
+_update_logged_at: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -116,7 +132,19 @@ def classify(response: requests.Response) -> Result:
     code, message = _error_of(body)
     message = message or response.reason or ""
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status == 426:
+        _log_update_needed(code, message)
     return Result(_outcome(status), status, body, code, message, retry_after)
+
+
+def _log_update_needed(code: str | None, message: str) -> None:
+    """Staff reading the kiosk's log see why nothing is delivered: once every ten
+    minutes, not at every retry."""
+    now = time.monotonic()
+    if now - _update_logged_at.get(code or "", -UPDATE_LOG_INTERVAL) < UPDATE_LOG_INTERVAL:
+        return
+    _update_logged_at[code or ""] = now
+    log.error("需要更新 · Update needed (%s): %s Items stay queued.", code, message)
 
 
 def batch_answers(result: Result, items: list[OutboxItem]) -> list[Result] | None:
@@ -139,6 +167,16 @@ def batch_answers(result: Result, items: list[OutboxItem]) -> list[Result] | Non
         outcome = _outcome(status)
         results.append(Result(outcome, status, body, code, message, retry_after))
     return results
+
+
+def software_headers() -> dict[str, str]:
+    """Sent on every request: the console records them per kiosk, and answers 426
+    when it no longer (or not yet) speaks this kiosk's protocol."""
+    return {
+        "Accept": "application/json",
+        PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+        VERSION_HEADER: __version__,
+    }
 
 
 class ConsoleClient:
@@ -172,7 +210,7 @@ class ConsoleClient:
         return self.base_url + path
 
     def _headers(self, outbox_depth: int | None = None) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
+        headers = software_headers()
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         if outbox_depth is not None:
@@ -196,7 +234,7 @@ class ConsoleClient:
             "POST",
             "/pair",
             json={"code": code, "device": device},
-            headers={"Accept": "application/json"},
+            headers=software_headers(),
         )
 
     def ping(self, outbox_depth: int) -> Result:

@@ -25,7 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    return args.handler(args) or 0
+    from shared.schema import DatabaseFromNewerVersion
+
+    try:
+        return args.handler(args) or 0
+    except DatabaseFromNewerVersion as refused:
+        # A downgrade: one line that says what to do, no traceback (docs/UPGRADING.md).
+        print(f"lobbydesk: {refused}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,9 +11,26 @@ from __future__ import annotations
 import re
 
 from shared import kiosk_time
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, LobbyDeskError
 
 API_PREFIX = "/api/v1"
+
+# The kiosk <-> console protocol, a whole number apart from the software version
+# (shared/version.py). Raise PROTOCOL_VERSION when the console changes the API in a
+# way an older kiosk cannot follow or a newer kiosk relies on (a field removed or
+# renamed, a meaning changed); additions an older kiosk can ignore need no bump.
+# Raise OLDEST_KIOSK_PROTOCOL only when the console stops serving kiosks of an older
+# protocol: from then they get 426 update_required and keep their items queued
+# until they are updated (docs/UPGRADING.md).
+PROTOCOL_VERSION = 1
+OLDEST_KIOSK_PROTOCOL = 1
+# Sent by the kiosk with every request; a request without it is from a kiosk made
+# before these headers existed, which speaks protocol 1.
+PROTOCOL_HEADER = "X-Lobbydesk-Protocol"
+VERSION_HEADER = "X-Lobbydesk-Version"
+PROTOCOL_BEFORE_HEADERS = 1
+UPDATE_REQUIRED = "update_required"
+CONSOLE_TOO_OLD = "console_too_old"
 MAX_BODY_BYTES = 64 * 1024
 LONG_POLL_MAX_SECONDS = 25
 OUTBOX_DEPTH_HEADER = "X-Outbox-Depth"
@@ -22,6 +39,75 @@ LANGUAGES = ("zh_CN", "en")
 
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _SCREEN_PATTERN = re.compile(r"^[a-z_]{1,32}$")
+_VERSION_PATTERN = re.compile(r"^[0-9A-Za-z.+_-]{1,32}$")
+_PROTOCOL_PATTERN = re.compile(r"^[0-9]{1,4}$")
+
+
+class ProtocolMismatch(LobbyDeskError):
+    """The kiosk and the console speak protocols the other cannot serve: 426. The
+    kiosk keeps the item queued (kiosk/client.py), it is not refused for good."""
+
+    http_status = 426
+
+    def __init__(self, code: str, message: str, kiosk_protocol: int, kiosk_version: str | None):
+        super().__init__(message)
+        self.code = code
+        self.kiosk_protocol = kiosk_protocol
+        self.kiosk_version = kiosk_version
+
+    def details(self) -> dict:
+        """The versions beside code and message, for a kiosk log and for support."""
+        return {
+            "kiosk_protocol": self.kiosk_protocol,
+            "kiosk_version": self.kiosk_version,
+            "console_protocol": PROTOCOL_VERSION,
+            "oldest_kiosk_protocol": OLDEST_KIOSK_PROTOCOL,
+        }
+
+
+def read_software(protocol_header: str | None, version_header: str | None):
+    """(protocol, version) a kiosk announced; no protocol header counts as protocol 1
+    (kiosks made before the header), no version header as None (not known)."""
+    if protocol_header is None:
+        protocol_number = PROTOCOL_BEFORE_HEADERS
+    elif _PROTOCOL_PATTERN.fullmatch(protocol_header):
+        protocol_number = int(protocol_header)
+    else:
+        raise InvalidRequest(
+            f"{PROTOCOL_HEADER} 应为整数 · {PROTOCOL_HEADER} must be a whole number."
+        )
+    if version_header is not None and not _VERSION_PATTERN.fullmatch(version_header):
+        raise InvalidRequest(
+            f"{VERSION_HEADER} 应为简短的版本号，如 0.6.0 · {VERSION_HEADER} must be a short "
+            "version such as 0.6.0."
+        )
+    return protocol_number, version_header
+
+
+def mismatch(protocol_number: int, version: str | None, console_version: str):
+    """None when this console serves the kiosk's protocol, else the 426 to answer."""
+    shown = version or "?"
+    if protocol_number < OLDEST_KIOSK_PROTOCOL:
+        return ProtocolMismatch(
+            UPDATE_REQUIRED,
+            f"需要更新终端：终端版本 {shown} 使用协议 {protocol_number}，控制台 "
+            f"{console_version} 需要协议 ≥ {OLDEST_KIOSK_PROTOCOL} · Update this kiosk: "
+            f"kiosk version {shown} speaks protocol {protocol_number}; console "
+            f"{console_version} needs protocol {OLDEST_KIOSK_PROTOCOL} or newer.",
+            protocol_number,
+            version,
+        )
+    if protocol_number > PROTOCOL_VERSION:
+        return ProtocolMismatch(
+            CONSOLE_TOO_OLD,
+            f"控制台版本过旧：终端版本 {shown} 使用协议 {protocol_number}，控制台 "
+            f"{console_version} 最高支持协议 {PROTOCOL_VERSION}，请先升级控制台 · The console "
+            f"is too old: kiosk version {shown} speaks protocol {protocol_number}; console "
+            f"{console_version} speaks up to protocol {PROTOCOL_VERSION}. Upgrade the console.",
+            protocol_number,
+            version,
+        )
+    return None
 
 
 def check_idempotency_key(key: str | None) -> str:

@@ -6,6 +6,7 @@ migration, once released, is never edited.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -880,6 +881,65 @@ def handover_open_items(db: sqlite_utils.Database) -> None:
     db.executescript(_HANDOVER_OPEN_ITEMS)
 
 
+_KIOSK_SOFTWARE = """
+-- What each kiosk last said it runs (shared/kiosk_software.py): its version and the
+-- kiosk <-> console protocol (shared/protocol.py). NULL: not heard since the upgrade.
+ALTER TABLE kiosks ADD COLUMN software_version TEXT;
+ALTER TABLE kiosks ADD COLUMN protocol INTEGER;
+"""
+
+
+@migrations(name="0019_kiosk_software")
+def kiosk_software(db: sqlite_utils.Database) -> None:
+    db.executescript(_KIOSK_SOFTWARE)
+
+
+class DatabaseFromNewerVersion(RuntimeError):
+    """The database has migrations this version does not know: a downgrade. Opening
+    it would run old code on a schema it was not written for, so it is refused."""
+
+    def __init__(self, unknown: list[str]):
+        from shared.version import __version__
+
+        names = ", ".join(unknown)
+        super().__init__(
+            f"数据库由更新版本的 Lobby Desk 使用过（含 {__version__} 不认识的迁移 {names}）："
+            f"请重新安装那个版本，或恢复 {__version__} 制作的备份 · This database was last "
+            f"used by a newer Lobby Desk (it has migration {names} that {__version__} does not "
+            f"know). Install that version again or restore a backup made by {__version__}."
+        )
+        self.unknown = unknown
+
+
+def applied_in_file(path: str | Path) -> list[str]:
+    """The migrations recorded in the database file at `path`, read without writing
+    anything to it (empty for a new or foreign file)."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return []
+    # No -wal file: everything is in the main file, read as immutable so not even an
+    # empty -wal/-shm is left beside it. Otherwise the WAL may hold the newest commits.
+    wal = Path(f"{path}-wal")
+    mode = "ro" if wal.exists() and wal.stat().st_size else "ro&immutable=1"
+    conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if "_sqlite_migrations" not in tables:  # where sqlite-utils records what it applied
+            return []
+        query = "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid"
+        return [row[0] for row in conn.execute(query, (migrations.name,))]
+    finally:
+        conn.close()
+
+
+def refuse_newer(applied: list[str] | set[str]) -> None:
+    """DatabaseFromNewerVersion when `applied` holds a migration this version lacks."""
+    known = known_migrations()
+    unknown = sorted(name for name in applied if name not in known)
+    if unknown:
+        raise DatabaseFromNewerVersion(unknown)
+
+
 _INVITATIONS = """
 -- Visitors invited ahead by a resident (or the desk for them): shared/invitations/.
 -- Dates are the building's dates; weekdays (recurring) are ISO numbers, "2" or "2,4".
@@ -933,11 +993,13 @@ def invitations(db: sqlite_utils.Database) -> None:
 def open_building_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the console's database and migrate it.
 
-    An existing database is backed up with the SQLite backup API before any
-    pending migration touches it (SECURITY.md 30).
+    A database a newer version has migrated is refused before anything touches it
+    (a downgrade: DatabaseFromNewerVersion). An existing database is backed up with
+    the SQLite backup API before any pending migration touches it (SECURITY.md 30).
     """
     from shared import backup
 
+    refuse_newer(applied_in_file(path))
     db = dbmod.connect(path)
     if migrations.applied(db) and migrations.pending(db):
         backup.create(db, backup.folder(Path(path).parent), reason="pre-migration")

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from kiosk import heartbeat, watchdog  # plain Python: no Kivy, no Flask
+from lobbydesk import kiosk_service
 
 DEFAULT_DATA_DIR = "./lobbydesk-data"
 
@@ -71,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watchdog.add_arguments(kiosk)  # --watchdog: the lobby appliance (kiosk/watchdog.py)
     kiosk.set_defaults(handler=run_kiosk)
+
+    kiosk_service.add_commands(commands)  # `kiosk-service install`: boot into the kiosk
 
     admin = commands.add_parser("admin", help="administration: staff, building")
     admin_commands = admin.add_subparsers(title="admin commands", metavar="ADMIN_COMMAND")

@@ -18,7 +18,7 @@ from kivy.config import Config
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk import icons, theme
+from kiosk import heartbeat, icons, theme
 from kiosk import store as keys
 from kiosk.broadcast_desk import BroadcastController
 from kiosk.client import RETRYABLE, ConsoleClient, Result, error_code_of
@@ -177,6 +177,7 @@ class LobbyKioskApp(App):
         self.refresh()
         self.broadcast_desk.start()
         self.storage_desk.start()
+        self.heartbeat = heartbeat.start(self)  # only under the watchdog (kiosk/watchdog.py)
 
     def on_stop(self):
         from kivy.core.window import Window
@@ -549,6 +550,8 @@ class LobbyKioskApp(App):
             self.refresh()
 
     def sync_event(self, event: dict) -> None:
+        if heartbeat.exit_if_asked(self, event):  # staff: exit for maintenance
+            return
         if self.broadcast_desk.on_feed_event(event):  # announcements, emergencies
             return
         now = self.clock.now()

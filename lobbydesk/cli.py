@@ -14,6 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from kiosk import heartbeat, watchdog  # plain Python: no Kivy, no Flask
 from shared.version import __version__
 
 DEFAULT_DATA_DIR = "./lobbydesk-data"
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("LOBBYDESK_CA_CERT"),
         help="trust only this CA (the building's) for an https console (env LOBBYDESK_CA_CERT)",
     )
+    watchdog.add_arguments(kiosk)  # --watchdog: the lobby appliance (kiosk/watchdog.py)
     kiosk.set_defaults(handler=run_kiosk)
 
     admin = commands.add_parser("admin", help="administration: staff, building")
@@ -445,7 +447,9 @@ def run_kiosk(args) -> int:
         if args.pair:
             paired = pair_kiosk(args.console, args.pair, Path(args.data_dir))
             print(f"Paired as {paired['kiosk']['name']!r}.")
-        if not has_display():
+        if args.watchdog:  # it needs no display itself: the child (or its compositor) does
+            return watchdog.run(args)
+        if not has_display() and os.environ.get("SDL_VIDEODRIVER") != "offscreen":
             print(
                 "No display here: the kiosk window cannot open. Run it on the lobby screen.",
                 file=sys.stderr,
@@ -457,7 +461,7 @@ def run_kiosk(args) -> int:
     except KioskSetupError as error:
         print(f"lobbydesk kiosk: {error}", file=sys.stderr)
         return 2
-    return 0
+    return heartbeat.exit_code()  # 75 after staff asked it to exit for maintenance
 
 
 def run_demo(args) -> int:

@@ -302,6 +302,9 @@ def add_commands(commands) -> None:
         help="say what would be done and print the unit; change nothing",
     )
     console.set_defaults(handler=run_install_console)
+    from lobbydesk import kiosk_service  # the lobby PC's unit (cage on tty1, watchdog)
+
+    kiosk_service.add_install_kiosk(service_commands, name="install-kiosk")
     service.set_defaults(handler=lambda args: service.print_help() or 2)
 
 

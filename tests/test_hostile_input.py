@@ -49,8 +49,8 @@ def test_every_int_route_uses_the_bounded_id_converter(app):
     ids = [
         converter
         for rule in app.url_map.iter_rules()
-        for converter in rule._converters.values()
-        if "int:" in rule.rule or isinstance(converter, IdConverter)
+        for name, converter in rule._converters.items()
+        if f"<int:{name}>" in rule.rule or isinstance(converter, IdConverter)
     ]
     assert len(ids) >= 60  # every <int:…> of the console (grep -c "<int:" console)
     assert all(isinstance(converter, IdConverter) for converter in ids)

@@ -12,6 +12,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+import kiosk.widgets  # noqa: F401  (WrapLabel)
+
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 

@@ -27,6 +27,16 @@ class AnnouncementCarousel(BoxLayout):
     position_text = StringProperty("")
     compact = BooleanProperty(False)  # landscape: less height, fewer lines
 
+    def on_touch_down(self, touch):
+        """A touch on the notice holds it (someone is reading): the carousel waits."""
+        if self.shown and self.collide_point(*touch.pos):
+            from kivy.app import App
+
+            broadcast = getattr(App.get_running_app(), "broadcast", None)
+            if broadcast is not None:
+                broadcast.pause()
+        return super().on_touch_down(touch)
+
     def show(self, slide, picture: str = "") -> None:
         """Copy a view-model Slide (or None: nothing to show) into the widget."""
         if slide is None:

@@ -85,7 +85,6 @@ class NavBar(BoxLayout):
     size everywhere; the other buttons fill the rest, the primary one last (right)."""
 
 
-
 class ChoiceChip(PillButton):
     """One of several choices (purpose, 先生/女士, a surname); `selected` fills it."""
 

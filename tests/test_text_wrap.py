@@ -37,7 +37,9 @@ def test_mixed_text_keeps_latin_words_whole():
     lines = wrap("请输入 11 位手机号，或以 + 开头的国际号码。", 20, width_in_cells)
     assert "".join(lines).replace(" ", "") == "请输入11位手机号，或以+开头的国际号码。"
     assert all(line[0] not in NO_LINE_START for line in lines)
-    assert not any(line.endswith("1") and nxt.startswith("1") for line, nxt in zip(lines, lines[1:]))
+    assert not any(
+        line.endswith("1") and nxt.startswith("1") for line, nxt in zip(lines, lines[1:])
+    )
 
 
 def test_newlines_are_kept_and_a_word_wider_than_the_line_is_cut():

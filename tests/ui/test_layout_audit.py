@@ -90,13 +90,13 @@ def _repair_to(app, step_name):
         return
     problems = app.repair.problems()
     if step_name == "emergency":
-        urgent = next(
-            (c.key, p.key) for c in rv.categories() for p in c.problems if p.emergency
-        )
+        urgent = next((c.key, p.key) for c in rv.categories() for p in c.problems if p.emergency)
         app.repair.category_key = urgent[0]
         app.repair_action("pick_problem", urgent[1], app.language)
         return
-    app.repair_action("pick_problem", next(p.key for p in problems if not p.emergency), app.language)
+    app.repair_action(
+        "pick_problem", next(p.key for p in problems if not p.emergency), app.language
+    )
     if step_name == "urgency":
         return
     if step_name == "details":
@@ -125,7 +125,7 @@ def _ticket_found(app):
             "can_rate": True,
         }
     )
-    vm.state, vm.found_by = tv.FOUND, tv.BY_QR
+    vm.state, vm.found_by, vm.ident = tv.FOUND, tv.BY_QR, {"qr": "T" * 40}
     app.show_ticket_status(navigate=True)
 
 
@@ -251,7 +251,7 @@ def problems_on(screen, window) -> list[str]:
     leaves = [w for w in widgets if not w.children or is_tappable(w)]
     for widget in leaves:
         box = window_box(widget)
-        name = f"{type(widget).__name__}({getattr(widget, 'text', '')[:24]!r})"
+        name = f"{type(widget).__name__}({str(getattr(widget, 'text', ''))[:24]!r})"
         if box[0] < -SLACK or box[1] < -SLACK or box[2] > window.width + SLACK:
             found.append(f"{name} outside the screen: {box}")
         elif box[3] > window.height + SLACK:
@@ -263,10 +263,12 @@ def problems_on(screen, window) -> list[str]:
     taps = [w for w in widgets if is_tappable(w)]
     for i, a in enumerate(taps):
         if min(a.width, a.height) < theme.MIN_TARGET - SLACK:
-            found.append(f"{type(a).__name__}({getattr(a, 'text', '')[:20]!r}) is {a.size}")
+            found.append(f"{type(a).__name__}({str(getattr(a, 'text', ''))[:20]!r}) is {a.size}")
         for b in taps[i + 1 :]:
             if not inside(a, b) and not inside(b, a) and overlap(window_box(a), window_box(b)):
-                found.append(f"{a.text[:20]!r} overlaps {b.text[:20]!r}")
+                found.append(
+                    f"{getattr(a, 'text', a)!r:.30} overlaps {getattr(b, 'text', b)!r:.30}"
+                )
     for label in (w for w in widgets if isinstance(w, Label)):
         if clipped(label):
             found.append(f"text cut: {label.text[:30]!r} in {label.size}")

@@ -39,3 +39,8 @@ STATE_COLOURS = {
 
 def pressed(colour) -> list[float]:
     return [c * 0.8 for c in colour[:3]] + [1.0]
+
+
+# The smallest tap target anywhere on the kiosk, in px (dp at density 1): the
+# letter pad's keys; buttons and the numeric keys are bigger.
+MIN_TARGET = 96

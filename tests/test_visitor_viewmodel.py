@@ -78,10 +78,10 @@ def test_a_new_visitor_goes_privacy_phone_name_unit_purpose_and_sends_a_valid_bo
     vm.agree()
     assert vm.step == vv.PHONE
     type_phone(vm)
-    assert vm.phone_display == PHONE  # digits while typing …
+    assert vm.phone_display == "138 1234 5678"  # digits while typing (grouped 3-4-4) …
     query = vm.phone_next()
     assert query == Query("lookup_visitor", ("+8613812345678",), "on_lookup", vm.generation)
-    assert vm.phone_display == "138****5678"  # … masked once entered
+    assert vm.phone_display == "138 **** 5678"  # … masked once entered
     vm.on_lookup(query.generation, ok({"found": False, "masked_name": None}))
     assert vm.step == vv.NAME
     pick_name(vm)

@@ -22,7 +22,7 @@ class VisitorReturningScreen(VisitorScreen):
         name = vm.returning_name or ""
         self.title_text, self.title_english = both(session, "visitor.returning.title", name=name)
         self.detail_text = (
-            session.text("visitor.returning.detail", phone=phones.mask(vm.phone))
+            session.text("visitor.returning.detail", phone=phones.grouped(phones.mask(vm.phone)))
             if vm.phone
             else ""
         )

@@ -130,7 +130,7 @@ class SignOutViewModel:
     # -- what to show ------------------------------------------------------
     @property
     def phone_display(self) -> str:
-        return self.digits
+        return phones.grouped(self.digits)
 
     @property
     def message_key(self) -> str | None:

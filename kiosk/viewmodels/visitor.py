@@ -222,8 +222,8 @@ class VisitorViewModel(UnitEntry):
 
     @property
     def phone_display(self) -> str:
-        """Digits while typing; masked (138****5678) once entered (SECURITY 24)."""
-        return phones.mask(self.phone) if self.phone else self.phone_digits
+        """Digits while typing; masked (138 **** 5678) once entered (SECURITY 24)."""
+        return phones.grouped(phones.mask(self.phone) if self.phone else self.phone_digits)
 
     def phone_next(self) -> Query | None:
         if self.step != PHONE or self.lookup_pending:

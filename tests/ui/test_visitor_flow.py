@@ -209,7 +209,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     step(2)
     returning = screen(kiosk)
     assert returning.ids.header.ids.title.text == "欢迎回来，欧**？"
-    assert returning.ids.detail.text == "手机号 138****5678 之前登记过。"
+    assert returning.ids.detail.text == "手机号 138 **** 5678 之前登记过。"
     shoot(kiosk, "returning")
     taps(returning.ids.yes)
     assert kiosk.root.current == "visitor_unit"
@@ -229,7 +229,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     tap(screen(kiosk).ids.sign_out)
     sign_out = screen(kiosk)
     type_digits(Taps(), sign_out.ids.keypad, PHONE)
-    assert sign_out.ids.display.text == PHONE
+    assert sign_out.ids.display.text == "138 1234 5678"  # grouped 3-4-4
     shoot(kiosk, "signout_phone")
     tap(sign_out.ids.submit)
     assert wait_until(lambda: kiosk.sign_out.state == "done", timeout=5)

@@ -73,10 +73,12 @@ def to_purpose_step(vm, unit="101"):
 # -- step order ------------------------------------------------------------------
 
 
-def test_a_new_visitor_goes_privacy_phone_name_unit_purpose_and_sends_a_valid_body(vm, clock):
-    assert vm.step == vv.PRIVACY
+def test_a_new_visitor_goes_phone_name_unit_purpose_and_sends_a_valid_body(vm, clock):
+    assert vm.step == vv.PHONE  # the one-line notice sits above the phone: no notice step
+    vm.show_privacy()
+    assert vm.step == vv.PRIVACY  # the full notice is one tap away …
     vm.agree()
-    assert vm.step == vv.PHONE
+    assert vm.step == vv.PHONE  # … and comes back to the phone
     type_phone(vm)
     assert vm.phone_display == PHONE  # digits while typing …
     query = vm.phone_next()
@@ -103,14 +105,51 @@ def test_a_new_visitor_goes_privacy_phone_name_unit_purpose_and_sends_a_valid_bo
     assert vm.step == vv.OUTCOME and vm.state == vv.SAVING
 
 
-def test_back_walks_the_steps_in_reverse_and_leaves_from_the_privacy_notice(vm):
+def test_back_walks_the_steps_in_reverse_and_leaves_from_the_phone(vm):
     to_name_step(vm)
     vm.back()
     assert vm.step == vv.PHONE
+    vm.show_privacy()
     vm.back()
-    assert vm.step == vv.PRIVACY
+    assert vm.step == vv.PHONE  # back from the details returns to the phone
     vm.back()
     assert vm.step == vv.IDLE
+
+
+def test_a_returning_visitor_same_as_last_time_is_sent_with_one_tap(vm):
+    type_phone(vm)
+    query = vm.phone_next()
+    last = {"last_unit": "1201", "last_purpose": "delivery"}
+    vm.on_lookup(query.generation, ok({"found": True, "masked_name": "张*", **last}))
+    assert vm.step == vv.RETURNING and vm.last_unit == "1201"
+    order = vm.same_as_last("zh_CN")
+    assert vm.step == vv.OUTCOME and vm.state == vv.SAVING
+    assert order.body["returning"] is True and "name" not in order.body
+    assert (order.body["unit"], order.body["purpose"], order.body["party_size"]) == (
+        "1201", "delivery", 1,
+    )  # fmt: skip
+    visitors.validate_registration(order.body, SETTING_DEFAULTS)
+
+
+@pytest.mark.parametrize(
+    "last", [{}, {"last_unit": ""}, {"last_unit": 1201}, {"last_unit": "x" * 30}]
+)
+def test_without_a_usable_last_unit_same_as_last_time_is_not_offered(vm, last):
+    type_phone(vm)
+    query = vm.phone_next()
+    vm.on_lookup(query.generation, ok({"found": True, "masked_name": "张*", **last}))
+    assert vm.last_unit is None and vm.same_as_last("zh_CN") is None
+    assert vm.step == vv.RETURNING  # "yes, that's me" then asks for the unit as before
+    vm.confirm_returning(True)
+    assert vm.step == vv.UNIT
+
+
+def test_an_unknown_last_purpose_falls_back_to_visiting(vm):
+    type_phone(vm)
+    query = vm.phone_next()
+    body = {"found": True, "masked_name": "张*", "last_unit": "101", "last_purpose": "party"}
+    vm.on_lookup(query.generation, ok(body))
+    assert vm.same_as_last("en").body["purpose"] == "visit"
 
 
 def test_the_purposes_are_the_consoles():

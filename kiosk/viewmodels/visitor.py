@@ -2,11 +2,18 @@
 
 Steps, in order (a returning visitor skips the name):
 
-    privacy ─agree─▶ phone ─▶ (returning? ─yes─▶) ─▶ name ─▶ unit ─▶ purpose ─submit─▶ outcome
-                               └──────── no / not found ────▶ name
+    phone ─▶ (returning? ─yes─▶) ─▶ unit ─▶ purpose ─submit─▶ outcome
+      │        ├─ same as last time ─submit─▶ outcome   (one tap: unit and purpose as before)
+      │        └─ no / not found ─▶ name ─▶ unit ─▶ …
+      └─ details ─▶ privacy (the full notice) ─back─▶ phone
 
-The phone comes before the name so a returning visitor is recognised first and
-never types a name again (one tap: "Yes, that's me"). The photo step is
+The phone screen carries a one-line notice (who, what, how long: SECURITY 22)
+above the first personal field, with the full notice one tap away; reading it
+all was two thirds of a walk-in's time (bench/walk_in_klm.py). Going on from
+the phone step is the consent. The phone comes before the name so a returning
+visitor is recognised first and never types a name again; the console sends
+the unit and purpose of the last visit, so "same as last time" is one tap
+(reception still confirms the identity: S2). The photo step is
 skipped: `visitor_photo_enabled` is off by default and the kiosk has no
 camera support yet.
 
@@ -30,6 +37,7 @@ from kiosk.client import Result, error_code_of
 from kiosk.surnames import MAX_INITIALS, search
 from kiosk.viewmodels import phone_entry
 from kiosk.viewmodels.effects import Enqueue, Query
+from kiosk.viewmodels.unit_entry import MAX_LABEL_CHARS as MAX_UNIT_LABEL
 from kiosk.viewmodels.unit_entry import UNIT, UnitEntry
 from shared import names, phones
 from shared.clock import SystemClock, to_iso
@@ -122,6 +130,8 @@ class VisitorViewModel(UnitEntry):
         self.lookup_pending = False
         self.returning_name: str | None = None
         self.returning = False
+        self.last_unit: str | None = None  # the returning visitor's last host unit
+        self.last_purpose = PURPOSES[0]
         self.name_mode = PICKER
         self.initials = ""
         self._forget_unit()
@@ -147,11 +157,11 @@ class VisitorViewModel(UnitEntry):
         self.name: str | None = None
 
     def begin(self, settings: dict | None = None) -> None:
-        """ "Visitor registration" tapped: a fresh flow at the privacy notice."""
+        """ "Visitor registration" tapped: a fresh flow at the phone, under the one-line notice."""
         self.reset()
         if settings is not None:
             self.settings = settings_from(settings)
-        self.step = PRIVACY
+        self.step = PHONE
 
     def apply_settings(self, body: dict | None) -> None:
         self.settings = settings_from(body)
@@ -177,11 +187,12 @@ class VisitorViewModel(UnitEntry):
         self._set_error(None)
         self.offer_call = False
         if self.step == PRIVACY:
-            self.reset()
+            self.step = PHONE  # the full notice was a detail of the phone step
         elif self.step == PHONE:
-            self.step = PRIVACY
+            self.reset()
         elif self.step in (RETURNING, NAME):
             self.returning, self.returning_name, self.lookup_pending = False, None, False
+            self.last_unit = None
             self.step = PHONE
         elif self.step == UNIT:
             self.unit_checking = False
@@ -201,6 +212,12 @@ class VisitorViewModel(UnitEntry):
     @property
     def phone_required(self) -> bool:
         return self.settings["visitor_phone_required"]
+
+    def show_privacy(self) -> None:
+        """ "Details" under the one-line notice: the full notice, then back to the phone."""
+        if self.step == PHONE and not self.lookup_pending:
+            self._set_error(None)
+            self.step = PRIVACY
 
     def agree(self) -> None:
         if self.step == PRIVACY:
@@ -261,10 +278,29 @@ class VisitorViewModel(UnitEntry):
         body = result.body or {}
         if result.ok and body.get("found") is True and isinstance(body.get("masked_name"), str):
             self.returning_name = body["masked_name"][:20]
+            self._remember_last_visit(body)
             self.step = RETURNING
         else:
             self._after_phone()
         return True
+
+    def _remember_last_visit(self, body: dict) -> None:
+        unit, purpose = body.get("last_unit"), body.get("last_purpose")
+        ok_unit = isinstance(unit, str) and 0 < len(unit) <= MAX_UNIT_LABEL
+        self.last_unit = unit if ok_unit else None
+        self.last_purpose = purpose if purpose in PURPOSES else PURPOSES[0]
+
+    def same_as_last(self, language: str) -> Enqueue | None:
+        """ "Yes, same as last time": the returning visitor, the last unit and purpose, one
+        person — sent at once. The console checks the unit again and staff confirm (S2)."""
+        if self.step != RETURNING or not self.last_unit or not self.phone:
+            return None
+        self.returning = True
+        self._clear_name()
+        self.unit, self.unit_checked = self.last_unit, True
+        self.purpose, self.party_size = self.last_purpose, 1
+        self.step = PURPOSE
+        return self.submit(language)
 
     def confirm_returning(self, yes: bool) -> None:
         if self.step != RETURNING:
@@ -504,6 +540,6 @@ class VisitorViewModel(UnitEntry):
 
     @property
     def step_number(self) -> int:
-        """1-based position for "step 2 of 5" (returning visitors see the same count)."""
-        order = {PRIVACY: 1, PHONE: 2, RETURNING: 3, NAME: 3, UNIT: 4, PURPOSE: 5}
+        """1-based position for "step 2 of 4" (returning visitors see the same count)."""
+        order = {PRIVACY: 1, PHONE: 1, RETURNING: 2, NAME: 2, UNIT: 3, PURPOSE: 4}
         return order.get(self.step, 0)

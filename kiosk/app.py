@@ -273,8 +273,7 @@ class LobbyKioskApp(App):
             return self.secondary(f"home.{service}", language)
         if language == "en":
             return self.t(reason, "en")
-        english = f"{self.t(f'home.{service}', 'en')} · {self.t(tiles.UNAVAILABLE, 'en')}"
-        return f"{self.t(reason, language)}\n{english}: {self.t(reason, 'en')}"
+        return f"{self.t(reason, language)} · {self.t(tiles.UNAVAILABLE, 'en')}"
 
     def building_label(self, language: str, name: str, name_en: str) -> str:
         if language == "en" and name_en:

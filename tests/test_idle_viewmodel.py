@@ -86,7 +86,7 @@ def test_offline_only_parcel_pickup_is_unavailable_and_it_says_why():
         assert home.available(service, online=False)  # they queue in the outbox
     key = home.reason_key("parcel", online=False)
     zh, en = (i18n.text("kiosk", key, lang) for lang in ("zh_CN", "en"))
-    assert "联网" in zh and "reception" in en
+    assert "联网" in zh and "see reception" in en
     assert i18n.text("kiosk", home.UNAVAILABLE, "en") == "Unavailable offline"
 
 

@@ -31,7 +31,7 @@ def test_home_in_chinese_with_english_underneath(kiosk_app):
     parcel_note = "取件码需联网核对，请到前台 · Unavailable offline"
     assert tiles == [("访客登记", "Visitor registration"), ("取快递 · 暂不可用", parcel_note),
                      ("报修", "Repair request"), ("呼叫前台", "Call reception")]  # fmt: skip
-    assert ids.sign_out.text == "签退\nSign out" and ids.emergency.text == "紧急求助\nEmergency"
+    assert ids.sign_out.text == "签退 · Sign out" and ids.emergency.text == "紧急求助 · Emergency"
     bar = ids.top_bar.ids
     assert bar.building.text == "滨江花园"
     assert bar.status_label.text == "离线"  # not connected (yet): said, not hidden
@@ -59,6 +59,8 @@ def test_buttons_are_large(kiosk_app):
     for name in ("visitor", "parcel", "repair", "help"):
         assert ids[name].height >= 200, name
         assert ids[name].width >= 900, name
+    for name in ("sign_out", "emergency"):  # one tap from home, still a big target
+        assert ids[name].height >= 96 and ids[name].width >= 400, name
     assert ids.top_bar.ids.language.height >= 90
     assert ids.top_bar.ids.language.width >= 200
 

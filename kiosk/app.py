@@ -500,6 +500,9 @@ class LobbyKioskApp(App):
 
     def _answered(self, flow, effect: Query, result) -> None:
         if getattr(flow, effect.then)(effect.generation, result):
+            follow_up = getattr(flow, "follow_up", None)  # e.g. "Register" once the unit is in
+            if follow_up is not None:
+                self._carry_out(flow, follow_up())
             self.refresh()
 
     def refresh_visitor_settings(self) -> None:

@@ -595,3 +595,58 @@ def test_every_message_key_exists_in_both_languages():
     keys |= {f"visitor.purpose.{code}" for code in vv.PURPOSES}
     for key in keys:
         assert set(catalogue[key]) == {"zh_CN", "en"}, key
+
+
+def test_the_eleventh_digit_of_a_chinese_mobile_looks_the_visitor_up_without_next(vm):
+    effects = [vm.phone_key_and_go(digit) for digit in PHONE]
+    assert effects[:-1] == [None] * 10
+    assert effects[-1] == Query("lookup_visitor", ("+8613812345678",), "on_lookup", vm.generation)
+    vm2 = VisitorViewModel(vm.clock)
+    vm2.on_online(True)
+    vm2.begin()
+    for digit in "+4479111234":  # an international number is not complete at 11: "Next"
+        assert vm2.phone_key_and_go(digit) is None
+    assert vm2.step == vv.PHONE and not vm2.lookup_pending
+
+
+def test_the_title_after_the_surname_ends_the_name_step(vm):
+    to_name_step(vm)
+    vm.pick_title_and_go("ms")
+    assert vm.step == vv.NAME  # no surname yet: stay, nothing to go on with
+    vm.pick_surname("李")
+    vm.pick_title_and_go("ms")
+    assert vm.step == vv.UNIT and vm.name == "李女士"
+
+
+def test_register_on_the_unit_step_sends_a_visit_for_one_once_the_unit_is_checked(vm):
+    to_name_step(vm)
+    pick_name(vm)
+    for digit in "101":
+        vm.unit_key(digit)
+    query = vm.unit_submit("en")
+    assert isinstance(query, Query) and vm.follow_up() is None  # not before the answer
+    vm.unit_submit("en")
+    assert vm.on_unit_checked(query.generation, ok({"unit": "101", "exists": True}))
+    order = vm.follow_up()
+    assert vm.step == vv.OUTCOME and order.body["purpose"] == "visit"
+    assert order.body["party_size"] == 1 and order.body["language"] == "en"
+    assert vm.follow_up() is None  # once
+
+
+def test_register_with_an_unknown_unit_sends_nothing(vm):
+    to_name_step(vm)
+    pick_name(vm)
+    vm.unit_key("9")
+    query = vm.unit_submit("zh_CN")
+    vm.on_unit_checked(query.generation, Result(PERMANENT, 422, {}, "unknown_unit"))
+    assert vm.follow_up() is None and vm.step == vv.UNIT and vm.offer_call
+
+
+def test_register_offline_is_sent_at_once(clock):
+    vm = VisitorViewModel(clock)
+    vm.begin()
+    vm.skip_phone()
+    pick_name(vm)
+    vm.unit_key("7")
+    order = vm.unit_submit("zh_CN")
+    assert isinstance(order, Enqueue) and order.body["unit"] == "7" and vm.step == vv.OUTCOME

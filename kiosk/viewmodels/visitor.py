@@ -31,6 +31,7 @@ view-model (the outbox holds them until the console acknowledges them).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from kiosk.client import Result, error_code_of
@@ -73,6 +74,7 @@ MAX_FULL_NAME_CHARS = 200  # longer input is cut; names.clean refuses > 40 with 
 REMIND_AFTER_SECONDS = 60
 HOLD_SCREEN_SECONDS = 300  # the waiting screen outlasts the idle reset, up to this
 SURNAME_SLOTS = 24
+_CHINESE_MOBILE = re.compile(r"1[3-9]\d{9}")  # complete: no "Next" needed
 PICKER, TYPED = "picker", "typed"
 TITLES = {"mr": "先生", "ms": "女士"}
 
@@ -130,6 +132,7 @@ class VisitorViewModel(UnitEntry):
         self.lookup_pending = False
         self.returning_name: str | None = None
         self.returning = False
+        self.submit_after_unit: str | None = None  # "Register" on the unit: the language
         self.last_unit: str | None = None  # the returning visitor's last host unit
         self.last_purpose = PURPOSES[0]
         self.name_mode = PICKER
@@ -260,6 +263,14 @@ class VisitorViewModel(UnitEntry):
         self.lookup_pending = True
         return Query("lookup_visitor", (self.phone,), "on_lookup", self.generation)
 
+    def phone_key_and_go(self, key: str) -> Query | None:
+        """A keypad key; the 11th digit of a Chinese mobile goes on by itself (one tap
+        less for everyone: the number is complete). Other numbers use "Next"."""
+        self.phone_key(key)
+        if self.phone is None and _CHINESE_MOBILE.fullmatch(self.phone_digits):
+            return self.phone_next()
+        return None
+
     def skip_phone(self) -> Query | None:
         if self.step != PHONE or self.phone_required:
             return None
@@ -364,6 +375,12 @@ class VisitorViewModel(UnitEntry):
             self._set_error(None)
             self.title = title
 
+    def pick_title_and_go(self, title: str) -> None:
+        """先生 / 女士 after the surname is the last tap of the name: on to the unit."""
+        self.pick_title(title)
+        if self.step == NAME and self.name_mode == PICKER and self.surname and self.title:
+            self.name_next()
+
     def set_full_name(self, text: str) -> None:
         """Text from the on-screen letters, a hardware keyboard or a system input method."""
         if self.step != NAME or not isinstance(text, str):
@@ -401,6 +418,32 @@ class VisitorViewModel(UnitEntry):
         self.step = UNIT
 
     # -- unit (UnitEntry), purpose, party size, submit ---------------------------
+    def unit_submit(self, language: str) -> Query | Enqueue | None:
+        """ "Register" on the unit step: visiting, one person (the usual case; the purpose
+        step is one tap away) — sent as soon as the unit is accepted (follow_up)."""
+        if self.step != UNIT:
+            return None
+        self.submit_after_unit = language
+        if self.unit_checking:
+            return None  # a second tap while the unit is checked: the answer sends it once
+        query = self.unit_next()
+        if query is None:
+            return self.follow_up()  # accepted at once (offline), or refused: no submit
+        return query
+
+    def follow_up(self) -> Enqueue | None:
+        """After an answer: the registration "Register" asked for, once the unit is in."""
+        if self.step == UNIT and self.unit_checking:
+            return None  # still waiting for the unit's answer
+        language, self.submit_after_unit = self.submit_after_unit, None
+        if language is None or self.step != PURPOSE:
+            return None
+        return self.submit(language)
+
+    def unit_key(self, key: str) -> None:
+        self.submit_after_unit = None  # a new unit: "Register" is asked again
+        super().unit_key(key)
+
     def pick_purpose(self, purpose: str) -> None:
         if self.step == PURPOSE and purpose in PURPOSES:
             self.purpose = purpose

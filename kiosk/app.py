@@ -29,6 +29,8 @@ from kiosk.queries import QueryWorker
 from kiosk.storage_desk import StorageDesk
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
+from kiosk.viewmodels import home as tiles
+from kiosk.viewmodels import idle
 from kiosk.viewmodels import parcel as pickup
 from kiosk.viewmodels import repair as rep
 from kiosk.viewmodels import ticket_status as tstat
@@ -69,6 +71,7 @@ REPAIR_SCREENS = {
     rep.DETAILS: "repair_details",
     rep.DONE: "repair_done",
     rep.EMERGENCY: "repair_emergency",
+    rep.SOS: "repair_sos",
 }
 TICKET_SCREENS = {
     tstat.ENTRY: "ticket_status",
@@ -108,6 +111,8 @@ class LobbyKioskApp(App):
         self.start_sync = start_sync
         self.sync_options = sync_options or {}
         self.session = KioskSession(self.clock, settings.idle_seconds)
+        self.idle = idle.IdleTimer(self.session)
+        self.countdown = None  # the IdleCountdown bar (built with the window)
         self.help_call = HelpCallViewModel(self.clock)
         self.visitor = VisitorViewModel(self.clock, store.get(keys.VISITOR_SETTINGS))
         self.sign_out = SignOutViewModel()
@@ -151,6 +156,9 @@ class LobbyKioskApp(App):
         Window.clearcolor = theme.BACKGROUND
         self.building_name = self.store.get(keys.BUILDING_NAME, "") or ""
         self.building_name_en = self.store.get(keys.BUILDING_NAME_EN, "") or ""
+        from kiosk.screens.idle_countdown import IdleCountdown
+
+        self.countdown = IdleCountdown()
         manager = ScreenManager(transition=NoTransition())
         manager.add_widget(HomeScreen(name=HOME))
         manager.add_widget(HelpScreen(name=HELP))
@@ -249,6 +257,24 @@ class LobbyKioskApp(App):
             key = "status.unauthorised"
         return self.t(key, language)
 
+    def tile_available(self, service: str, online: bool) -> bool:
+        return tiles.available(service, online)
+
+    def tile_unavailable(self, service: str, language: str, online: bool) -> str:
+        """ " · 暂不可用" after the tile's name while it cannot work."""
+        if tiles.available(service, online):
+            return ""
+        return " · " + self.t(tiles.UNAVAILABLE, language)
+
+    def tile_secondary(self, service: str, language: str, online: bool) -> str:
+        """The English name; offline, why the tile is greyed (both languages)."""
+        reason = tiles.reason_key(service, online)
+        if reason is None:
+            return self.secondary(f"home.{service}", language)
+        if language == "en":
+            return self.t(reason, "en")
+        return f"{self.t(reason, language)} · {self.t(tiles.UNAVAILABLE, 'en')}"
+
     def building_label(self, language: str, name: str, name_en: str) -> str:
         if language == "en" and name_en:
             return name_en
@@ -284,6 +310,8 @@ class LobbyKioskApp(App):
             self.show_visitor(navigate=True)
             return
         if service == "parcel":
+            if not tiles.available(service, self.online):
+                return  # the greyed tile already says why; nothing to type in vain
             self.begin_parcel()
             return
         if service == "repair":
@@ -350,6 +378,15 @@ class LobbyKioskApp(App):
         self.ticket_status.reset()
         self.repair.begin(self.store.get(rep.SETTINGS_KEY))
         self.refresh_visitor_settings()  # the answer also refreshes the repair settings
+        self.show_repair(navigate=True)
+
+    def begin_sos(self) -> None:
+        """ "紧急求助 · Emergency" on home: the hazards, no unit (kiosk/viewmodels/sos.py)."""
+        self.visitor.reset()
+        self.sign_out.reset()
+        self.parcel.reset()
+        self.ticket_status.reset()
+        self.repair.begin_sos()
         self.show_repair(navigate=True)
 
     def repair_action(self, action: str, *args, navigate: bool = True):
@@ -463,6 +500,9 @@ class LobbyKioskApp(App):
 
     def _answered(self, flow, effect: Query, result) -> None:
         if getattr(flow, effect.then)(effect.generation, result):
+            follow_up = getattr(flow, "follow_up", None)  # e.g. "Register" once the unit is in
+            if follow_up is not None:
+                self._carry_out(flow, follow_up())
             self.refresh()
 
     def refresh_visitor_settings(self) -> None:
@@ -515,6 +555,7 @@ class LobbyKioskApp(App):
         self.withdraw_stale_pickups()
         self.session.reset(self.clock.now())
         self.language = self.session.language
+        self.show_countdown(None)
         self.root.current = HOME
         self.refresh()
 
@@ -568,14 +609,34 @@ class LobbyKioskApp(App):
         self.withdraw_refused_ratings()
         now = self.clock.now()
         held = any(flow.holds_screen(now) for flow in self.flows)
-        if self.session.is_idle(now) and self._has_something_to_forget() and not held:
+        news = idle.has_news(self.help_call, self.visitor, self.repair)
+        forget = self._has_something_to_forget() and not held
+        if self.idle.due(now, news) and forget:
             self.reset_to_home()
-        elif self.root is not None and self.root.current == HELP:
+            return
+        self.show_countdown(self.idle.countdown(now, news) if forget else None)
+        if self.root is not None and self.root.current == HELP:
             self.refresh_help()
         elif self.root is not None and self.root.current == VISITOR_SCREENS[visit.OUTCOME]:
             self.show_visitor()
         elif self.root is not None and self.root.current == PARCEL:
             self.show_parcel()
+
+    def more_time(self) -> None:
+        """ "还需要时间 · More time" on the countdown bar: a full idle period again."""
+        self.idle.more_time(self.clock.now())
+        self.show_countdown(None)
+
+    def show_countdown(self, seconds: int | None) -> None:
+        if self.countdown is None or self.root is None:
+            return
+        from kivy.core.window import Window
+
+        def both(key, **values):
+            zh = self.t(key, self.language, **values)
+            return zh if self.language == "en" else f"{zh} · {self.t(key, 'en', **values)}"
+
+        self.countdown.show(Window, seconds, both)
 
     def _has_something_to_forget(self) -> bool:
         return (

@@ -44,3 +44,7 @@ def pressed(colour) -> list[float]:
 # The smallest tap target anywhere on the kiosk, in px (dp at density 1): the
 # letter pad's keys; buttons and the numeric keys are bigger.
 MIN_TARGET = 96
+
+# The bottom bar (NavBar) of every screen, in dp: the idle countdown sits just above
+# it, so "More time" never covers Back or the primary button.
+NAV_HEIGHT = 144

@@ -2,11 +2,18 @@
 
 Steps, in order (a returning visitor skips the name):
 
-    privacy ─agree─▶ phone ─▶ (returning? ─yes─▶) ─▶ name ─▶ unit ─▶ purpose ─submit─▶ outcome
-                               └──────── no / not found ────▶ name
+    phone ─▶ (returning? ─yes─▶) ─▶ unit ─▶ purpose ─submit─▶ outcome
+      │        ├─ same as last time ─submit─▶ outcome   (one tap: unit and purpose as before)
+      │        └─ no / not found ─▶ name ─▶ unit ─▶ …
+      └─ details ─▶ privacy (the full notice) ─back─▶ phone
 
-The phone comes before the name so a returning visitor is recognised first and
-never types a name again (one tap: "Yes, that's me"). The photo step is
+The phone screen carries a one-line notice (who, what, how long: SECURITY 22)
+above the first personal field, with the full notice one tap away; reading it
+all was two thirds of a walk-in's time (bench/walk_in_klm.py). Going on from
+the phone step is the consent. The phone comes before the name so a returning
+visitor is recognised first and never types a name again; the console sends
+the unit and purpose of the last visit, so "same as last time" is one tap
+(reception still confirms the identity: S2). The photo step is
 skipped: `visitor_photo_enabled` is off by default and the kiosk has no
 camera support yet.
 
@@ -25,12 +32,14 @@ view-model (the outbox holds them until the console acknowledges them).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from kiosk.client import Result, error_code_of
 from kiosk.surnames import MAX_INITIALS, search
 from kiosk.viewmodels import phone_entry
 from kiosk.viewmodels.effects import Enqueue, Query
+from kiosk.viewmodels.unit_entry import MAX_LABEL_CHARS as MAX_UNIT_LABEL
 from kiosk.viewmodels.unit_entry import UNIT, UnitEntry
 from shared import names, phones
 from shared.clock import SystemClock, to_iso
@@ -67,6 +76,7 @@ MAX_FULL_NAME_CHARS = 200  # longer input is cut; names.clean refuses > 40 with 
 REMIND_AFTER_SECONDS = 60
 HOLD_SCREEN_SECONDS = 300  # the waiting screen outlasts the idle reset, up to this
 SURNAME_SLOTS = 24
+_CHINESE_MOBILE = re.compile(r"1[3-9]\d{9}")  # complete: no "Next" needed
 PICKER, TYPED = "picker", "typed"
 TITLES = {"mr": "先生", "ms": "女士"}
 
@@ -124,6 +134,9 @@ class VisitorViewModel(UnitEntry):
         self.lookup_pending = False
         self.returning_name: str | None = None
         self.returning = False
+        self.submit_after_unit: str | None = None  # "Register" on the unit: the language
+        self.last_unit: str | None = None  # the returning visitor's last host unit
+        self.last_purpose = PURPOSES[0]
         self.name_mode = PICKER
         self.initials = ""
         self._forget_unit()
@@ -149,11 +162,11 @@ class VisitorViewModel(UnitEntry):
         self.name: str | None = None
 
     def begin(self, settings: dict | None = None) -> None:
-        """ "Visitor registration" tapped: a fresh flow at the privacy notice."""
+        """ "Visitor registration" tapped: a fresh flow at the phone, under the one-line notice."""
         self.reset()
         if settings is not None:
             self.settings = settings_from(settings)
-        self.step = PRIVACY
+        self.step = PHONE
 
     def apply_settings(self, body: dict | None) -> None:
         self.settings = settings_from(body)
@@ -179,11 +192,12 @@ class VisitorViewModel(UnitEntry):
         self._set_error(None)
         self.offer_call = False
         if self.step == PRIVACY:
-            self.reset()
+            self.step = PHONE  # the full notice was a detail of the phone step
         elif self.step == PHONE:
-            self.step = PRIVACY
+            self.reset()
         elif self.step in (RETURNING, NAME):
             self.returning, self.returning_name, self.lookup_pending = False, None, False
+            self.last_unit = None
             self.step = PHONE
         elif self.step == UNIT:
             self.unit_checking = False
@@ -203,6 +217,12 @@ class VisitorViewModel(UnitEntry):
     @property
     def phone_required(self) -> bool:
         return self.settings["visitor_phone_required"]
+
+    def show_privacy(self) -> None:
+        """ "Details" under the one-line notice: the full notice, then back to the phone."""
+        if self.step == PHONE and not self.lookup_pending:
+            self._set_error(None)
+            self.step = PRIVACY
 
     def agree(self) -> None:
         if self.step == PRIVACY:
@@ -245,6 +265,14 @@ class VisitorViewModel(UnitEntry):
         self.lookup_pending = True
         return Query("lookup_visitor", (self.phone,), "on_lookup", self.generation)
 
+    def phone_key_and_go(self, key: str) -> Query | None:
+        """A keypad key; the 11th digit of a Chinese mobile goes on by itself (one tap
+        less for everyone: the number is complete). Other numbers use "Next"."""
+        self.phone_key(key)
+        if self.phone is None and _CHINESE_MOBILE.fullmatch(self.phone_digits):
+            return self.phone_next()
+        return None
+
     def skip_phone(self) -> Query | None:
         if self.step != PHONE or self.phone_required:
             return None
@@ -263,10 +291,29 @@ class VisitorViewModel(UnitEntry):
         body = result.body or {}
         if result.ok and body.get("found") is True and isinstance(body.get("masked_name"), str):
             self.returning_name = body["masked_name"][:20]
+            self._remember_last_visit(body)
             self.step = RETURNING
         else:
             self._after_phone()
         return True
+
+    def _remember_last_visit(self, body: dict) -> None:
+        unit, purpose = body.get("last_unit"), body.get("last_purpose")
+        ok_unit = isinstance(unit, str) and 0 < len(unit) <= MAX_UNIT_LABEL
+        self.last_unit = unit if ok_unit else None
+        self.last_purpose = purpose if purpose in PURPOSES else PURPOSES[0]
+
+    def same_as_last(self, language: str) -> Enqueue | None:
+        """ "Yes, same as last time": the returning visitor, the last unit and purpose, one
+        person — sent at once. The console checks the unit again and staff confirm (S2)."""
+        if self.step != RETURNING or not self.last_unit or not self.phone:
+            return None
+        self.returning = True
+        self._clear_name()
+        self.unit, self.unit_checked = self.last_unit, True
+        self.purpose, self.party_size = self.last_purpose, 1
+        self.step = PURPOSE
+        return self.submit(language)
 
     def confirm_returning(self, yes: bool) -> None:
         if self.step != RETURNING:
@@ -330,6 +377,12 @@ class VisitorViewModel(UnitEntry):
             self._set_error(None)
             self.title = title
 
+    def pick_title_and_go(self, title: str) -> None:
+        """先生 / 女士 after the surname is the last tap of the name: on to the unit."""
+        self.pick_title(title)
+        if self.step == NAME and self.name_mode == PICKER and self.surname and self.title:
+            self.name_next()
+
     def set_full_name(self, text: str) -> None:
         """Text from the on-screen letters, a hardware keyboard or a system input method."""
         if self.step != NAME or not isinstance(text, str):
@@ -367,6 +420,32 @@ class VisitorViewModel(UnitEntry):
         self.step = UNIT
 
     # -- unit (UnitEntry), purpose, party size, submit ---------------------------
+    def unit_submit(self, language: str) -> Query | Enqueue | None:
+        """ "Register" on the unit step: visiting, one person (the usual case; the purpose
+        step is one tap away) — sent as soon as the unit is accepted (follow_up)."""
+        if self.step != UNIT:
+            return None
+        self.submit_after_unit = language
+        if self.unit_checking:
+            return None  # a second tap while the unit is checked: the answer sends it once
+        query = self.unit_next()
+        if query is None:
+            return self.follow_up()  # accepted at once (offline), or refused: no submit
+        return query
+
+    def follow_up(self) -> Enqueue | None:
+        """After an answer: the registration "Register" asked for, once the unit is in."""
+        if self.step == UNIT and self.unit_checking:
+            return None  # still waiting for the unit's answer
+        language, self.submit_after_unit = self.submit_after_unit, None
+        if language is None or self.step != PURPOSE:
+            return None
+        return self.submit(language)
+
+    def unit_key(self, key: str) -> None:
+        self.submit_after_unit = None  # a new unit: "Register" is asked again
+        super().unit_key(key)
+
     def pick_purpose(self, purpose: str) -> None:
         if self.step == PURPOSE and purpose in PURPOSES:
             self.purpose = purpose
@@ -515,6 +594,6 @@ class VisitorViewModel(UnitEntry):
 
     @property
     def step_number(self) -> int:
-        """1-based position for "step 2 of 5" (returning visitors see the same count)."""
-        order = {PRIVACY: 1, PHONE: 2, RETURNING: 3, NAME: 3, UNIT: 4, PURPOSE: 5}
+        """1-based position for "step 2 of 4" (returning visitors see the same count)."""
+        order = {PRIVACY: 1, PHONE: 1, RETURNING: 2, NAME: 2, UNIT: 3, PURPOSE: 4}
         return order.get(self.step, 0)

@@ -48,3 +48,9 @@ MIN_TARGET = 96
 # The bottom bar (NavBar) of every screen, in dp: the idle countdown sits just above
 # it, so "More time" never covers Back or the primary button.
 NAV_HEIGHT = 144
+
+
+def text_units(text: str) -> int:
+    """A text's width in half-width units (a Chinese character counts two): a fixed-width
+    button picks a smaller size for a long label rather than break it mid-word."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)

@@ -45,6 +45,7 @@ class BigTile(ButtonBehavior, BoxLayout):
     secondary = StringProperty("")
     bg_color = ColorProperty("#1F5FAD")
     primary_size = NumericProperty(64)
+    secondary_size = NumericProperty(34)
 
 
 class PillButton(ButtonBehavior, WrapLabel):

@@ -20,8 +20,11 @@ from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
 
 from kiosk import theme
+from kiosk.viewmodels import parcel as pv
 from kiosk.viewmodels import repair as rv
+from kiosk.viewmodels import sign_out as so
 from kiosk.viewmodels import ticket_status as tv
+from kiosk.widgets import NavBar
 from tests.ui.conftest import SCREENSHOTS, screenshot, step, tap, wait_until
 
 ORIENTATIONS = ("portrait", "landscape")
@@ -37,23 +40,24 @@ def _visitor_to(app, *actions):
 
 
 def _phone_error(app):
-    _visitor_to(app, ("agree",))
+    _visitor_to(app)
     for digit in "12345":
         app.visit("phone_key", digit)
     app.visit("phone_next")
 
 
 def _name(app):
-    _visitor_to(app, ("agree",), ("skip_phone",))
+    _visitor_to(app, ("skip_phone",))
     wait_until(lambda: app.visitor.step == "name", timeout=5)
     app.visit("letter", "z")
     app.visit("pick_surname", "张")
     app.visit("pick_title", "ms")
 
 
-def _returning(app):
-    _visitor_to(app, ("agree",))
+def _returning(app, last_unit="1201"):
+    _visitor_to(app)
     app.visitor.step, app.visitor.returning_name = "returning", "张*明"
+    app.visitor.phone, app.visitor.last_unit = "+8613812345678", last_unit
     app.show_visitor(navigate=True)
 
 
@@ -140,10 +144,26 @@ def _sign_out(app):
         app.sign_out_action("key", digit)
 
 
+def _sign_out_failed(app):
+    _sign_out(app)
+    app.sign_out.state = so.FAILED  # the console refused: Retry in the primary slot
+    app.show_sign_out()
+
+
 def _parcel(app):
     app.begin_parcel()
     for digit in "1234":
         app.parcel_action("key", digit)
+
+
+def _parcel_wrong_code(app):
+    """A wrong code with the tries left, as the console's refusal leaves it."""
+    _parcel(app)
+    app.parcel.entry.field = pv.CODE
+    for digit in "123456":
+        app.parcel_action("key", digit)
+    app.parcel._error("parcel.error.wrong_code_left", n=2)
+    app.show_parcel()
 
 
 def _help(app):
@@ -153,15 +173,19 @@ def _help(app):
 SCREENS = {
     "home": lambda app: None,
     "help": _help,
-    "visitor_privacy": lambda app: _visitor_to(app),
+    "visitor_privacy": lambda app: _visitor_to(app, ("show_privacy",)),
     "visitor_phone": _phone_error,
     "visitor_returning": _returning,
+    "visitor_returning+no_last_unit": lambda app: _returning(app, last_unit=None),
     "visitor_name": _name,
     "visitor_unit": _unit,
     "visitor_purpose": _purpose,
     "visitor_outcome": _outcome,
     "visitor_sign_out": _sign_out,
+    "visitor_sign_out+failed": _sign_out_failed,
     "parcel_pickup": _parcel,
+    "parcel_pickup+wrong_code": _parcel_wrong_code,
+    "repair_sos": lambda app: app.begin_sos(),
     "repair_unit": lambda app: _repair_to(app, "unit"),
     "repair_category": lambda app: _repair_to(app, "category"),
     "repair_problem": lambda app: _repair_to(app, "problem"),
@@ -181,8 +205,9 @@ def open_screen(start_kiosk, name, orientation, language):
         app.toggle_language()
     SCREENS[name](app)
     step(3)
-    assert app.root.current == name, f"the driver reached {app.root.current}"
-    return app, app.root.get_screen(name)
+    screen_name = name.split("+")[0]  # "parcel_pickup+wrong_code": a state of one screen
+    assert app.root.current == screen_name, f"the driver reached {app.root.current}"
+    return app, app.root.get_screen(screen_name)
 
 
 # -- reading the widget tree ---------------------------------------------------------
@@ -286,9 +311,6 @@ def test_every_screen_fits(start_kiosk, window, name, orientation, language):
     assert not problems, "\n".join(problems)
 
 
-BACK_SCREENS = [n for n in SCREENS if n not in ("home", "visitor_outcome", "repair_done")]
-
-
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
 def test_back_is_in_the_same_place_on_every_screen(start_kiosk, orientation):
     places = {}
@@ -313,3 +335,31 @@ def test_a_wrong_code_does_not_move_the_keypad(start_kiosk):
     assert phone.ids.error.text
     step(2)
     assert window_box(phone.ids.keypad.keys["5"]) == before
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+@pytest.mark.parametrize("name", ["visitor_outcome", "visitor_phone", "repair_sos"])
+def test_the_idle_countdown_leaves_the_navbar_free(
+    start_kiosk, window, name, orientation, language
+):
+    """The last 10 s: the bar with "More time" sits above the NavBar, so Back, Done and
+    the primary button stay where the finger expects them, and fits the screen."""
+    app, screen = open_screen(start_kiosk, name, orientation, language)
+    app.show_countdown(8)
+    step(3)
+    bar = app.countdown
+    assert bar.parent is window
+    shot = f"layout/{name}+countdown_{orientation}_{language}.png"
+    (SCREENSHOTS / "layout").mkdir(parents=True, exist_ok=True)
+    screenshot(shot)
+    nav = next(w for w in screen.walk() if isinstance(w, NavBar))
+    buttons = [w for w in visible_widgets(nav) if is_tappable(w)]
+    assert buttons, "no button in the NavBar"
+    for button in buttons:
+        assert not overlap(window_box(bar), window_box(button)), (button.text, window_box(bar))
+    bar_box = window_box(bar)
+    assert bar_box[0] >= -SLACK and bar_box[2] <= window.width + SLACK
+    assert bar.ids.more_time.height >= theme.MIN_TARGET
+    for label in (w for w in visible_widgets(bar) if isinstance(w, Label)):
+        assert not clipped(label), label.text

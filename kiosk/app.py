@@ -20,20 +20,29 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import icons, theme
 from kiosk import store as keys
+from kiosk.app_idle import IdleDesk
+from kiosk.app_repair import RepairDesk
+from kiosk.app_text import KvText
+from kiosk.app_withdraw import OutboxWithdrawals
 from kiosk.broadcast_desk import BroadcastController
-from kiosk.client import RETRYABLE, ConsoleClient, Result, error_code_of
+from kiosk.client import RETRYABLE, ConsoleClient, Result
 from kiosk.config import KioskSettings
 from kiosk.fonts import register_default_font
-from kiosk.outbox import IN_FLIGHT, READY, Outbox
+from kiosk.outbox import Outbox
 from kiosk.queries import QueryWorker
+from kiosk.screen_names import (
+    HELP,
+    HOME,
+    PARCEL,
+    SIGN_OUT,
+    VISITOR_SCREENS,
+)
 from kiosk.storage_desk import StorageDesk
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
 from kiosk.viewmodels import home as tiles
 from kiosk.viewmodels import idle
-from kiosk.viewmodels import parcel as pickup
 from kiosk.viewmodels import repair as rep
-from kiosk.viewmodels import ticket_status as tstat
 from kiosk.viewmodels import visitor as visit
 from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.help_call import HelpCallViewModel
@@ -50,46 +59,15 @@ log = logging.getLogger(__name__)
 
 _NO_ANSWER = Result(RETRYABLE, message="no query worker")
 
-HOME = "home"
-HELP = "help"
-VISITOR_SCREENS = {
-    visit.PRIVACY: "visitor_privacy",
-    visit.PHONE: "visitor_phone",
-    visit.RETURNING: "visitor_returning",
-    visit.NAME: "visitor_name",
-    visit.UNIT: "visitor_unit",
-    visit.PURPOSE: "visitor_purpose",
-    visit.OUTCOME: "visitor_outcome",
-}
-SIGN_OUT = "visitor_sign_out"
-PARCEL = "parcel_pickup"
-REPAIR_SCREENS = {
-    rep.UNIT: "repair_unit",
-    rep.CATEGORY: "repair_category",
-    rep.PROBLEM: "repair_problem",
-    rep.URGENCY: "repair_urgency",
-    rep.DETAILS: "repair_details",
-    rep.DONE: "repair_done",
-    rep.EMERGENCY: "repair_emergency",
-    rep.SOS: "repair_sos",
-}
-TICKET_SCREENS = {
-    tstat.ENTRY: "ticket_status",
-    tstat.LOOKING: "ticket_status",
-    tstat.FOUND: "ticket_status_result",
-    tstat.RATING: "ticket_status_thanks",
-    tstat.THANKS: "ticket_status_thanks",
-    tstat.FAILED: "ticket_status_thanks",
-}
 
-
-class LobbyKioskApp(App):
+class LobbyKioskApp(KvText, RepairDesk, IdleDesk, OutboxWithdrawals, App):
     title = "Lobby Desk"
     language = StringProperty(i18n.DEFAULT_LANGUAGE)
     online = BooleanProperty(False)
     authorised = BooleanProperty(True)
     building_name = StringProperty("")
     building_name_en = StringProperty("")
+    kiosk_name = StringProperty("")  # as paired on the console: the help screen's about line
     storage_notice = StringProperty("")  # the storage is full, or was salvaged (StorageDesk)
     storage_notice_en = StringProperty("")
 
@@ -156,6 +134,7 @@ class LobbyKioskApp(App):
         Window.clearcolor = theme.BACKGROUND
         self.building_name = self.store.get(keys.BUILDING_NAME, "") or ""
         self.building_name_en = self.store.get(keys.BUILDING_NAME_EN, "") or ""
+        self.kiosk_name = self.store.get(keys.KIOSK_NAME, "") or ""
         from kiosk.screens.idle_countdown import IdleCountdown
 
         self.countdown = IdleCountdown()
@@ -242,43 +221,6 @@ class LobbyKioskApp(App):
                 answer()
 
         Clock.schedule_once(run, 0)
-
-    # -- text for the .kv files (the language argument makes kv re-bind) ----
-    def t(self, key: str, language: str, **values) -> str:
-        return i18n.text("kiosk", key, language, **values)
-
-    def secondary(self, key: str, language: str) -> str:
-        """The smaller English line under Chinese; nothing when English is primary."""
-        return i18n.text("kiosk", key, "en") if language != "en" else ""
-
-    def status_text(self, language: str, online: bool, authorised: bool) -> str:
-        key = "status.online" if online else "status.offline"
-        if not authorised:
-            key = "status.unauthorised"
-        return self.t(key, language)
-
-    def tile_available(self, service: str, online: bool) -> bool:
-        return tiles.available(service, online)
-
-    def tile_unavailable(self, service: str, language: str, online: bool) -> str:
-        """ " · 暂不可用" after the tile's name while it cannot work."""
-        if tiles.available(service, online):
-            return ""
-        return " · " + self.t(tiles.UNAVAILABLE, language)
-
-    def tile_secondary(self, service: str, language: str, online: bool) -> str:
-        """The English name; offline, why the tile is greyed (both languages)."""
-        reason = tiles.reason_key(service, online)
-        if reason is None:
-            return self.secondary(f"home.{service}", language)
-        if language == "en":
-            return self.t(reason, "en")
-        return f"{self.t(reason, language)} · {self.t(tiles.UNAVAILABLE, 'en')}"
-
-    def building_label(self, language: str, name: str, name_en: str) -> str:
-        if language == "en" and name_en:
-            return name_en
-        return name or name_en or self.t("building.fallback", language)
 
     # -- user actions (main thread) ----------------------------------------
     @property
@@ -369,112 +311,6 @@ class LobbyKioskApp(App):
         self.withdraw_stale_pickups()
         self.show_parcel()
         self.root.current = HOME
-
-    # -- repair requests and ticket status (kv calls these with a method's name) ----
-    def begin_repair(self) -> None:
-        self.visitor.reset()
-        self.sign_out.reset()
-        self.parcel.reset()
-        self.ticket_status.reset()
-        self.repair.begin(self.store.get(rep.SETTINGS_KEY))
-        self.refresh_visitor_settings()  # the answer also refreshes the repair settings
-        self.show_repair(navigate=True)
-
-    def begin_sos(self) -> None:
-        """ "紧急求助 · Emergency" on home: the hazards, no unit (kiosk/viewmodels/sos.py)."""
-        self.visitor.reset()
-        self.sign_out.reset()
-        self.parcel.reset()
-        self.ticket_status.reset()
-        self.repair.begin_sos()
-        self.show_repair(navigate=True)
-
-    def repair_action(self, action: str, *args, navigate: bool = True):
-        """Run RepairViewModel.<action>(*args), carry out what it asks, show the result."""
-        effect = getattr(self.repair, action)(*args)
-        self._carry_out(self.repair, effect)
-        self.show_repair(navigate=navigate)
-        return effect
-
-    def finish_repair(self) -> None:
-        self.repair.reset()
-        self.show_repair()
-        self.root.current = HOME
-
-    def begin_ticket_status(self) -> None:
-        self.repair.reset()
-        self.show_repair()
-        self.ticket_status.begin()
-        self.show_ticket_status(navigate=True)
-
-    def ticket_action(self, action: str, *args):
-        """Run TicketStatusViewModel.<action>(*args): scanner, keypad, look up, rate."""
-        effect = getattr(self.ticket_status, action)(*args)
-        self._carry_out(self.ticket_status, effect)
-        self.show_ticket_status(navigate=True)
-        return effect
-
-    def finish_ticket_status(self) -> None:
-        self.ticket_status.reset()
-        self.show_ticket_status()
-        self.root.current = HOME
-
-    def show_repair(self, navigate: bool = False) -> None:
-        """Show the repair flow; go to its current step if asked, or if already in it."""
-        if self.root is None:
-            return
-        now = self.clock.now()
-        for name in REPAIR_SCREENS.values():
-            self.root.get_screen(name).show(self.repair, self.session, now)
-        if navigate or self.root.current in REPAIR_SCREENS.values():
-            self.root.current = REPAIR_SCREENS.get(self.repair.step, HOME)
-
-    def show_ticket_status(self, navigate: bool = False) -> None:
-        if self.root is None:
-            return
-        now = self.clock.now()
-        for name in set(TICKET_SCREENS.values()):
-            self.root.get_screen(name).show(self.ticket_status, self.session, now)
-        if navigate or self.root.current in TICKET_SCREENS.values():
-            self.root.current = TICKET_SCREENS.get(self.ticket_status.state, HOME)
-
-    def withdraw_stale_pickups(self, starting: bool = False) -> None:
-        """Only the console checks a pickup code, so a pickup never waits in the outbox:
-        one the parcel flow no longer waits for (no answer in time, offline, the
-        person gone), or one the console throttled (429), is dead-lettered here
-        before the worker sends it. One already on the wire is left to finish."""
-        now = self.clock.now()
-        states = (READY, IN_FLIGHT) if starting else (READY,)
-        for item in [item for state in states for item in self.outbox.items(state)]:
-            if item.kind != pickup.KIND:
-                continue
-            throttled = error_code_of(item.last_error) in pickup.STOP_RETRYING
-            if not throttled and not starting and self.parcel.keeps(item.id, now):
-                continue
-            error = item.last_error if throttled else pickup.WITHDRAWN
-            if self._withdraw(item.id, item.state, error or pickup.WITHDRAWN):
-                log.warning("parcel pickup %s withdrawn: %s", item.id, error)
-                self.sync_dead(item.id, item.kind, error or pickup.WITHDRAWN)
-
-    def withdraw_refused_ratings(self) -> None:
-        """A rating the console refused with 409 (not resolved, already rated) is final,
-        though the outbox retries any 409 and holds the queue behind it: dead-letter it
-        here, and the screen says why."""
-        for item in self.outbox.items(READY):
-            if item.kind != tstat.KIND:
-                continue
-            if error_code_of(item.last_error) not in tstat.FINAL_CONFLICTS:
-                continue
-            if self._withdraw(item.id, item.state, item.last_error or ""):
-                log.warning("ticket rating %s withdrawn: %s", item.id, item.last_error)
-                self.sync_dead(item.id, item.kind, item.last_error or "")
-
-    def _withdraw(self, item_id: int, state: str, error: str) -> bool:
-        try:
-            return self.outbox.withdraw(item_id, state, error)
-        except sqlite3.Error:
-            log.exception("could not withdraw parcel pickup %s", item_id)
-            return False
 
     def _carry_out(self, flow, effect) -> None:
         if isinstance(effect, Query):
@@ -621,29 +457,6 @@ class LobbyKioskApp(App):
             self.show_visitor()
         elif self.root is not None and self.root.current == PARCEL:
             self.show_parcel()
-
-    def more_time(self) -> None:
-        """ "还需要时间 · More time" on the countdown bar: a full idle period again."""
-        self.idle.more_time(self.clock.now())
-        self.show_countdown(None)
-
-    def show_countdown(self, seconds: int | None) -> None:
-        if self.countdown is None or self.root is None:
-            return
-        from kivy.core.window import Window
-
-        def both(key, **values):
-            zh = self.t(key, self.language, **values)
-            return zh if self.language == "en" else f"{zh} · {self.t(key, 'en', **values)}"
-
-        self.countdown.show(Window, seconds, both)
-
-    def _has_something_to_forget(self) -> bool:
-        return (
-            self.root.current != HOME
-            or self.language != i18n.DEFAULT_LANGUAGE
-            or not all(flow.is_reset for flow in self.flows)
-        )
 
     def refresh(self) -> None:
         """Copy every flow's state into its screens (after a change or a language switch)."""

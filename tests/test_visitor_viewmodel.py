@@ -8,9 +8,11 @@ from kiosk.client import PERMANENT, RETRYABLE, SUCCESS, Result
 from kiosk.surnames import all_surnames, search
 from kiosk.viewmodels import sign_out as so
 from kiosk.viewmodels import visitor as vv
+from kiosk.viewmodels import visitor_name as vname
 from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.sign_out import SignOutViewModel
 from kiosk.viewmodels.visitor import VisitorViewModel
+from kiosk.viewmodels.visitor_returning import mask_unit
 from shared import i18n, visitors
 from shared.building import SETTING_DEFAULTS
 from shared.clock import FrozenClock
@@ -122,6 +124,7 @@ def test_a_returning_visitor_same_as_last_time_is_sent_with_one_tap(vm):
     last = {"last_unit": "1201", "last_purpose": "delivery"}
     vm.on_lookup(query.generation, ok({"found": True, "masked_name": "张*", **last}))
     assert vm.step == vv.RETURNING and vm.last_unit == "1201"
+    assert vm.last_unit_shown == "12**"  # the screen shows it masked; the order is exact
     order = vm.same_as_last("zh_CN")
     assert vm.step == vv.OUTCOME and vm.state == vv.SAVING
     assert order.body["returning"] is True and "name" not in order.body
@@ -129,6 +132,15 @@ def test_a_returning_visitor_same_as_last_time_is_sent_with_one_tap(vm):
         "1201", "delivery", 1,
     )  # fmt: skip
     visitors.validate_registration(order.body, SETTING_DEFAULTS)
+
+
+@pytest.mark.parametrize(
+    ("unit", "shown"), [("1201", "12**"), ("3-1204", "3-12**"), ("101", "1**"), ("A1", "**")]
+)
+def test_the_last_unit_is_shown_masked_with_a_fixed_mask(unit, shown):
+    """As the kiosk masks names (张**) and phones: the room hidden, never the length."""
+    assert mask_unit(unit) == shown
+    assert mask_unit(unit).endswith("**") and unit not in mask_unit(unit)
 
 
 @pytest.mark.parametrize(
@@ -589,7 +601,8 @@ def test_sign_out_failures_say_see_reception(error, key):
 
 def test_every_message_key_exists_in_both_languages():
     catalogue = i18n.catalogue("kiosk")
-    keys = set(vv._NAME_ERRORS.values()) | set(vv._FAILURES.values()) | set(so._FAILURES.values())
+    keys = set(vname._NAME_ERRORS.values()) | set(vv._FAILURES.values())
+    keys |= set(so._FAILURES.values())
     keys |= {f"visitor.outcome.{state}" for state in ("saving", "waiting", "offline", "sent",
              "reminded", "confirmed", "denied")}  # fmt: skip
     keys |= {f"visitor.purpose.{code}" for code in vv.PURPOSES}

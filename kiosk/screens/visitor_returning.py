@@ -24,7 +24,8 @@ class VisitorReturningScreen(VisitorScreen):
     def show(self, vm, session, now) -> None:
         name = vm.returning_name or ""
         self.title_text, self.title_english = both(session, "visitor.returning.title", name=name)
-        self.same_text = self._two_lines(session, "visitor.returning.same", unit=vm.last_unit)
+        # masked (12**): a stranger typing someone's number learns little (visitor_returning.py)
+        self.same_text = self._two_lines(session, "visitor.returning.same", unit=vm.last_unit_shown)
         self.same_text = self.same_text if vm.last_unit else ""
         yes_key = "visitor.returning.other_unit" if vm.last_unit else "visitor.returning.yes"
         self.yes_text = self._two_lines(session, yes_key)

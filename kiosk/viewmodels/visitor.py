@@ -35,34 +35,40 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from kiosk.client import Result, error_code_of
-from kiosk.surnames import MAX_INITIALS, search
+from kiosk.client import error_code_of
 from kiosk.viewmodels import phone_entry
 from kiosk.viewmodels.effects import Enqueue, Query
-from kiosk.viewmodels.unit_entry import MAX_LABEL_CHARS as MAX_UNIT_LABEL
 from kiosk.viewmodels.unit_entry import UNIT, UnitEntry
-from shared import names, phones
+from kiosk.viewmodels.visitor_name import (  # noqa: F401  (the screens import them from here)
+    MAX_FULL_NAME_CHARS,
+    PICKER,
+    SURNAME_SLOTS,
+    TITLES,
+    TYPED,
+    NameEntry,
+)
+from kiosk.viewmodels.visitor_returning import ReturningVisitor
+from kiosk.viewmodels.visitor_steps import (  # noqa: F401  (the flow's steps and states)
+    CONFIRMED,
+    DENIED,
+    FAILED,
+    IDLE,
+    NAME,
+    OFFLINE,
+    OUTCOME,
+    PHONE,
+    PRIVACY,
+    PURPOSE,
+    PURPOSES,
+    RETURNING,
+    SAVING,
+    SENT,
+    STEPS,
+    UNDECIDED,
+    WAITING,
+)
+from shared import phones
 from shared.clock import SystemClock, to_iso
-
-# steps (UNIT is imported with UnitEntry, which runs it)
-IDLE = "idle"
-PRIVACY = "privacy"
-PHONE = "phone"
-RETURNING = "returning"
-NAME = "name"
-PURPOSE = "purpose"
-OUTCOME = "outcome"
-STEPS = (PRIVACY, PHONE, RETURNING, NAME, UNIT, PURPOSE, OUTCOME)
-
-# outcome states
-SAVING = "saving"
-WAITING = "waiting"
-OFFLINE = "offline"
-SENT = "sent"
-CONFIRMED = "confirmed"
-DENIED = "denied"
-FAILED = "failed"
-UNDECIDED = (SAVING, WAITING, OFFLINE, SENT)
 
 KIND = "visit.register"
 PATH = "/api/v1/visits"
@@ -70,15 +76,10 @@ EVENT_CONFIRMED = "visit.confirmed"
 EVENT_DENIED = "visit.denied"
 EVENT_REOPENED = "visit.reopened"  # reception undid its decision (shared/visit_undo.py)
 
-PURPOSES = ("visit", "delivery", "contractor", "interview", "other")  # shared.visitors.PURPOSES
 MAX_PARTY_SIZE = 10
-MAX_FULL_NAME_CHARS = 200  # longer input is cut; names.clean refuses > 40 with a message
 REMIND_AFTER_SECONDS = 60
 HOLD_SCREEN_SECONDS = 300  # the waiting screen outlasts the idle reset, up to this
-SURNAME_SLOTS = 24
 _CHINESE_MOBILE = re.compile(r"1[3-9]\d{9}")  # complete: no "Next" needed
-PICKER, TYPED = "picker", "typed"
-TITLES = {"mr": "先生", "ms": "女士"}
 
 DEFAULT_SETTINGS = {
     "visit_retention_days": 90,
@@ -86,11 +87,6 @@ DEFAULT_SETTINGS = {
     "visitor_photo_enabled": False,
 }
 
-_NAME_ERRORS = {
-    "Please enter a name.": "visitor.name.error_empty",
-    f"A name can have at most {names.MAX_NAME_LENGTH} characters.": "visitor.name.error_long",
-    "Please use letters only in the name.": "visitor.name.error_letters",
-}
 _FAILURES = {
     "unknown_unit": "visitor.failed.unknown_unit",
     "returning_visitor_unknown": "visitor.failed.returning_unknown",
@@ -111,7 +107,7 @@ def settings_from(body: dict | None) -> dict:
     return merged
 
 
-class VisitorViewModel(UnitEntry):
+class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
     UNIT_EMPTY_ERROR = "visitor.unit.error_empty"
     UNIT_UNKNOWN_ERROR = "visitor.unit.error_unknown"
     STEP_AFTER_UNIT = PURPOSE
@@ -282,142 +278,6 @@ class VisitorViewModel(UnitEntry):
     def _after_phone(self) -> None:
         self.returning, self.returning_name = False, None
         self.step = NAME
-
-    def on_lookup(self, generation: int, result: Result) -> bool:
-        """POST /visitors/lookup answered (or failed: then the visitor types a name)."""
-        if generation != self.generation or not self.lookup_pending or self.step != PHONE:
-            return False
-        self.lookup_pending = False
-        body = result.body or {}
-        if result.ok and body.get("found") is True and isinstance(body.get("masked_name"), str):
-            self.returning_name = body["masked_name"][:20]
-            self._remember_last_visit(body)
-            self.step = RETURNING
-        else:
-            self._after_phone()
-        return True
-
-    def _remember_last_visit(self, body: dict) -> None:
-        unit, purpose = body.get("last_unit"), body.get("last_purpose")
-        ok_unit = isinstance(unit, str) and 0 < len(unit) <= MAX_UNIT_LABEL
-        self.last_unit = unit if ok_unit else None
-        self.last_purpose = purpose if purpose in PURPOSES else PURPOSES[0]
-
-    def same_as_last(self, language: str) -> Enqueue | None:
-        """ "Yes, same as last time": the returning visitor, the last unit and purpose, one
-        person — sent at once. The console checks the unit again and staff confirm (S2)."""
-        if self.step != RETURNING or not self.last_unit or not self.phone:
-            return None
-        self.returning = True
-        self._clear_name()
-        self.unit, self.unit_checked = self.last_unit, True
-        self.purpose, self.party_size = self.last_purpose, 1
-        self.step = PURPOSE
-        return self.submit(language)
-
-    def confirm_returning(self, yes: bool) -> None:
-        if self.step != RETURNING:
-            return
-        self.returning = bool(yes)
-        if yes:
-            self._clear_name()
-            self.step = UNIT
-        else:
-            self.returning_name = None
-            self.step = NAME
-
-    # -- name ----------------------------------------------------------------
-    def _clear_name(self) -> None:
-        self.surname = self.title = self.full_name = self.initials = ""
-        self.name = None
-
-    def set_name_mode(self, mode: str) -> None:
-        if self.step == NAME and mode in (PICKER, TYPED):
-            self.name_mode = mode
-            self._set_error(None)
-
-    def letter(self, key: str) -> None:
-        """A key of the A–Z pad: search initials (picker) or type a Latin name."""
-        if self.step != NAME:
-            return
-        self._set_error(None)
-        if self.name_mode == PICKER:
-            if key == "back":
-                self.initials = self.initials[:-1]
-            elif key in ("clear", "space"):
-                self.initials = ""
-            elif len(key) == 1 and key.isalpha() and len(self.initials) < MAX_INITIALS:
-                self.initials += key.lower()
-            return
-        if key == "back":
-            self.full_name = self.full_name[:-1]
-        elif key == "clear":
-            self.full_name = ""
-        elif key == "space":
-            if self.full_name and not self.full_name.endswith(" "):
-                self.full_name += " "
-        elif len(key) == 1 and key.isalpha():
-            # Capitalise each word's first letter: "emily carter" → "Emily Carter".
-            starts_word = not self.full_name or self.full_name.endswith(" ")
-            self.set_full_name(self.full_name + (key.upper() if starts_word else key.lower()))
-
-    @property
-    def surname_choices(self) -> list[tuple[str, str]]:
-        """(surname, pinyin) for the picker's slots, most common first."""
-        return [(s.text, s.pinyin) for s in search(self.initials, SURNAME_SLOTS)]
-
-    def pick_surname(self, surname: str) -> None:
-        if self.step == NAME:
-            self._set_error(None)
-            self.name_mode = PICKER
-            self.surname = surname
-
-    def pick_title(self, title: str) -> None:
-        if self.step == NAME and title in TITLES:
-            self._set_error(None)
-            self.title = title
-
-    def pick_title_and_go(self, title: str) -> None:
-        """先生 / 女士 after the surname is the last tap of the name: on to the unit."""
-        self.pick_title(title)
-        if self.step == NAME and self.name_mode == PICKER and self.surname and self.title:
-            self.name_next()
-
-    def set_full_name(self, text: str) -> None:
-        """Text from the on-screen letters, a hardware keyboard or a system input method."""
-        if self.step != NAME or not isinstance(text, str):
-            return
-        text = text[:MAX_FULL_NAME_CHARS]
-        if text != self.full_name:
-            self._set_error(None)
-            self.full_name = text
-        if text:
-            self.name_mode = TYPED
-
-    @property
-    def name_preview(self) -> str:
-        """张先生 (picker) or the typed name, as it will be stored."""
-        if self.name_mode == TYPED:
-            return self.full_name
-        return self.surname + TITLES.get(self.title, "")
-
-    def name_next(self) -> None:
-        if self.step != NAME:
-            return
-        if self.name_mode == PICKER:
-            if not self.surname:
-                self._set_error("visitor.name.error_surname")
-                return
-            if not self.title:
-                self._set_error("visitor.name.error_title")
-                return
-        try:
-            self.name = names.clean(self.name_preview)
-        except names.InvalidName as error:
-            self._set_error(_NAME_ERRORS.get(str(error), "visitor.name.error_invalid"))
-            return
-        self._set_error(None)
-        self.step = UNIT
 
     # -- unit (UnitEntry), purpose, party size, submit ---------------------------
     def unit_submit(self, language: str) -> Query | Enqueue | None:

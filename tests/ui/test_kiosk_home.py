@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.outbox import ACKED, Outbox
+from shared.version import __version__
 from tests.stub_console import StubConsole
 from tests.ui.conftest import screenshot, step, tap, wait_until
 
@@ -191,3 +192,18 @@ def test_emergency_from_home_needs_no_unit_and_alerts_the_desk(kiosk_app):
     (item,) = Outbox(kiosk_app.store).items()
     assert item.kind == "escalation.help" and item.body_json["screen"] == "sos_elevator"
     screenshot("kiosk_sos_elevator_zh.png")
+
+
+def test_the_help_screen_names_the_version_and_this_kiosk_in_both_languages(kiosk_app):
+    """Staff on the phone with support find the version where the kiosk already goes
+    (呼叫前台 · Call reception), small, with no extra gesture."""
+    tap(kiosk_app.root.get_screen("home").ids.help)
+    assert kiosk_app.root.current == "help"
+    about = kiosk_app.root.get_screen("help").ids.about
+    assert about.text == (
+        f"Lobby Desk {__version__} · 本终端：Lobby A\n"
+        f"Lobby Desk {__version__} · This kiosk: Lobby A"
+    )
+    kiosk_app.toggle_language()
+    step(2)
+    assert about.text == f"Lobby Desk {__version__} · This kiosk: Lobby A"

@@ -133,6 +133,11 @@ def _ticket_found(app):
     app.show_ticket_status(navigate=True)
 
 
+def _ticket_low_rating(app):
+    _ticket_found(app)
+    app.ticket_action("rate", 2)  # a low rating asks why: "Submit rating" in the NavBar
+
+
 def _ticket_thanks(app):
     _ticket_found(app)
     app.ticket_action("rate", 5)
@@ -195,6 +200,7 @@ SCREENS = {
     "repair_emergency": lambda app: _repair_to(app, "emergency"),
     "ticket_status": _ticket_entry,
     "ticket_status_result": _ticket_found,
+    "ticket_status_result+low_rating": _ticket_low_rating,
     "ticket_status_thanks": _ticket_thanks,
 }
 

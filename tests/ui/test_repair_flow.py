@@ -19,6 +19,7 @@ from kiosk.outbox import Outbox
 from kiosk.pass_reader import decode
 from kiosk.viewmodels import repair as rv
 from kiosk.viewmodels import ticket_status as tv
+from kiosk.widgets import NavBar
 from shared import tickets
 from shared.clock import SystemClock
 from shared.db import write_transaction
@@ -484,7 +485,11 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     assert [c.primary for c in chips.values()][:2] == ["响应太慢", "问题没解决"]
     assert chips["slow"].secondary == "Too slow" and chips["slow"].height >= 100
     tap(chips["slow"])
-    assert chips["slow"].selected and result.ids.submit_rating.height >= 120
+    submit = result.ids.submit_rating
+    assert chips["slow"].selected and submit.height >= theme.MIN_TARGET
+    # "Submit rating" in the NavBar's primary slot (bottom-right), as Next is elsewhere
+    assert isinstance(submit.parent, NavBar) and submit.parent.children[0] is submit.__self__
+    assert submit.x > result.ids.done.right and submit.opacity == 1
     shoot(kiosk, "rating_low")
     tap(result.ids.submit_rating)
     assert kiosk.root.current == "ticket_status_thanks"

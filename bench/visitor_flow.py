@@ -68,7 +68,6 @@ def _answer(vm, query, body):
 def typical_new(initials: str, surname: str) -> Counted:
     c = Counted()
     c.tap("begin")  # the 访客登记 tile
-    c.tap("agree")
     for d in "13812345678":
         c.digit("phone_key", d)
     _answer(c.vm, c.tap("phone_next"), {"found": False, "masked_name": None})
@@ -87,7 +86,6 @@ def typical_new(initials: str, surname: str) -> Counted:
 def returning() -> Counted:
     c = Counted()
     c.tap("begin")
-    c.tap("agree")
     for d in "13812345678":
         c.digit("phone_key", d)
     _answer(c.vm, c.tap("phone_next"), {"found": True, "masked_name": "张*"})
@@ -102,7 +100,6 @@ def returning() -> Counted:
 def latin_no_phone(name: str = "Emily Carter") -> Counted:
     c = Counted()
     c.tap("begin")
-    c.tap("agree")
     c.tap("skip_phone")
     c.tap("set_name_mode", vv.TYPED)
     for ch in name:
@@ -164,7 +161,6 @@ def latency(registrations: int) -> list[tuple[str, list[float]]]:
             for i in range(WARM_UP + registrations):
                 vm = VisitorViewModel()
                 vm.begin()
-                vm.agree()
                 vm.skip_phone()
                 vm.set_full_name(names[i])
                 vm.name_next()

@@ -412,15 +412,22 @@ def unit_exists(number: str):
 
 @bp.post("/visitors/lookup")
 def returning_visitor():
-    """No idempotency key: is this phone a known visitor? Only a masked name. Limited
+    """No idempotency key: is this phone a known visitor? Only a masked name (and, asked
+    with last_visit, the unit and purpose of the latest visit). Limited
     per kiosk (429 + Retry-After: the kiosk asks for the name instead); each look-up
     is audited, refusals in aggregate (console/limits.py)."""
     body = _json_body()
-    if not isinstance(body, dict) or set(body) != {"phone"}:
-        raise InvalidRequest('send {"phone": "..."}')
+    if not isinstance(body, dict) or "phone" not in body or set(body) - {"phone", "last_visit"}:
+        raise InvalidRequest('send {"phone": "...", "last_visit": true}')
+    if not isinstance(body.get("last_visit", False), bool):
+        raise InvalidRequest("last_visit must be true or false")
     db, kiosk_id = get_db(), g.kiosk["id"]
     limits.per_kiosk(db, "lookup", kiosk_id, visitors.LookupLimited)
-    return visitors.lookup_returning(db, body["phone"], _clock(), kiosk_id=kiosk_id)
+    answer = visitors.lookup_returning(db, body["phone"], _clock(), kiosk_id=kiosk_id)
+    if answer["found"] and body.get("last_visit"):
+        # "Same host as last time?" on the kiosk: one tap instead of a unit and a purpose.
+        answer.update(visitors.last_visit(db, body["phone"]))
+    return answer
 
 
 @bp.post("/visits")

@@ -573,7 +573,7 @@ def document(long_poll_seconds: float) -> dict:
                         "type": "object",
                         "required": ["phone"],
                         "additionalProperties": False,
-                        "properties": {"phone": _PHONE},
+                        "properties": {"phone": _PHONE, "last_visit": {"type": "boolean"}},
                     }
                 ),
                 "responses": {

@@ -12,6 +12,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+import kiosk.widgets  # noqa: F401  (WrapLabel)
+
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
@@ -24,6 +26,16 @@ class AnnouncementCarousel(BoxLayout):
     image_source = StringProperty("")
     position_text = StringProperty("")
     compact = BooleanProperty(False)  # landscape: less height, fewer lines
+
+    def on_touch_down(self, touch):
+        """A touch on the notice holds it (someone is reading): the carousel waits."""
+        if self.shown and self.collide_point(*touch.pos):
+            from kivy.app import App
+
+            broadcast = getattr(App.get_running_app(), "broadcast", None)
+            if broadcast is not None:
+                broadcast.pause()
+        return super().on_touch_down(touch)
 
     def show(self, slide, picture: str = "") -> None:
         """Copy a view-model Slide (or None: nothing to show) into the widget."""

@@ -20,18 +20,29 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import heartbeat, icons, theme
 from kiosk import store as keys
+from kiosk.app_idle import IdleDesk
+from kiosk.app_repair import RepairDesk
+from kiosk.app_text import KvText
+from kiosk.app_withdraw import OutboxWithdrawals
 from kiosk.broadcast_desk import BroadcastController
-from kiosk.client import RETRYABLE, ConsoleClient, Result, error_code_of
+from kiosk.client import RETRYABLE, ConsoleClient, Result
 from kiosk.config import KioskSettings
 from kiosk.fonts import register_default_font
-from kiosk.outbox import IN_FLIGHT, READY, Outbox
+from kiosk.outbox import Outbox
 from kiosk.queries import QueryWorker
+from kiosk.screen_names import (
+    HELP,
+    HOME,
+    PARCEL,
+    SIGN_OUT,
+    VISITOR_SCREENS,
+)
 from kiosk.storage_desk import StorageDesk
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
-from kiosk.viewmodels import parcel as pickup
+from kiosk.viewmodels import home as tiles
+from kiosk.viewmodels import idle
 from kiosk.viewmodels import repair as rep
-from kiosk.viewmodels import ticket_status as tstat
 from kiosk.viewmodels import visitor as visit
 from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.help_call import HelpCallViewModel
@@ -48,45 +59,15 @@ log = logging.getLogger(__name__)
 
 _NO_ANSWER = Result(RETRYABLE, message="no query worker")
 
-HOME = "home"
-HELP = "help"
-VISITOR_SCREENS = {
-    visit.PRIVACY: "visitor_privacy",
-    visit.PHONE: "visitor_phone",
-    visit.RETURNING: "visitor_returning",
-    visit.NAME: "visitor_name",
-    visit.UNIT: "visitor_unit",
-    visit.PURPOSE: "visitor_purpose",
-    visit.OUTCOME: "visitor_outcome",
-}
-SIGN_OUT = "visitor_sign_out"
-PARCEL = "parcel_pickup"
-REPAIR_SCREENS = {
-    rep.UNIT: "repair_unit",
-    rep.CATEGORY: "repair_category",
-    rep.PROBLEM: "repair_problem",
-    rep.URGENCY: "repair_urgency",
-    rep.DETAILS: "repair_details",
-    rep.DONE: "repair_done",
-    rep.EMERGENCY: "repair_emergency",
-}
-TICKET_SCREENS = {
-    tstat.ENTRY: "ticket_status",
-    tstat.LOOKING: "ticket_status",
-    tstat.FOUND: "ticket_status_result",
-    tstat.RATING: "ticket_status_thanks",
-    tstat.THANKS: "ticket_status_thanks",
-    tstat.FAILED: "ticket_status_thanks",
-}
 
-
-class LobbyKioskApp(App):
+class LobbyKioskApp(KvText, RepairDesk, IdleDesk, OutboxWithdrawals, App):
     title = "Lobby Desk"
     language = StringProperty(i18n.DEFAULT_LANGUAGE)
     online = BooleanProperty(False)
     authorised = BooleanProperty(True)
     building_name = StringProperty("")
     building_name_en = StringProperty("")
+    kiosk_name = StringProperty("")  # as paired on the console: the help screen's about line
     storage_notice = StringProperty("")  # the storage is full, or was salvaged (StorageDesk)
     storage_notice_en = StringProperty("")
 
@@ -108,6 +89,8 @@ class LobbyKioskApp(App):
         self.start_sync = start_sync
         self.sync_options = sync_options or {}
         self.session = KioskSession(self.clock, settings.idle_seconds)
+        self.idle = idle.IdleTimer(self.session)
+        self.countdown = None  # the IdleCountdown bar (built with the window)
         self.help_call = HelpCallViewModel(self.clock)
         self.visitor = VisitorViewModel(self.clock, store.get(keys.VISITOR_SETTINGS))
         self.sign_out = SignOutViewModel()
@@ -151,6 +134,10 @@ class LobbyKioskApp(App):
         Window.clearcolor = theme.BACKGROUND
         self.building_name = self.store.get(keys.BUILDING_NAME, "") or ""
         self.building_name_en = self.store.get(keys.BUILDING_NAME_EN, "") or ""
+        self.kiosk_name = self.store.get(keys.KIOSK_NAME, "") or ""
+        from kiosk.screens.idle_countdown import IdleCountdown
+
+        self.countdown = IdleCountdown()
         manager = ScreenManager(transition=NoTransition())
         manager.add_widget(HomeScreen(name=HOME))
         manager.add_widget(HelpScreen(name=HELP))
@@ -236,25 +223,6 @@ class LobbyKioskApp(App):
 
         Clock.schedule_once(run, 0)
 
-    # -- text for the .kv files (the language argument makes kv re-bind) ----
-    def t(self, key: str, language: str, **values) -> str:
-        return i18n.text("kiosk", key, language, **values)
-
-    def secondary(self, key: str, language: str) -> str:
-        """The smaller English line under Chinese; nothing when English is primary."""
-        return i18n.text("kiosk", key, "en") if language != "en" else ""
-
-    def status_text(self, language: str, online: bool, authorised: bool) -> str:
-        key = "status.online" if online else "status.offline"
-        if not authorised:
-            key = "status.unauthorised"
-        return self.t(key, language)
-
-    def building_label(self, language: str, name: str, name_en: str) -> str:
-        if language == "en" and name_en:
-            return name_en
-        return name or name_en or self.t("building.fallback", language)
-
     # -- user actions (main thread) ----------------------------------------
     @property
     def screens(self) -> ScreenManager:
@@ -285,6 +253,8 @@ class LobbyKioskApp(App):
             self.show_visitor(navigate=True)
             return
         if service == "parcel":
+            if not tiles.available(service, self.online):
+                return  # the greyed tile already says why; nothing to type in vain
             self.begin_parcel()
             return
         if service == "repair":
@@ -343,103 +313,6 @@ class LobbyKioskApp(App):
         self.show_parcel()
         self.root.current = HOME
 
-    # -- repair requests and ticket status (kv calls these with a method's name) ----
-    def begin_repair(self) -> None:
-        self.visitor.reset()
-        self.sign_out.reset()
-        self.parcel.reset()
-        self.ticket_status.reset()
-        self.repair.begin(self.store.get(rep.SETTINGS_KEY))
-        self.refresh_visitor_settings()  # the answer also refreshes the repair settings
-        self.show_repair(navigate=True)
-
-    def repair_action(self, action: str, *args, navigate: bool = True):
-        """Run RepairViewModel.<action>(*args), carry out what it asks, show the result."""
-        effect = getattr(self.repair, action)(*args)
-        self._carry_out(self.repair, effect)
-        self.show_repair(navigate=navigate)
-        return effect
-
-    def finish_repair(self) -> None:
-        self.repair.reset()
-        self.show_repair()
-        self.root.current = HOME
-
-    def begin_ticket_status(self) -> None:
-        self.repair.reset()
-        self.show_repair()
-        self.ticket_status.begin()
-        self.show_ticket_status(navigate=True)
-
-    def ticket_action(self, action: str, *args):
-        """Run TicketStatusViewModel.<action>(*args): scanner, keypad, look up, rate."""
-        effect = getattr(self.ticket_status, action)(*args)
-        self._carry_out(self.ticket_status, effect)
-        self.show_ticket_status(navigate=True)
-        return effect
-
-    def finish_ticket_status(self) -> None:
-        self.ticket_status.reset()
-        self.show_ticket_status()
-        self.root.current = HOME
-
-    def show_repair(self, navigate: bool = False) -> None:
-        """Show the repair flow; go to its current step if asked, or if already in it."""
-        if self.root is None:
-            return
-        now = self.clock.now()
-        for name in REPAIR_SCREENS.values():
-            self.root.get_screen(name).show(self.repair, self.session, now)
-        if navigate or self.root.current in REPAIR_SCREENS.values():
-            self.root.current = REPAIR_SCREENS.get(self.repair.step, HOME)
-
-    def show_ticket_status(self, navigate: bool = False) -> None:
-        if self.root is None:
-            return
-        now = self.clock.now()
-        for name in set(TICKET_SCREENS.values()):
-            self.root.get_screen(name).show(self.ticket_status, self.session, now)
-        if navigate or self.root.current in TICKET_SCREENS.values():
-            self.root.current = TICKET_SCREENS.get(self.ticket_status.state, HOME)
-
-    def withdraw_stale_pickups(self, starting: bool = False) -> None:
-        """Only the console checks a pickup code, so a pickup never waits in the outbox:
-        one the parcel flow no longer waits for (no answer in time, offline, the
-        person gone), or one the console throttled (429), is dead-lettered here
-        before the worker sends it. One already on the wire is left to finish."""
-        now = self.clock.now()
-        states = (READY, IN_FLIGHT) if starting else (READY,)
-        for item in [item for state in states for item in self.outbox.items(state)]:
-            if item.kind != pickup.KIND:
-                continue
-            throttled = error_code_of(item.last_error) in pickup.STOP_RETRYING
-            if not throttled and not starting and self.parcel.keeps(item.id, now):
-                continue
-            error = item.last_error if throttled else pickup.WITHDRAWN
-            if self._withdraw(item.id, item.state, error or pickup.WITHDRAWN):
-                log.warning("parcel pickup %s withdrawn: %s", item.id, error)
-                self.sync_dead(item.id, item.kind, error or pickup.WITHDRAWN)
-
-    def withdraw_refused_ratings(self) -> None:
-        """A rating the console refused with 409 (not resolved, already rated) is final,
-        though the outbox retries any 409 and holds the queue behind it: dead-letter it
-        here, and the screen says why."""
-        for item in self.outbox.items(READY):
-            if item.kind != tstat.KIND:
-                continue
-            if error_code_of(item.last_error) not in tstat.FINAL_CONFLICTS:
-                continue
-            if self._withdraw(item.id, item.state, item.last_error or ""):
-                log.warning("ticket rating %s withdrawn: %s", item.id, item.last_error)
-                self.sync_dead(item.id, item.kind, item.last_error or "")
-
-    def _withdraw(self, item_id: int, state: str, error: str) -> bool:
-        try:
-            return self.outbox.withdraw(item_id, state, error)
-        except sqlite3.Error:
-            log.exception("could not withdraw parcel pickup %s", item_id)
-            return False
-
     def _carry_out(self, flow, effect) -> None:
         if isinstance(effect, Query):
             if self.queries is None:
@@ -464,6 +337,9 @@ class LobbyKioskApp(App):
 
     def _answered(self, flow, effect: Query, result) -> None:
         if getattr(flow, effect.then)(effect.generation, result):
+            follow_up = getattr(flow, "follow_up", None)  # e.g. "Register" once the unit is in
+            if follow_up is not None:
+                self._carry_out(flow, follow_up())
             self.refresh()
 
     def refresh_visitor_settings(self) -> None:
@@ -516,6 +392,7 @@ class LobbyKioskApp(App):
         self.withdraw_stale_pickups()
         self.session.reset(self.clock.now())
         self.language = self.session.language
+        self.show_countdown(None)
         self.root.current = HOME
         self.refresh()
 
@@ -571,21 +448,18 @@ class LobbyKioskApp(App):
         self.withdraw_refused_ratings()
         now = self.clock.now()
         held = any(flow.holds_screen(now) for flow in self.flows)
-        if self.session.is_idle(now) and self._has_something_to_forget() and not held:
+        news = idle.has_news(self.help_call, self.visitor, self.repair)
+        forget = self._has_something_to_forget() and not held
+        if self.idle.due(now, news) and forget:
             self.reset_to_home()
-        elif self.root is not None and self.root.current == HELP:
+            return
+        self.show_countdown(self.idle.countdown(now, news) if forget else None)
+        if self.root is not None and self.root.current == HELP:
             self.refresh_help()
         elif self.root is not None and self.root.current == VISITOR_SCREENS[visit.OUTCOME]:
             self.show_visitor()
         elif self.root is not None and self.root.current == PARCEL:
             self.show_parcel()
-
-    def _has_something_to_forget(self) -> bool:
-        return (
-            self.root.current != HOME
-            or self.language != i18n.DEFAULT_LANGUAGE
-            or not all(flow.is_reset for flow in self.flows)
-        )
 
     def refresh(self) -> None:
         """Copy every flow's state into its screens (after a change or a language switch)."""

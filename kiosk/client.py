@@ -116,7 +116,12 @@ def _error_of(body: dict | None) -> tuple[str | None, str]:
     if not isinstance(error, dict):
         return None, ""
     code, message = error.get("code"), error.get("message", "")
-    return (code if isinstance(code, str) else None), (message if isinstance(message, str) else "")
+    message = message if isinstance(message, str) else ""
+    left = error.get("attempts_left")
+    if isinstance(left, int) and not isinstance(left, bool):
+        # Carried in the description, all on_dead gets: the pickup screen says "2 tries left".
+        message = f"{message} [attempts_left={left}]"
+    return (code if isinstance(code, str) else None), message
 
 
 def classify(response: requests.Response) -> Result:
@@ -284,10 +289,10 @@ class ConsoleClient:
         return self._call("GET", f"/units/{quote(number, safe='')}", headers=self._headers())
 
     def lookup_visitor(self, phone: str) -> Result:
-        """Is this phone a returning visitor? {"found", "masked_name"}; read-only."""
-        return self._call(
-            "POST", "/visitors/lookup", json={"phone": phone}, headers=self._headers()
-        )
+        """Is this phone a returning visitor? {"found", "masked_name", "last_unit",
+        "last_purpose"}; read-only."""
+        body = {"phone": phone, "last_visit": True}
+        return self._call("POST", "/visitors/lookup", json=body, headers=self._headers())
 
     def lookup_ticket(self, body: dict) -> Result:
         """A repair ticket's status by {"qr"} or {"number", "unit"}; read-only."""

@@ -39,3 +39,18 @@ STATE_COLOURS = {
 
 def pressed(colour) -> list[float]:
     return [c * 0.8 for c in colour[:3]] + [1.0]
+
+
+# The smallest tap target anywhere on the kiosk, in px (dp at density 1): the
+# letter pad's keys; buttons and the numeric keys are bigger.
+MIN_TARGET = 96
+
+# The bottom bar (NavBar) of every screen, in dp: the idle countdown sits just above
+# it, so "More time" never covers Back or the primary button.
+NAV_HEIGHT = 144
+
+
+def text_units(text: str) -> int:
+    """A text's width in half-width units (a Chinese character counts two): a fixed-width
+    button picks a smaller size for a long label rather than break it mid-word."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)

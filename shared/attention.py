@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from shared import escalations, quarantine, terms
+from shared import escalations, quarantine, queue_order, terms
 from shared.clock import to_iso
 
 ITEMS_SENT = 50  # the oldest few go to the page (for its clocks and chimes); all are counted
 
 _KIND_LABELS = terms.labels("escalation_kind")
+_SOS_LABELS = terms.labels("sos_screen")
 _TYPE_LABELS = {
     "visit": "访客登记 · Visitor",
     "handover": "快递待交付 · Parcel handover",
@@ -39,13 +40,15 @@ def _item(kind: str, row: dict, label: str, where: str | None, emergency=False) 
 
 
 def _escalations(db) -> list[dict]:
+    # An emergency is what the queue puts first (shared/queue_order.py), so the badge
+    # and the queue agree on a help call from the kiosk's emergency screens too.
     return [
         _item(
             "escalation",
             row,
-            _KIND_LABELS.get(row["kind"], row["kind"]),
+            _SOS_LABELS.get(row["screen"]) or _KIND_LABELS.get(row["kind"], row["kind"]),
             row["kiosk_name"],
-            emergency=row["kind"] == "emergency",
+            emergency=queue_order.priority({**row, "type": "escalation"}) == queue_order.EMERGENCY,
         )
         for row in escalations.live_queue(db)
         if row["acknowledged_at"] is None

@@ -56,6 +56,14 @@ def mask(e164: str | None) -> str:
     return f"{e164[:3]} {'*' * (len(e164) - 7)}{e164[-4:]}"
 
 
+def grouped(text: str) -> str:
+    """A Chinese mobile as the kiosk shows it, 3-4-4 (138 1234 5678, 138 **** 5678),
+    also while it is being typed (138 12); anything else (+44…, 021-…) unchanged."""
+    if not text or len(text) > 11 or not all(ch.isdigit() or ch == "*" for ch in text):
+        return text
+    return " ".join(part for part in (text[:3], text[3:7], text[7:]) if part)
+
+
 def display(e164: str | None) -> str:
     """For staff: national format for Chinese numbers, international otherwise.
 

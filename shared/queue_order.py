@@ -13,9 +13,11 @@ from __future__ import annotations
 EMERGENCY = 0
 ORDINARY = 1
 
-# The kiosk screens whose "call reception" button is pressed in an emergency
-# (kiosk/screens/repair_emergency.kv).
-EMERGENCY_HELP_SCREENS = frozenset({"repair_emergency"})
+# The kiosk screens whose help call is an emergency: "call reception" on the red
+# emergency screen (kiosk/screens/repair_emergency.kv), and home's "紧急求助 · Emergency"
+# with its hazard (kiosk/viewmodels/sos.py: screen "sos_<hazard>", named by
+# shared/terms.py's "sos_screen" group), which needs no unit.
+EMERGENCY_HELP_SCREENS = frozenset({"repair_emergency", "sos_elevator", "sos_fire", "sos_water"})
 
 
 def priority(item: dict) -> int:

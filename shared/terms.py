@@ -49,6 +49,13 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "code_lockout": ("取件码锁定", "Code lockout"),
         "emergency": ("危急情况", "Emergency"),
     },
+    # escalations.screen of a help call from the kiosk's home "紧急求助 · Emergency"
+    # (kiosk/viewmodels/sos.py): the queue names the hazard, not just "call reception".
+    "sos_screen": {
+        "sos_elevator": ("紧急求助：有人被困电梯", "Emergency: someone trapped in a lift"),
+        "sos_fire": ("紧急求助：烟雾或火情", "Emergency: smoke or fire"),
+        "sos_water": ("紧急求助：爆管/大量漏水", "Emergency: burst pipe / major leak"),
+    },
     "escalation_status": {
         "open": ("待处理", "Waiting"),
         "acknowledged": ("已响应", "On the way"),

@@ -150,6 +150,22 @@ def lookup_returning(
     return {"found": name is not None, "masked_name": names.mask(name) if name else None}
 
 
+def last_visit(db: sqlite_utils.Database, phone_text: str) -> dict:
+    """For a returning visitor's one-tap "same as last time?": the host unit and purpose
+    of this phone's latest visit (the person typing the number already knows them;
+    no name, no time). Empty when the phone has never visited."""
+    row = one(
+        db,
+        "SELECT units.number AS unit, visits.purpose FROM visits"
+        " JOIN units ON units.id = visits.unit_id WHERE visits.phone = ?"
+        " ORDER BY visits.id DESC LIMIT 1",
+        (phones.normalise(phone_text),),
+    )
+    if row is None or not row["unit"]:
+        return {}
+    return {"last_unit": row["unit"], "last_purpose": row["purpose"]}
+
+
 def deny_match(db: sqlite_utils.Database, name: str, phone: str | None) -> str | None:
     """Why this person matches the deny list, for staff; None if they do not."""
     entries = db.query("SELECT * FROM deny_list WHERE removed_at IS NULL ORDER BY id")

@@ -122,6 +122,26 @@ def test_an_emergency_is_counted_apart_and_comes_first(client, kiosk, reception,
     assert first["anchor"] in {anchor for anchor, _ in queue_row_anchors(client)}
 
 
+def test_the_kiosk_home_emergency_shows_on_the_badge_above_an_older_call(
+    client, kiosk, reception, clock
+):
+    """A help call from home's "紧急求助 · Emergency" (no unit) is an emergency on the
+    badge as on the queue: first, counted apart, named after the hazard."""
+    kiosk.call_reception()
+    clock.advance(seconds=20)
+    body = {"kind": "help", "created_at": "2026-11-27T09:00:18+00:00", "screen": "sos_fire"}
+    sent = kiosk.client.post("/api/v1/escalations", json=body, headers=kiosk.headers())
+    assert sent.status_code < 300, sent.json
+    summary = client.get("/attention").json
+    assert summary["count"] == 2 and summary["emergencies"] == 1
+    first, second = summary["items"][:2]
+    assert first["emergency"] is True and second["emergency"] is False
+    assert first["label"] == "紧急求助：烟雾或火情 · Emergency: smoke or fire"
+    rows = client.get("/queue/rows").get_data(as_text=True)
+    assert rows.index("紧急求助：烟雾或火情") < rows.index("呼叫前台 · Call reception")
+    assert "⚠ 危急优先 · Emergency first" in rows
+
+
 def test_refused_requests_beyond_those_the_queue_loads_are_counted(
     client, kiosk, reception, monkeypatch
 ):

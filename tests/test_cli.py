@@ -140,3 +140,68 @@ def _read_until(process, marker, timeout):
         if marker in line:
             return "".join(seen)
     raise AssertionError("".join(seen))
+
+
+def test_demo_on_a_busy_port_says_so_in_one_line(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"port {port} is in use" in err and f"--port {port + 1}" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def _demo_output(data_dir, *extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    port = _free_port()
+    command = [*LOBBYDESK, "demo", "--data-dir", str(data_dir), "--port", str(port), *extra]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as demo:
+        try:
+            return _read_until(demo, "No display", timeout=30)
+        finally:
+            demo.send_signal(signal.SIGINT)
+            demo.wait(timeout=10)
+
+
+def test_running_the_demo_again_reuses_its_folder_and_reset_starts_afresh(tmp_path):
+    data_dir = tmp_path / "demo"
+    first = _demo_output(data_dir)
+    password = first.split("sign in:  admin / ")[1].split()[0]
+    again = _demo_output(data_dir)
+    assert "Traceback" not in again and "RuntimeError" not in again
+    assert "the password shown when this demo was made" in again and password not in again
+    assert "--reset starts afresh" in again
+    fresh = _demo_output(data_dir, "--reset")
+    assert "(shown once)" in fresh and password not in fresh
+
+
+def test_the_demo_mailbox_prints_each_pickup_code(tmp_path):
+    """What `lobbydesk demo` points the console's mail at: the code, printed."""
+    from lobbydesk.demo_mailbox import DemoMailbox
+    from shared import parcels
+
+    lines = []
+    mailbox = DemoMailbox(on_message=lines.append).start()
+    try:
+        message = {
+            "subject": "快递到了 · Parcel arrived",
+            "html": '<p>取件码：<b style="letter-spacing:3px">482913</b> · Pickup code</p>',
+            "text": "",
+        }
+        parcels._send(
+            {"kind": "email", "address": "wang@example.com"}, message, b"png", mailbox.url
+        )
+        deadline = time.monotonic() + 10
+        while not lines and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        mailbox.stop()
+    [line] = lines
+    assert "wang@example.com" in line and "pickup code: 482913" in line

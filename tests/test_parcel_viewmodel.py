@@ -94,7 +94,7 @@ def test_success_lists_the_parcels_and_where_to_collect(vm):
     assert vm.on_acked(7, answer) is True
     assert vm.state == pv.COLLECT and vm.finished
     assert vm.parcels == answer["parcels"] and vm.shelves == "A-3"
-    assert vm.result_keys() == ("parcel.found", "parcel.collect.shelf")
+    assert vm.result_keys() == ("parcel.found_one", "parcel.collect.shelf")  # one parcel
     assert vm.message("zh_CN") == "请到货架 A-3 自取。"
     assert vm.message("en") == "Please take them from shelf A-3."
     assert texts("parcel.collect.shelf", shelves="A-3")["zh_CN"] == "请到货架 A-3 自取。"
@@ -127,14 +127,46 @@ def test_refusals_end_at_a_message_saying_what_next(vm, code, title, zh, en):
     key, detail = vm.result_keys()
     assert key == title and zh in texts(key)["zh_CN"] and en in texts(key)["en"]
     assert "前台" in texts(detail)["zh_CN"]
-    assert "reception" in texts(detail)["en"]
+    assert "reception" in texts(detail)["en"].lower()
 
 
 def test_paused_says_reception_has_been_told(vm):
     sent(vm)
     vm.on_dead(7, "HTTP 423 code_entry_paused: paused")
     detail = texts(vm.result_keys()[1])
-    assert "已通知前台" in detail["zh_CN"] and "reception has been told" in detail["en"]
+    assert "前台已收到通知" in detail["zh_CN"] and "Reception has been told" in detail["en"]
+    assert not vm.offer_call  # reception already knows: no "call reception" to press again
+
+
+def test_other_failures_and_offline_offer_a_call_to_reception(vm):
+    sent(vm)
+    vm.on_dead(7, "HTTP 400 code_expired: expired")
+    assert vm.offer_call
+
+
+def test_the_tries_left_reach_the_screen_through_the_error_description(vm):
+    """What the outbox hands on_dead: the client's description, count included."""
+    from kiosk.client import classify
+
+    class Answer:
+        status_code, reason, headers = 400, "Bad Request", {}
+
+        def json(self):
+            error = {"code": "wrong_code", "message": "No match.", "attempts_left": 2}
+            return {"error": error}
+
+    sent(vm)
+    vm.on_dead(7, classify(Answer()).describe())
+    assert (vm.error_key, vm.error_values) == ("parcel.error.wrong_code_left", {"n": 2})
+    assert "还可尝试 2 次" in texts(vm.error_key, n=2)["zh_CN"]
+
+
+def test_one_parcel_is_one_parcel_in_english(vm):
+    sent(vm)
+    vm.on_acked(7, {"parcels": [{"carrier": "SF", "shelf": "", "tracking_tail": "1234"}]})
+    assert vm.result_keys() == ("parcel.found_one", "parcel.collect.desk")
+    assert texts("parcel.found_one")["en"] == "We found 1 parcel"
+    assert texts("parcel.found", n=2)["en"] == "We found 2 parcels"
 
 
 def test_a_wrong_code_goes_back_to_the_code_with_attempts_left(vm):

@@ -58,3 +58,14 @@ def test_the_stream_announces_a_new_call(app, client, kiosk, reception):
     reader.join(timeout=3)
     response.close()
     assert received and received[0].startswith("event: queue")
+
+
+def test_the_kiosk_emergency_button_reads_as_an_emergency_in_the_queue(client, kiosk, reception):
+    """Home's "紧急求助 · Emergency" (no unit) is a help call named after the hazard."""
+    body = {"kind": "help", "created_at": "2026-11-27T08:59:58+00:00", "screen": "sos_elevator"}
+    assert (
+        kiosk.client.post("/api/v1/escalations", json=body, headers=kiosk.headers()).status_code
+        < 300
+    )
+    rows = client.get("/queue/rows").get_data(as_text=True)
+    assert "紧急求助：有人被困电梯 · Emergency: someone trapped in a lift" in rows

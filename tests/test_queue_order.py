@@ -59,3 +59,13 @@ def test_the_same_time_orders_the_same_way_every_refresh():
     first = [(i["type"], i["id"]) for i in queue_order.in_order(items)]
     second = [(i["type"], i["id"]) for i in queue_order.in_order(list(reversed(items)))]
     assert first == second == [("escalation", 7), ("visit", 1), ("visit", 2)]
+
+
+def test_the_kiosk_home_emergency_sorts_above_an_older_ordinary_call():
+    """Home's "紧急求助 · Emergency" (a lift entrapment, smoke, a burst pipe) has no unit:
+    a help call named after the hazard, which must not wait behind a call from home."""
+    older = _escalation(1, 0, screen="home")
+    for hazard in ("sos_elevator", "sos_fire", "sos_water"):
+        sos = _escalation(2, 40, screen=hazard)
+        assert [i["id"] for i in queue_order.in_order([older, sos])] == [2, 1], hazard
+        assert sos["priority"] == queue_order.EMERGENCY

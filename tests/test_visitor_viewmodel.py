@@ -8,9 +8,11 @@ from kiosk.client import PERMANENT, RETRYABLE, SUCCESS, Result
 from kiosk.surnames import all_surnames, search
 from kiosk.viewmodels import sign_out as so
 from kiosk.viewmodels import visitor as vv
+from kiosk.viewmodels import visitor_name as vname
 from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.sign_out import SignOutViewModel
 from kiosk.viewmodels.visitor import VisitorViewModel
+from kiosk.viewmodels.visitor_returning import mask_unit
 from shared import i18n, visitors
 from shared.building import SETTING_DEFAULTS
 from shared.clock import FrozenClock
@@ -73,15 +75,17 @@ def to_purpose_step(vm, unit="101"):
 # -- step order ------------------------------------------------------------------
 
 
-def test_a_new_visitor_goes_privacy_phone_name_unit_purpose_and_sends_a_valid_body(vm, clock):
-    assert vm.step == vv.PRIVACY
+def test_a_new_visitor_goes_phone_name_unit_purpose_and_sends_a_valid_body(vm, clock):
+    assert vm.step == vv.PHONE  # the one-line notice sits above the phone: no notice step
+    vm.show_privacy()
+    assert vm.step == vv.PRIVACY  # the full notice is one tap away …
     vm.agree()
-    assert vm.step == vv.PHONE
+    assert vm.step == vv.PHONE  # … and comes back to the phone
     type_phone(vm)
-    assert vm.phone_display == PHONE  # digits while typing …
+    assert vm.phone_display == "138 1234 5678"  # digits while typing (grouped 3-4-4) …
     query = vm.phone_next()
     assert query == Query("lookup_visitor", ("+8613812345678",), "on_lookup", vm.generation)
-    assert vm.phone_display == "138****5678"  # … masked once entered
+    assert vm.phone_display == "138 **** 5678"  # … masked once entered
     vm.on_lookup(query.generation, ok({"found": False, "masked_name": None}))
     assert vm.step == vv.NAME
     pick_name(vm)
@@ -103,14 +107,61 @@ def test_a_new_visitor_goes_privacy_phone_name_unit_purpose_and_sends_a_valid_bo
     assert vm.step == vv.OUTCOME and vm.state == vv.SAVING
 
 
-def test_back_walks_the_steps_in_reverse_and_leaves_from_the_privacy_notice(vm):
+def test_back_walks_the_steps_in_reverse_and_leaves_from_the_phone(vm):
     to_name_step(vm)
     vm.back()
     assert vm.step == vv.PHONE
+    vm.show_privacy()
     vm.back()
-    assert vm.step == vv.PRIVACY
+    assert vm.step == vv.PHONE  # back from the details returns to the phone
     vm.back()
     assert vm.step == vv.IDLE
+
+
+def test_a_returning_visitor_same_as_last_time_is_sent_with_one_tap(vm):
+    type_phone(vm)
+    query = vm.phone_next()
+    last = {"last_unit": "1201", "last_purpose": "delivery"}
+    vm.on_lookup(query.generation, ok({"found": True, "masked_name": "张*", **last}))
+    assert vm.step == vv.RETURNING and vm.last_unit == "1201"
+    assert vm.last_unit_shown == "12**"  # the screen shows it masked; the order is exact
+    order = vm.same_as_last("zh_CN")
+    assert vm.step == vv.OUTCOME and vm.state == vv.SAVING
+    assert order.body["returning"] is True and "name" not in order.body
+    assert (order.body["unit"], order.body["purpose"], order.body["party_size"]) == (
+        "1201", "delivery", 1,
+    )  # fmt: skip
+    visitors.validate_registration(order.body, SETTING_DEFAULTS)
+
+
+@pytest.mark.parametrize(
+    ("unit", "shown"), [("1201", "12**"), ("3-1204", "3-12**"), ("101", "1**"), ("A1", "**")]
+)
+def test_the_last_unit_is_shown_masked_with_a_fixed_mask(unit, shown):
+    """As the kiosk masks names (张**) and phones: the room hidden, never the length."""
+    assert mask_unit(unit) == shown
+    assert mask_unit(unit).endswith("**") and unit not in mask_unit(unit)
+
+
+@pytest.mark.parametrize(
+    "last", [{}, {"last_unit": ""}, {"last_unit": 1201}, {"last_unit": "x" * 30}]
+)
+def test_without_a_usable_last_unit_same_as_last_time_is_not_offered(vm, last):
+    type_phone(vm)
+    query = vm.phone_next()
+    vm.on_lookup(query.generation, ok({"found": True, "masked_name": "张*", **last}))
+    assert vm.last_unit is None and vm.same_as_last("zh_CN") is None
+    assert vm.step == vv.RETURNING  # "yes, that's me" then asks for the unit as before
+    vm.confirm_returning(True)
+    assert vm.step == vv.UNIT
+
+
+def test_an_unknown_last_purpose_falls_back_to_visiting(vm):
+    type_phone(vm)
+    query = vm.phone_next()
+    body = {"found": True, "masked_name": "张*", "last_unit": "101", "last_purpose": "party"}
+    vm.on_lookup(query.generation, ok(body))
+    assert vm.same_as_last("en").body["purpose"] == "visit"
 
 
 def test_the_purposes_are_the_consoles():
@@ -550,9 +601,65 @@ def test_sign_out_failures_say_see_reception(error, key):
 
 def test_every_message_key_exists_in_both_languages():
     catalogue = i18n.catalogue("kiosk")
-    keys = set(vv._NAME_ERRORS.values()) | set(vv._FAILURES.values()) | set(so._FAILURES.values())
+    keys = set(vname._NAME_ERRORS.values()) | set(vv._FAILURES.values())
+    keys |= set(so._FAILURES.values())
     keys |= {f"visitor.outcome.{state}" for state in ("saving", "waiting", "offline", "sent",
              "reminded", "confirmed", "denied")}  # fmt: skip
     keys |= {f"visitor.purpose.{code}" for code in vv.PURPOSES}
     for key in keys:
         assert set(catalogue[key]) == {"zh_CN", "en"}, key
+
+
+def test_the_eleventh_digit_of_a_chinese_mobile_looks_the_visitor_up_without_next(vm):
+    effects = [vm.phone_key_and_go(digit) for digit in PHONE]
+    assert effects[:-1] == [None] * 10
+    assert effects[-1] == Query("lookup_visitor", ("+8613812345678",), "on_lookup", vm.generation)
+    vm2 = VisitorViewModel(vm.clock)
+    vm2.on_online(True)
+    vm2.begin()
+    for digit in "+4479111234":  # an international number is not complete at 11: "Next"
+        assert vm2.phone_key_and_go(digit) is None
+    assert vm2.step == vv.PHONE and not vm2.lookup_pending
+
+
+def test_the_title_after_the_surname_ends_the_name_step(vm):
+    to_name_step(vm)
+    vm.pick_title_and_go("ms")
+    assert vm.step == vv.NAME  # no surname yet: stay, nothing to go on with
+    vm.pick_surname("李")
+    vm.pick_title_and_go("ms")
+    assert vm.step == vv.UNIT and vm.name == "李女士"
+
+
+def test_register_on_the_unit_step_sends_a_visit_for_one_once_the_unit_is_checked(vm):
+    to_name_step(vm)
+    pick_name(vm)
+    for digit in "101":
+        vm.unit_key(digit)
+    query = vm.unit_submit("en")
+    assert isinstance(query, Query) and vm.follow_up() is None  # not before the answer
+    vm.unit_submit("en")
+    assert vm.on_unit_checked(query.generation, ok({"unit": "101", "exists": True}))
+    order = vm.follow_up()
+    assert vm.step == vv.OUTCOME and order.body["purpose"] == "visit"
+    assert order.body["party_size"] == 1 and order.body["language"] == "en"
+    assert vm.follow_up() is None  # once
+
+
+def test_register_with_an_unknown_unit_sends_nothing(vm):
+    to_name_step(vm)
+    pick_name(vm)
+    vm.unit_key("9")
+    query = vm.unit_submit("zh_CN")
+    vm.on_unit_checked(query.generation, Result(PERMANENT, 422, {}, "unknown_unit"))
+    assert vm.follow_up() is None and vm.step == vv.UNIT and vm.offer_call
+
+
+def test_register_offline_is_sent_at_once(clock):
+    vm = VisitorViewModel(clock)
+    vm.begin()
+    vm.skip_phone()
+    pick_name(vm)
+    vm.unit_key("7")
+    order = vm.unit_submit("zh_CN")
+    assert isinstance(order, Enqueue) and order.body["unit"] == "7" and vm.step == vv.OUTCOME

@@ -420,3 +420,25 @@ def test_sign_out_by_phone_is_limited_per_kiosk_and_refusals_audited(app, kiosk,
         "/api/v1/visits/sign-out", json={"pass": token}, headers=kiosk.headers()
     )
     assert out.status_code == 200
+
+
+def test_a_returning_visitor_asked_with_last_visit_gets_the_last_unit_and_purpose(client, kiosk):
+    """The kiosk's "same as last time?": the latest visit's unit and purpose, no name."""
+    register(kiosk, unit="101", purpose="visit")
+    register(kiosk, unit="102", purpose="delivery")
+
+    def lookup(phone, **extra):
+        return client.post(
+            "/api/v1/visitors/lookup",
+            json={"phone": phone, **extra},
+            headers=kiosk.headers(key=False),
+        )
+
+    answer = lookup("138 1234 5678", last_visit=True)
+    assert answer.json == {
+        "found": True, "masked_name": "张**", "last_unit": "102", "last_purpose": "delivery",
+    }  # fmt: skip
+    assert lookup("13900000000", last_visit=True).json == {"found": False, "masked_name": None}
+    assert "last_unit" not in lookup("13812345678").json  # only when asked
+    refused = lookup("13812345678", last_visit="yes")
+    assert refused.status_code == 400 and "last_visit" in refused.json["error"]["message"]

@@ -13,6 +13,7 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+import kiosk.widgets  # noqa: F401  (WrapLabel: Chinese line breaking)
 from shared import i18n
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

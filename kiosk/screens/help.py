@@ -23,9 +23,10 @@ class HelpScreen(Screen):
 
     def show(self, session, help_call, now) -> None:
         """Copy what the view-model says into the labels (main thread only)."""
-        self.status_text = session.text(help_call.message_key, **help_call.message_values)
+        values = help_call.message_values_in(session.language)
+        self.status_text = session.text(help_call.message_key, **values)
         self.status_english = (
-            session.text_in("en", help_call.message_key, **help_call.message_values)
+            session.text_in("en", help_call.message_key, **help_call.message_values_in("en"))
             if session.language != "en"
             else ""
         )

@@ -45,7 +45,8 @@ class ParcelPickupScreen(VisitorScreen):
         values = {"n": len(vm.parcels)} if vm.state == pv.COLLECT else {}
         self.status_text, self.status_english = both(session, title, **values)
         if vm.state == pv.COLLECT:
-            detail_text = vm.message(session.language) or session.text(detail, shelves=vm.shelves)
+            # The count is in the title; the console's own sentence repeats it, so only ours.
+            detail_text = session.text(detail, shelves=vm.shelves)
             if session.language != "en":  # Kivy wraps at spaces only: "找到 1\n件" otherwise
                 detail_text = detail_text.replace(" ", "\u00a0")
             self.detail_text = detail_text
@@ -61,7 +62,7 @@ class ParcelPickupScreen(VisitorScreen):
         else:
             self.detail_text = text_or_empty(session, detail)
             self.parcels_text = ""
-        self.offer_call = vm.state in (pv.FAILED, pv.OFFLINE)
+        self.offer_call = vm.offer_call
         self.accent = ACCENTS.get(vm.state, theme.AMBER)
         self.ids.scan.focus = (
             vm.state == pv.ENTRY and self.manager is not None and self.manager.current == self.name

@@ -10,6 +10,7 @@ def repair_screens() -> dict:
     from kiosk.screens.repair_done import RepairDoneScreen
     from kiosk.screens.repair_emergency import RepairEmergencyScreen
     from kiosk.screens.repair_problem import RepairProblemScreen
+    from kiosk.screens.repair_sos import RepairSosScreen
     from kiosk.screens.repair_unit import RepairUnitScreen
     from kiosk.screens.repair_urgency import RepairUrgencyScreen
     from kiosk.screens.ticket_status import TicketStatusScreen
@@ -24,6 +25,7 @@ def repair_screens() -> dict:
         "repair_details": RepairDetailsScreen,
         "repair_done": RepairDoneScreen,
         "repair_emergency": RepairEmergencyScreen,
+        "repair_sos": RepairSosScreen,
         "ticket_status": TicketStatusScreen,
         "ticket_status_result": TicketStatusResultScreen,
         "ticket_status_thanks": TicketStatusThanksScreen,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.lang import Builder
+from kivy.metrics import dp
 from kivy.properties import StringProperty
 
 from kiosk import icons
@@ -31,7 +32,8 @@ class RepairDetailsScreen(VisitorScreen):
     def on_kv_post(self, base_widget) -> None:
         self.places: dict[str, ChoiceCard] = {}
         for key, _zh, _en in repair.PLACES:
-            chip = ChoiceCard(key=key, primary_size=40)
+            # narrow padding: three to a row in the landscape left pane as well
+            chip = ChoiceCard(key=key, primary_size=40, padding=(dp(16), dp(8)), spacing=0)
             chip.bind(on_release=self._toggled)
             self.places[key] = chip
             self.ids.places.add_widget(chip)

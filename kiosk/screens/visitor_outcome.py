@@ -35,6 +35,7 @@ class VisitorOutcomeScreen(VisitorScreen):
     directions_text = StringProperty("")
     confirmed = BooleanProperty(False)
     offer_call = BooleanProperty(False)
+    done_key = StringProperty("nav.done")  # says what the button does (below)
     accent = ColorProperty(theme.MUTED)
     qr_texture = ObjectProperty(None, allownone=True)
 
@@ -55,6 +56,14 @@ class VisitorOutcomeScreen(VisitorScreen):
         )
         self.confirmed = vm.state == visit.CONFIRMED
         self.offer_call = vm.state in (visit.DENIED, visit.FAILED)
+        # Waiting, it leaves without a pass; after a refusal it only goes back.
+        self.done_key = (
+            "visitor.outcome.leave"
+            if vm.state in visit.UNDECIDED
+            else "nav.done"
+            if vm.state == visit.CONFIRMED
+            else "nav.back_to_start"
+        )
         self.accent = ACCENTS.get(vm.state, theme.MUTED)
         if self.confirmed:
             self.go_to_text = session.text("visitor.outcome.go_to", unit=vm.outcome_unit)

@@ -1,11 +1,12 @@
-"""Visitor step 2: the mobile number on a big keypad, masked once entered."""
+"""Visitor step 1: a one-line privacy notice, then the mobile number on a big keypad,
+masked once entered."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.screens.visitor_base import VisitorScreen, text_or_empty
 
@@ -17,9 +18,11 @@ class VisitorPhoneScreen(VisitorScreen):
     error_text = StringProperty("")
     checking = BooleanProperty(False)
     required = BooleanProperty(False)
+    days = NumericProperty(90)
 
     def show(self, vm, session, now) -> None:
         self.display = vm.phone_display
         self.error_text = text_or_empty(session, vm.error_key, **vm.error_values)
         self.checking = vm.lookup_pending
         self.required = vm.phone_required
+        self.days = vm.retention_days

@@ -28,7 +28,7 @@ class VisitorPurposeScreen(VisitorScreen):
             self.summary = session.text(
                 "visitor.summary",
                 name=name or "",
-                phone=phones.mask(vm.phone)
+                phone=phones.grouped(phones.mask(vm.phone))
                 if vm.phone
                 else session.text("visitor.summary.no_phone"),
                 unit=vm.unit or "",

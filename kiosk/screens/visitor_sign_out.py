@@ -22,6 +22,7 @@ class VisitorSignOutScreen(VisitorScreen):
     error_text = StringProperty("")
     finished = BooleanProperty(False)
     offer_call = BooleanProperty(False)
+    failed = BooleanProperty(False)
     status_text = StringProperty("")
     status_english = StringProperty("")
     detail_text = StringProperty("")
@@ -39,7 +40,7 @@ class VisitorSignOutScreen(VisitorScreen):
         else:
             self.error_text = text_or_empty(session, vm.message_key)
             self.status_text = self.status_english = self.detail_text = ""
-        self.offer_call = vm.state == so.FAILED
+        self.offer_call = self.failed = vm.state == so.FAILED
         self.accent = {so.DONE: theme.GREEN, so.FAILED: theme.RED}.get(vm.state, theme.AMBER)
         self.ids.scan.focus = (
             vm.state == so.ENTRY

@@ -35,12 +35,23 @@ NOTHING = ""
 EMERGENCY = "emergency"
 ANNOUNCEMENTS = "announcements"
 
-ROTATE_SECONDS = 8.0
+ROTATE_SECONDS = 8.0  # the least time a notice stays; longer ones stay to be read
+ZH_CHARS_PER_SECOND = 250 / 60  # an unhurried reader of Chinese
+EN_WORDS_PER_SECOND = 200 / 60
+PAUSE_SECONDS = 20.0  # a touch on the notice holds it this long
 # Polled this often besides the feed's events: a change shows within 30 s even without one.
 POLL_SECONDS = 15.0
 KINDS = ("fire", "power", "water", "other")
 MAX_ITEMS = 20
 _TEXT_LIMITS = {"title_zh": 40, "title_en": 80, "body_zh": 300, "body_en": 300}
+
+
+def reading_seconds(zh: str, en: str) -> float:
+    """How long a notice stays: the slower of reading its Chinese (250 characters a
+    minute) and its English (200 words a minute), never under ROTATE_SECONDS."""
+    zh_chars = sum(1 for ch in zh if not ch.isspace())
+    en_words = len(en.split())
+    return max(ROTATE_SECONDS, zh_chars / ZH_CHARS_PER_SECOND, en_words / EN_WORDS_PER_SECOND)
 
 
 @dataclass(frozen=True)
@@ -199,14 +210,30 @@ class BroadcastViewModel:
             count=len(items),
         )
 
+    def pause(self, now: datetime | None = None) -> None:
+        """Someone touched the notice: keep it for PAUSE_SECONDS from now."""
+        self._paused_until = (now or self.clock.now()) + timedelta(seconds=PAUSE_SECONDS)
+
+    def _stay_seconds(self, items: list[dict]) -> float:
+        shown = next((a for a in items if a["id"] == self._shown_id), None)
+        if shown is None:
+            return ROTATE_SECONDS
+        return reading_seconds(
+            shown["title_zh"] + shown["body_zh"], f"{shown['title_en']} {shown['body_en']}"
+        )
+
     def tick(self, now: datetime | None = None) -> bool:
-        """Every second: move to the next announcement after ROTATE_SECONDS, and notice
-        ones that started or ended. True if the carousel should be redrawn."""
+        """Every second: move to the next announcement once it has been shown long
+        enough to read (not while a touch holds it), and notice ones that started
+        or ended. True if the carousel should be redrawn."""
         now = now or self.clock.now()
         before = self._view
         items = self.showing(now)
+        paused = getattr(self, "_paused_until", None)
+        if paused is not None and now < paused:
+            self._shown_since = now  # held: its reading time starts again after the pause
         if len(items) > 1 and self._shown_since is not None:
-            if (now - self._shown_since).total_seconds() >= ROTATE_SECONDS:
+            if (now - self._shown_since).total_seconds() >= self._stay_seconds(items):
                 self._index = (self._index + 1) % len(items)
                 self._shown_id = None
         self.slide(now)

@@ -32,6 +32,24 @@ EVENT_ACKNOWLEDGED = "escalation.acknowledged"
 EVENT_RESOLVED = "escalation.resolved"
 
 
+def romanised(name: str) -> str:
+    """王芳 → "Wang Fang" (surname, then the given name); Latin names stay as given."""
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in name):
+        return name
+    from kiosk.surnames import lazy_pinyin  # pypinyin, already loaded for the name picker
+
+    surname_len = 2 if len(name) >= 3 and _compound(name[:2]) else 1
+    parts = [name[:surname_len], name[surname_len:]]
+    words = ["".join(lazy_pinyin(part)).capitalize() for part in parts if part]
+    return " ".join(words)
+
+
+def _compound(first_two: str) -> bool:
+    from kiosk.surnames import all_surnames
+
+    return any(s.text == first_two for s in all_surnames())
+
+
 class HelpCallViewModel:
     def __init__(self, clock=None):
         self.clock = clock or SystemClock()
@@ -147,6 +165,14 @@ class HelpCallViewModel:
     @property
     def message_values(self) -> dict:
         return {"name": self.staff_name} if self.state == COMING and self.staff_name else {}
+
+    def message_values_in(self, language: str) -> dict:
+        """The English line gets the name in pinyin (王芳 → Wang Fang): an English
+        reader cannot say, or look for, a name in characters."""
+        values = self.message_values
+        if language == "en" and values:
+            values = {"name": romanised(values["name"])}
+        return values
 
     @property
     def detail_key(self) -> str | None:

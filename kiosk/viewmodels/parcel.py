@@ -18,6 +18,7 @@ and the unit and code leave the view-model once they are in the outbox.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from kiosk.client import error_code_of
@@ -61,6 +62,16 @@ _FAILURES = {
     "not_saved": ("parcel.failed.refused", "parcel.see_reception"),
 }
 _REFUSED = ("parcel.failed.refused", "parcel.see_reception")
+
+
+_ATTEMPTS_LEFT = re.compile(r"\[attempts_left=(\d+)\]$")
+
+
+def attempts_left_of(error: str) -> int | None:
+    """The tries left before the unit's code entry pauses, out of the error's description
+    (kiosk/client.py carries the console's attempts_left there)."""
+    match = _ATTEMPTS_LEFT.search(error or "")
+    return int(match.group(1)) if match else None
 
 
 class ParcelViewModel:
@@ -220,7 +231,7 @@ class ParcelViewModel:
             return True
         code = error_code_of(error) or "refused"
         if code == "wrong_code":
-            left = (details or {}).get("attempts_left")
+            left = (details or {}).get("attempts_left", attempts_left_of(error))
             self.state, self.entry.field = ENTRY, CODE
             if isinstance(left, int) and not isinstance(left, bool):
                 self._error("parcel.error.wrong_code_left", n=left)
@@ -270,8 +281,15 @@ class ParcelViewModel:
             return _FAILURES.get(self.failure_code or "", _REFUSED)
         if self.state == COLLECT:
             key = "parcel.collect.shelf" if self.collect_at == "shelf" else "parcel.collect.desk"
-            return "parcel.found", key
+            return ("parcel.found_one" if len(self.parcels) == 1 else "parcel.found"), key
         return None, None
+
+    @property
+    def offer_call(self) -> bool:
+        """ "Call reception" where it helps: not when the pause already told reception."""
+        if self.state == FAILED:
+            return self.failure_code != "code_entry_paused"
+        return self.state == OFFLINE
 
     def message(self, language: str) -> str:
         """The console's own sentence (message_zh / message_en), if it sent one."""

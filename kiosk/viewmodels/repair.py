@@ -30,6 +30,7 @@ from datetime import datetime
 
 from kiosk.client import error_code_of
 from kiosk.viewmodels.effects import Enqueue
+from kiosk.viewmodels.sos import SOS, SosEntry
 from kiosk.viewmodels.unit_entry import UNIT, UnitEntry
 from shared import ticket_catalog as catalog
 from shared.clock import SystemClock, to_iso
@@ -43,7 +44,7 @@ URGENCY = "urgency"
 DETAILS = "details"
 DONE = "done"
 EMERGENCY = "emergency"
-STEPS = (UNIT, CATEGORY, PROBLEM, URGENCY, DETAILS, DONE, EMERGENCY)
+STEPS = (UNIT, CATEGORY, PROBLEM, URGENCY, DETAILS, DONE, EMERGENCY, SOS)
 OUTCOMES = (DONE, EMERGENCY)
 
 # outcome states
@@ -126,7 +127,7 @@ def clean_note(text: str) -> str:
     return kept[:MAX_NOTE_CHARS]
 
 
-class RepairViewModel(UnitEntry):
+class RepairViewModel(SosEntry, UnitEntry):
     UNIT_EMPTY_ERROR = "repair.unit.error_empty"
     UNIT_UNKNOWN_ERROR = "repair.unit.error_unknown"
     STEP_AFTER_UNIT = CATEGORY
@@ -159,6 +160,7 @@ class RepairViewModel(UnitEntry):
         self.expected_minutes: int | None = None
         self.hazard: str | None = None
         self.failure_code: str | None = None
+        self.without_unit = False  # the home screen's emergency button: a help call, no ticket
 
     @property
     def is_reset(self) -> bool:
@@ -191,7 +193,7 @@ class RepairViewModel(UnitEntry):
     def back(self) -> None:
         self._set_error(None)
         self.offer_call = False
-        if self.step == UNIT:
+        if self.step in (UNIT, SOS):
             self.reset()
         elif self.step == CATEGORY:
             self.step = UNIT
@@ -334,7 +336,9 @@ class RepairViewModel(UnitEntry):
         body = response if isinstance(response, dict) else {}
         number = body.get("number")
         self.number = number[:MAX_NUMBER_CHARS] if isinstance(number, str) else ""
-        if not self.number and isinstance(body.get("id"), int):
+        if self.without_unit:  # an escalation's id is no ticket number to show
+            self.number = ""
+        elif not self.number and isinstance(body.get("id"), int):
             self.number = str(body["id"])
         qr = body.get("qr")
         self.qr = qr if isinstance(qr, str) and 0 < len(qr) <= MAX_QR_CHARS else ""

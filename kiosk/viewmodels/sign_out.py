@@ -60,6 +60,11 @@ class SignOutViewModel:
         self.reset()
         self.state = ENTRY
 
+    def retry(self) -> None:
+        """ "Retry" after a failed sign-out: the scanner and keypad again, nothing kept."""
+        if self.state == FAILED:
+            self.begin()
+
     # -- input -------------------------------------------------------------
     def key(self, key: str) -> None:
         if self.state != ENTRY:
@@ -130,7 +135,7 @@ class SignOutViewModel:
     # -- what to show ------------------------------------------------------
     @property
     def phone_display(self) -> str:
-        return self.digits
+        return phones.grouped(self.digits)
 
     @property
     def message_key(self) -> str | None:

@@ -2,11 +2,18 @@
 
 Steps, in order (a returning visitor skips the name):
 
-    privacy ─agree─▶ phone ─▶ (returning? ─yes─▶) ─▶ name ─▶ unit ─▶ purpose ─submit─▶ outcome
-                               └──────── no / not found ────▶ name
+    phone ─▶ (returning? ─yes─▶) ─▶ unit ─▶ purpose ─submit─▶ outcome
+      │        ├─ same as last time ─submit─▶ outcome   (one tap: unit and purpose as before)
+      │        └─ no / not found ─▶ name ─▶ unit ─▶ …
+      └─ details ─▶ privacy (the full notice) ─back─▶ phone
 
-The phone comes before the name so a returning visitor is recognised first and
-never types a name again (one tap: "Yes, that's me"). The photo step is
+The phone screen carries a one-line notice (who, what, how long: SECURITY 22)
+above the first personal field, with the full notice one tap away; reading it
+all was two thirds of a walk-in's time (bench/walk_in_klm.py). Going on from
+the phone step is the consent. The phone comes before the name so a returning
+visitor is recognised first and never types a name again; the console sends
+the unit and purpose of the last visit, so "same as last time" is one tap
+(reception still confirms the identity: S2). The photo step is
 skipped: `visitor_photo_enabled` is off by default and the kiosk has no
 camera support yet.
 
@@ -25,35 +32,43 @@ view-model (the outbox holds them until the console acknowledges them).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from kiosk.client import Result, error_code_of
-from kiosk.surnames import MAX_INITIALS, search
+from kiosk.client import error_code_of
 from kiosk.viewmodels import phone_entry
 from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.unit_entry import UNIT, UnitEntry
-from shared import names, phones
+from kiosk.viewmodels.visitor_name import (  # noqa: F401  (the screens import them from here)
+    MAX_FULL_NAME_CHARS,
+    PICKER,
+    SURNAME_SLOTS,
+    TITLES,
+    TYPED,
+    NameEntry,
+)
+from kiosk.viewmodels.visitor_returning import ReturningVisitor
+from kiosk.viewmodels.visitor_steps import (  # noqa: F401  (the flow's steps and states)
+    CONFIRMED,
+    DENIED,
+    FAILED,
+    IDLE,
+    NAME,
+    OFFLINE,
+    OUTCOME,
+    PHONE,
+    PRIVACY,
+    PURPOSE,
+    PURPOSES,
+    RETURNING,
+    SAVING,
+    SENT,
+    STEPS,
+    UNDECIDED,
+    WAITING,
+)
+from shared import phones
 from shared.clock import SystemClock, to_iso
-
-# steps (UNIT is imported with UnitEntry, which runs it)
-IDLE = "idle"
-PRIVACY = "privacy"
-PHONE = "phone"
-RETURNING = "returning"
-NAME = "name"
-PURPOSE = "purpose"
-OUTCOME = "outcome"
-STEPS = (PRIVACY, PHONE, RETURNING, NAME, UNIT, PURPOSE, OUTCOME)
-
-# outcome states
-SAVING = "saving"
-WAITING = "waiting"
-OFFLINE = "offline"
-SENT = "sent"
-CONFIRMED = "confirmed"
-DENIED = "denied"
-FAILED = "failed"
-UNDECIDED = (SAVING, WAITING, OFFLINE, SENT)
 
 KIND = "visit.register"
 PATH = "/api/v1/visits"
@@ -61,14 +76,10 @@ EVENT_CONFIRMED = "visit.confirmed"
 EVENT_DENIED = "visit.denied"
 EVENT_REOPENED = "visit.reopened"  # reception undid its decision (shared/visit_undo.py)
 
-PURPOSES = ("visit", "delivery", "contractor", "interview", "other")  # shared.visitors.PURPOSES
 MAX_PARTY_SIZE = 10
-MAX_FULL_NAME_CHARS = 200  # longer input is cut; names.clean refuses > 40 with a message
 REMIND_AFTER_SECONDS = 60
 HOLD_SCREEN_SECONDS = 300  # the waiting screen outlasts the idle reset, up to this
-SURNAME_SLOTS = 24
-PICKER, TYPED = "picker", "typed"
-TITLES = {"mr": "先生", "ms": "女士"}
+_CHINESE_MOBILE = re.compile(r"1[3-9]\d{9}")  # complete: no "Next" needed
 
 DEFAULT_SETTINGS = {
     "visit_retention_days": 90,
@@ -76,11 +87,6 @@ DEFAULT_SETTINGS = {
     "visitor_photo_enabled": False,
 }
 
-_NAME_ERRORS = {
-    "Please enter a name.": "visitor.name.error_empty",
-    f"A name can have at most {names.MAX_NAME_LENGTH} characters.": "visitor.name.error_long",
-    "Please use letters only in the name.": "visitor.name.error_letters",
-}
 _FAILURES = {
     "unknown_unit": "visitor.failed.unknown_unit",
     "returning_visitor_unknown": "visitor.failed.returning_unknown",
@@ -101,7 +107,7 @@ def settings_from(body: dict | None) -> dict:
     return merged
 
 
-class VisitorViewModel(UnitEntry):
+class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
     UNIT_EMPTY_ERROR = "visitor.unit.error_empty"
     UNIT_UNKNOWN_ERROR = "visitor.unit.error_unknown"
     STEP_AFTER_UNIT = PURPOSE
@@ -124,6 +130,9 @@ class VisitorViewModel(UnitEntry):
         self.lookup_pending = False
         self.returning_name: str | None = None
         self.returning = False
+        self.submit_after_unit: str | None = None  # "Register" on the unit: the language
+        self.last_unit: str | None = None  # the returning visitor's last host unit
+        self.last_purpose = PURPOSES[0]
         self.name_mode = PICKER
         self.initials = ""
         self._forget_unit()
@@ -149,11 +158,11 @@ class VisitorViewModel(UnitEntry):
         self.name: str | None = None
 
     def begin(self, settings: dict | None = None) -> None:
-        """ "Visitor registration" tapped: a fresh flow at the privacy notice."""
+        """ "Visitor registration" tapped: a fresh flow at the phone, under the one-line notice."""
         self.reset()
         if settings is not None:
             self.settings = settings_from(settings)
-        self.step = PRIVACY
+        self.step = PHONE
 
     def apply_settings(self, body: dict | None) -> None:
         self.settings = settings_from(body)
@@ -179,11 +188,12 @@ class VisitorViewModel(UnitEntry):
         self._set_error(None)
         self.offer_call = False
         if self.step == PRIVACY:
-            self.reset()
+            self.step = PHONE  # the full notice was a detail of the phone step
         elif self.step == PHONE:
-            self.step = PRIVACY
+            self.reset()
         elif self.step in (RETURNING, NAME):
             self.returning, self.returning_name, self.lookup_pending = False, None, False
+            self.last_unit = None
             self.step = PHONE
         elif self.step == UNIT:
             self.unit_checking = False
@@ -204,6 +214,12 @@ class VisitorViewModel(UnitEntry):
     def phone_required(self) -> bool:
         return self.settings["visitor_phone_required"]
 
+    def show_privacy(self) -> None:
+        """ "Details" under the one-line notice: the full notice, then back to the phone."""
+        if self.step == PHONE and not self.lookup_pending:
+            self._set_error(None)
+            self.step = PRIVACY
+
     def agree(self) -> None:
         if self.step == PRIVACY:
             self.step = PHONE
@@ -222,8 +238,8 @@ class VisitorViewModel(UnitEntry):
 
     @property
     def phone_display(self) -> str:
-        """Digits while typing; masked (138****5678) once entered (SECURITY 24)."""
-        return phones.mask(self.phone) if self.phone else self.phone_digits
+        """Digits while typing; masked (138 **** 5678) once entered (SECURITY 24)."""
+        return phones.grouped(phones.mask(self.phone) if self.phone else self.phone_digits)
 
     def phone_next(self) -> Query | None:
         if self.step != PHONE or self.lookup_pending:
@@ -245,6 +261,14 @@ class VisitorViewModel(UnitEntry):
         self.lookup_pending = True
         return Query("lookup_visitor", (self.phone,), "on_lookup", self.generation)
 
+    def phone_key_and_go(self, key: str) -> Query | None:
+        """A keypad key; the 11th digit of a Chinese mobile goes on by itself (one tap
+        less for everyone: the number is complete). Other numbers use "Next"."""
+        self.phone_key(key)
+        if self.phone is None and _CHINESE_MOBILE.fullmatch(self.phone_digits):
+            return self.phone_next()
+        return None
+
     def skip_phone(self) -> Query | None:
         if self.step != PHONE or self.phone_required:
             return None
@@ -255,118 +279,33 @@ class VisitorViewModel(UnitEntry):
         self.returning, self.returning_name = False, None
         self.step = NAME
 
-    def on_lookup(self, generation: int, result: Result) -> bool:
-        """POST /visitors/lookup answered (or failed: then the visitor types a name)."""
-        if generation != self.generation or not self.lookup_pending or self.step != PHONE:
-            return False
-        self.lookup_pending = False
-        body = result.body or {}
-        if result.ok and body.get("found") is True and isinstance(body.get("masked_name"), str):
-            self.returning_name = body["masked_name"][:20]
-            self.step = RETURNING
-        else:
-            self._after_phone()
-        return True
-
-    def confirm_returning(self, yes: bool) -> None:
-        if self.step != RETURNING:
-            return
-        self.returning = bool(yes)
-        if yes:
-            self._clear_name()
-            self.step = UNIT
-        else:
-            self.returning_name = None
-            self.step = NAME
-
-    # -- name ----------------------------------------------------------------
-    def _clear_name(self) -> None:
-        self.surname = self.title = self.full_name = self.initials = ""
-        self.name = None
-
-    def set_name_mode(self, mode: str) -> None:
-        if self.step == NAME and mode in (PICKER, TYPED):
-            self.name_mode = mode
-            self._set_error(None)
-
-    def letter(self, key: str) -> None:
-        """A key of the A–Z pad: search initials (picker) or type a Latin name."""
-        if self.step != NAME:
-            return
-        self._set_error(None)
-        if self.name_mode == PICKER:
-            if key == "back":
-                self.initials = self.initials[:-1]
-            elif key in ("clear", "space"):
-                self.initials = ""
-            elif len(key) == 1 and key.isalpha() and len(self.initials) < MAX_INITIALS:
-                self.initials += key.lower()
-            return
-        if key == "back":
-            self.full_name = self.full_name[:-1]
-        elif key == "clear":
-            self.full_name = ""
-        elif key == "space":
-            if self.full_name and not self.full_name.endswith(" "):
-                self.full_name += " "
-        elif len(key) == 1 and key.isalpha():
-            # Capitalise each word's first letter: "emily carter" → "Emily Carter".
-            starts_word = not self.full_name or self.full_name.endswith(" ")
-            self.set_full_name(self.full_name + (key.upper() if starts_word else key.lower()))
-
-    @property
-    def surname_choices(self) -> list[tuple[str, str]]:
-        """(surname, pinyin) for the picker's slots, most common first."""
-        return [(s.text, s.pinyin) for s in search(self.initials, SURNAME_SLOTS)]
-
-    def pick_surname(self, surname: str) -> None:
-        if self.step == NAME:
-            self._set_error(None)
-            self.name_mode = PICKER
-            self.surname = surname
-
-    def pick_title(self, title: str) -> None:
-        if self.step == NAME and title in TITLES:
-            self._set_error(None)
-            self.title = title
-
-    def set_full_name(self, text: str) -> None:
-        """Text from the on-screen letters, a hardware keyboard or a system input method."""
-        if self.step != NAME or not isinstance(text, str):
-            return
-        text = text[:MAX_FULL_NAME_CHARS]
-        if text != self.full_name:
-            self._set_error(None)
-            self.full_name = text
-        if text:
-            self.name_mode = TYPED
-
-    @property
-    def name_preview(self) -> str:
-        """张先生 (picker) or the typed name, as it will be stored."""
-        if self.name_mode == TYPED:
-            return self.full_name
-        return self.surname + TITLES.get(self.title, "")
-
-    def name_next(self) -> None:
-        if self.step != NAME:
-            return
-        if self.name_mode == PICKER:
-            if not self.surname:
-                self._set_error("visitor.name.error_surname")
-                return
-            if not self.title:
-                self._set_error("visitor.name.error_title")
-                return
-        try:
-            self.name = names.clean(self.name_preview)
-        except names.InvalidName as error:
-            self._set_error(_NAME_ERRORS.get(str(error), "visitor.name.error_invalid"))
-            return
-        self._set_error(None)
-        self.step = UNIT
-
     # -- unit (UnitEntry), purpose, party size, submit ---------------------------
+    def unit_submit(self, language: str) -> Query | Enqueue | None:
+        """ "Register" on the unit step: visiting, one person (the usual case; the purpose
+        step is one tap away) — sent as soon as the unit is accepted (follow_up)."""
+        if self.step != UNIT:
+            return None
+        self.submit_after_unit = language
+        if self.unit_checking:
+            return None  # a second tap while the unit is checked: the answer sends it once
+        query = self.unit_next()
+        if query is None:
+            return self.follow_up()  # accepted at once (offline), or refused: no submit
+        return query
+
+    def follow_up(self) -> Enqueue | None:
+        """After an answer: the registration "Register" asked for, once the unit is in."""
+        if self.step == UNIT and self.unit_checking:
+            return None  # still waiting for the unit's answer
+        language, self.submit_after_unit = self.submit_after_unit, None
+        if language is None or self.step != PURPOSE:
+            return None
+        return self.submit(language)
+
+    def unit_key(self, key: str) -> None:
+        self.submit_after_unit = None  # a new unit: "Register" is asked again
+        super().unit_key(key)
+
     def pick_purpose(self, purpose: str) -> None:
         if self.step == PURPOSE and purpose in PURPOSES:
             self.purpose = purpose
@@ -515,6 +454,6 @@ class VisitorViewModel(UnitEntry):
 
     @property
     def step_number(self) -> int:
-        """1-based position for "step 2 of 5" (returning visitors see the same count)."""
-        order = {PRIVACY: 1, PHONE: 2, RETURNING: 3, NAME: 3, UNIT: 4, PURPOSE: 5}
+        """1-based position for "step 2 of 4" (returning visitors see the same count)."""
+        order = {PRIVACY: 1, PHONE: 1, RETURNING: 2, NAME: 2, UNIT: 3, PURPOSE: 4}
         return order.get(self.step, 0)

@@ -7,6 +7,7 @@ Screenshots: tests/screenshots/broadcast_*.png.
 from __future__ import annotations
 
 import io
+import math
 import socket
 import time
 
@@ -16,6 +17,7 @@ from PIL import Image
 from console import create_app
 from console.server import ConsoleServer
 from kiosk.backoff import Backoff
+from kiosk.viewmodels.broadcast import reading_seconds
 from shared import kiosks
 from tests.helpers import StaffBrowser, add_staff, building_db, make_app
 from tests.ui.conftest import pair_over_http, screenshot, step, tap, wait_until
@@ -84,6 +86,12 @@ def start_emergency(staff: StaffBrowser, kind="fire", **texts):
         "SELECT id FROM emergencies ORDER BY id DESC LIMIT 1")))["id"]  # fmt: skip
 
 
+def stays(notice: dict) -> float:
+    """How long the carousel keeps a notice (its reading time), in whole seconds."""
+    zh, en = notice["title_zh"] + notice["body_zh"], f"{notice['title_en']} {notice['body_en']}"
+    return float(math.ceil(reading_seconds(zh, en)))
+
+
 def home(kiosk):
     return kiosk.root.get_screen("home")
 
@@ -121,7 +129,7 @@ def test_an_announcement_published_on_the_console_appears_in_the_carousel(
     assert ids.secondary.text.startswith("Water off on Friday — Friday 28 November")
     assert wait_until(lambda: carousel(kiosk).image_source.endswith(".jpg"), timeout=5)
     assert ids.position.text == ""  # only one
-    assert home(kiosk).ids.footer.opacity == 0
+    assert home(kiosk).ids.footer.opacity == 1  # the notices' room is reserved: nothing makes way
     for name in ("visitor", "parcel", "repair", "help"):  # the tiles stay big
         assert home(kiosk).ids[name].height >= 200, name
     inside(carousel(kiosk))
@@ -131,10 +139,13 @@ def test_an_announcement_published_on_the_console_appears_in_the_carousel(
     market = publish(manager, MARKET)
     assert wait_until(lambda: ids.position.text == "1 / 2", timeout=5)
     assert ids.title.text == "周五停水通知"  # priority 7 before priority 2
-    kiosk_clock.advance(seconds=8)
+    # each notice stays for its reading time (at least 8 s), then the next one
+    kiosk_clock.advance(seconds=stays(WATER) - 1)
+    assert not wait_until(lambda: ids.title.text != "周五停水通知", timeout=2.5)  # not yet read
+    kiosk_clock.advance(seconds=1)
     assert wait_until(lambda: ids.title.text == "周末社区市集", timeout=3)
     assert ids.position.text == "2 / 2" and carousel(kiosk).image_source == ""
-    kiosk_clock.advance(seconds=8)
+    kiosk_clock.advance(seconds=stays(MARKET))
     assert wait_until(lambda: ids.title.text == "周五停水通知", timeout=3)
 
     tap(home(kiosk).ids.top_bar.ids.language)
@@ -175,7 +186,7 @@ def test_an_emergency_takes_over_the_kiosk_within_2s_and_ending_it_restores_home
     app, _server, reception = console
     # someone is half-way through registering as a visitor
     tap(home(kiosk).ids.visitor)
-    assert kiosk.root.current == "visitor_privacy"
+    assert kiosk.root.current == "visitor_phone"  # (phone first: kiosk-flow)
 
     clicked = time.monotonic()
     emergency_id = start_emergency(reception, "fire")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.outbox import ACKED, Outbox
+from shared.version import __version__
 from tests.stub_console import StubConsole
 from tests.ui.conftest import screenshot, step, tap, wait_until
 
@@ -27,8 +28,11 @@ def test_home_in_chinese_with_english_underneath(kiosk_app):
     tiles = [
         (ids[name].primary, ids[name].secondary) for name in ("visitor", "parcel", "repair", "help")
     ]
-    assert tiles == [("访客登记", "Visitor registration"), ("取快递", "Parcel pickup"),
+    # offline (not connected yet): pickup says so before anyone types; the rest queue
+    parcel_note = "取件码需联网核对，请到前台 · Unavailable offline"
+    assert tiles == [("访客登记", "Visitor registration"), ("取快递 · 暂不可用", parcel_note),
                      ("报修", "Repair request"), ("呼叫前台", "Call reception")]  # fmt: skip
+    assert ids.sign_out.text == "签退 · Sign out" and ids.emergency.text == "紧急求助 · Emergency"
     bar = ids.top_bar.ids
     assert bar.building.text == "滨江花园"
     assert bar.status_label.text == "离线"  # not connected (yet): said, not hidden
@@ -56,6 +60,8 @@ def test_buttons_are_large(kiosk_app):
     for name in ("visitor", "parcel", "repair", "help"):
         assert ids[name].height >= 200, name
         assert ids[name].width >= 900, name
+    for name in ("sign_out", "emergency"):  # one tap from home, still a big target
+        assert ids[name].height >= 96 and ids[name].width >= 400, name
     assert ids.top_bar.ids.language.height >= 90
     assert ids.top_bar.ids.language.width >= 200
 
@@ -144,12 +150,60 @@ def test_with_a_console_sent_then_on_my_way_within_2s(start_kiosk, console):
     assert home(app).ids.top_bar.ids.status_label.text == "在线"
     tap(home(app).ids.help)
     help_ids = app.root.get_screen("help").ids
-    assert wait_until(lambda: help_ids.status.text == "前台已收到您的呼叫", timeout=2)
+    assert wait_until(lambda: help_ids.status.text == "前台已收到您的呼叫", timeout=5)
     (item,) = Outbox(app.store).items()
     assert item.state == ACKED
     console.add_event("escalation.acknowledged", {"escalation_id": 1, "staff_name": "王芳"})
-    assert wait_until(lambda: help_ids.status.text == "王芳 正在赶来", timeout=2)
+    assert wait_until(lambda: help_ids.status.text == "王芳 正在赶来", timeout=5)
     assert help_ids.detail.text == "请在此稍候。"
-    assert help_ids.status_english.text == "王芳 from reception is on the way"
+    assert help_ids.status_english.text == "Wang Fang from reception is on the way"  # pinyin
     screenshot("kiosk_help_coming_zh.png")
     console.release()
+
+
+def test_offline_the_parcel_tile_is_greyed_and_opens_nothing(kiosk_app):
+    ids = home(kiosk_app).ids
+    assert not kiosk_app.online and ids.parcel.bg_color != ids.visitor.bg_color
+    tap(ids.parcel)
+    assert kiosk_app.root.current == "home" and kiosk_app.parcel.is_reset
+    kiosk_app.sync_online(True)  # the connection is back: the tile works again
+    step(2)
+    assert ids.parcel.primary == "取快递" and ids.parcel.secondary == "Parcel pickup"
+    tap(ids.parcel)
+    assert kiosk_app.root.current == "parcel_pickup"
+
+
+def test_sign_out_is_one_tap_from_home(kiosk_app):
+    tap(home(kiosk_app).ids.sign_out)
+    assert kiosk_app.root.current == "visitor_sign_out"
+    assert kiosk_app.sign_out.state == "entry"
+
+
+def test_emergency_from_home_needs_no_unit_and_alerts_the_desk(kiosk_app):
+    tap(home(kiosk_app).ids.emergency)
+    assert kiosk_app.root.current == "repair_sos"
+    sos = kiosk_app.root.get_screen("repair_sos")
+    assert sos.ids.elevator.text == "有人被困电梯\nSomeone trapped in a lift"
+    screenshot("kiosk_sos_zh.png")
+    tap(sos.ids.elevator)
+    assert kiosk_app.root.current == "repair_emergency"  # the red screen at once, offline too
+    red = kiosk_app.root.get_screen("repair_emergency")
+    assert "电梯" in red.ids.steps.text and red.ids.done.text == "返回首页"
+    (item,) = Outbox(kiosk_app.store).items()
+    assert item.kind == "escalation.help" and item.body_json["screen"] == "sos_elevator"
+    screenshot("kiosk_sos_elevator_zh.png")
+
+
+def test_the_help_screen_names_the_version_and_this_kiosk_in_both_languages(kiosk_app):
+    """Staff on the phone with support find the version where the kiosk already goes
+    (呼叫前台 · Call reception), small, with no extra gesture."""
+    tap(kiosk_app.root.get_screen("home").ids.help)
+    assert kiosk_app.root.current == "help"
+    about = kiosk_app.root.get_screen("help").ids.about
+    assert about.text == (
+        f"Lobby Desk {__version__} · 本终端：Lobby A\n"
+        f"Lobby Desk {__version__} · This kiosk: Lobby A"
+    )
+    kiosk_app.toggle_language()
+    step(2)
+    assert about.text == f"Lobby Desk {__version__} · This kiosk: Lobby A"

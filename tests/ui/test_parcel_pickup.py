@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from kivy.core.window import Window
 
+from kiosk import theme
 from kiosk.outbox import Outbox
 from kiosk.viewmodels import parcel as pv
 from shared.clock import SystemClock
@@ -58,6 +59,8 @@ def statuses(app, unit="101"):
 
 
 def open_pickup(kiosk):
+    # offline the tile is greyed and opens nothing (kiosk/viewmodels/home.py)
+    assert wait_until(lambda: kiosk.online, timeout=10)
     tap(kiosk.root.get_screen("home").ids.parcel)
     assert kiosk.root.current == SCREEN
     step(2)  # lay out, and focus the scanner field
@@ -79,7 +82,9 @@ def test_unit_and_code_release_the_parcels_once(console, kiosk):
     open_pickup(kiosk)
     ids = parcel_screen(kiosk).ids
     assert all(k.height >= 120 and k.width >= 120 for k in ids.keypad.keys.values())
-    assert ids.submit.height >= 120 and ids.done.height >= 96
+    assert (
+        ids.submit.height >= theme.MIN_TARGET and ids.done.height >= theme.MIN_TARGET
+    )  # the NavBar
     type_on_keypad(kiosk, "101", code[:4])
     assert ids.unit.value == "101"
     assert ids.code.value == "●●●●○○" and "4/6" in ids.code.caption
@@ -90,9 +95,10 @@ def test_unit_and_code_release_the_parcels_once(console, kiosk):
     tap(ids.submit)
     assert wait_until(lambda: kiosk.parcel.state == pv.COLLECT, timeout=5)
     step(2)
-    assert ids.status.text == "找到 1 件快递" and ids.status_english.text == "We found 1 parcel(s)"
+    assert ids.status.text == "找到 1 件快递" and ids.status_english.text == "We found 1 parcel"
     assert "顺丰" in ids.parcels.text and "A-3" in ids.parcels.text and "…0123" in ids.parcels.text
-    assert "服务台" in ids.detail.text  # the console's message_zh: come to the desk
+    assert ids.detail.text == "请到前台领取"  # where, once; the count is in the title only
+    assert ids.done.text == "返回首页"
     assert statuses(app) == ["collected"]
     shoot(kiosk, "success")
     (item,) = Outbox(kiosk.store).items()
@@ -145,6 +151,7 @@ def test_a_wrong_code_says_so_and_lets_the_person_retry(console, kiosk):
     ids = parcel_screen(kiosk).ids
     assert kiosk.parcel.state == pv.ENTRY and kiosk.parcel.field == pv.CODE
     assert "不匹配" in ids.error.text and ids.unit.value == "101" and ids.code.value == "○" * 6
+    assert "还可尝试 4 次" in ids.error.text  # before the unit's code entry pauses
     shoot(kiosk, "wrong_code")
     assert statuses(app) == ["waiting"]
     # the right code now: the unit is still there
@@ -155,26 +162,22 @@ def test_a_wrong_code_says_so_and_lets_the_person_retry(console, kiosk):
     assert statuses(app) == ["collected"]
 
 
-def test_offline_sends_the_person_to_reception_and_releases_nothing(console, start_kiosk):
+def test_offline_the_tile_says_so_before_anyone_types(console, start_kiosk):
     app, server, staff = console
     log(staff, "SF1234567890123")
-    code = pickup_code(app)
     # No sync worker: the kiosk never comes online.
     kiosk = start_kiosk(
         console_url=server.url, start_sync=False, pairing=pair_over_http(app, server.url)
     )
     assert not kiosk.online
-    open_pickup(kiosk)
-    type_on_keypad(kiosk, "101", code)
-    tap(parcel_screen(kiosk).ids.submit)
-    ids = parcel_screen(kiosk).ids
-    assert kiosk.parcel.state == pv.OFFLINE
-    assert ids.status.text == "系统暂时离线" and "请到前台" in ids.detail.text
-    assert ids.status_english.text == "The system is offline"
+    tile = kiosk.root.get_screen("home").ids.parcel
+    assert tile.primary == "取快递 · 暂不可用" and "请到前台" in tile.secondary
+    tap(tile)
+    assert kiosk.root.current == "home" and kiosk.parcel.is_reset
     assert Outbox(kiosk.store).items() == []  # nothing queued for later
     screenshot("kiosk_parcel_offline_zh.png")
-    tap(ids.done)
-
+    code = pickup_code(app)
+    ids = parcel_screen(kiosk).ids
     # Online when submitted, then no answer: the queued pickup is withdrawn.
     kiosk.sync_online(True)
     open_pickup(kiosk)
@@ -200,3 +203,27 @@ def test_offline_sends_the_person_to_reception_and_releases_nothing(console, sta
     assert kiosk.parcel.state == pv.OFFLINE
     assert Outbox(kiosk.store).depth() == 0
     assert statuses(app) == ["waiting"]  # nothing released on the console
+
+
+def test_after_the_last_try_reception_has_been_told_and_no_call_is_offered(console, kiosk):
+    app, _server, staff = console
+    log(staff, "SF1234567890123")
+    code = pickup_code(app)
+    open_pickup(kiosk)
+    ids = parcel_screen(kiosk).ids
+    type_on_keypad(kiosk, "101", other_code(code))
+    for attempt in range(5):
+        tap(ids.submit)
+        assert wait_until(lambda: kiosk.parcel.state in (pv.ENTRY, pv.FAILED)
+                          and kiosk.parcel.outbox_id is None, timeout=10)  # fmt: skip
+        step(2)
+        if kiosk.parcel.state == pv.FAILED:
+            break
+        assert f"还可尝试 {4 - attempt} 次" in ids.error.text
+        for digit in other_code(code):
+            tap(ids.keypad.keys[digit])
+    assert kiosk.parcel.state == pv.FAILED
+    assert ids.status.text == "该房号的取件码输入已暂停"
+    assert ids.detail.text.startswith("前台已收到通知")
+    assert ids.call.opacity == 0 and ids.done.text == "返回首页"
+    shoot(kiosk, "paused")

@@ -19,6 +19,7 @@ from kiosk.outbox import Outbox
 from kiosk.pass_reader import decode
 from kiosk.viewmodels import repair as rv
 from kiosk.viewmodels import ticket_status as tv
+from kiosk.widgets import NavBar
 from shared import tickets
 from shared.clock import SystemClock
 from shared.db import write_transaction
@@ -132,7 +133,7 @@ def test_a_dripping_tap_in_five_taps_gets_a_number_and_a_qr(console, kiosk):
     unit_screen = screen(kiosk)
     ids = unit_screen.ids
     assert all(k.height >= 120 and k.width >= 120 for k in ids.keypad.keys.values())
-    assert ids.next.height >= 120 and ids.check_ticket.height >= 120
+    assert ids.next.height >= theme.MIN_TARGET and ids.check_ticket.height >= 120  # next: NavBar
     assert ids.header.ids.title.text == "报修：请输入房号"
     assert ids.header.ids.subtitle.text == "Repair: your unit"
     taps.type(ids.keypad, UNIT)
@@ -278,7 +279,7 @@ def test_an_unknown_unit_says_so_in_both_languages(console, kiosk):
     step(2)
     assert kiosk.root.current == "repair_unit"
     assert ids.error.text.startswith("没有找到房号\u00a0999。")
-    assert ids.call.opacity == 1 and ids.call.height >= 120
+    assert ids.call.opacity == 1 and ids.call.height >= theme.MIN_TARGET
     shoot(kiosk, "unit_unknown")
     tap(ids.top_bar.ids.language)
     assert ids.error.text.startswith("There is no unit 999.")
@@ -361,7 +362,7 @@ def test_an_emergency_while_the_connection_drops(console, start_kiosk):
     assert ids.status.text == "网络中断，尚未通知前台"
     assert ids.status_other.text == "Offline: reception has not been alerted yet"
     assert ids.detail.text.startswith("请立即拨打前台电话，或直接前往前台。")
-    assert ids.call.opacity == 1 and ids.call.height >= 120
+    assert ids.call.opacity == 1 and ids.call.height >= theme.MIN_TARGET
     shoot(kiosk, "emergency_offline")
     kiosk.start_sync_worker()
     assert wait_until(lambda: kiosk.repair.state == rv.SENT, timeout=8)
@@ -425,7 +426,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
         "处理完成后，扫描报修单上的二维码即可评价。\n"
         "Once it is resolved, scan the QR code on your ticket to rate it."
     )
-    assert result.ids.scan.height == 0 and not result.ids.scan.focus  # nothing to rate yet
+    assert result.ids.scan.disabled and not result.ids.scan.focus  # nothing to rate yet
     shoot(kiosk, "status_open")
     tap(result.ids.done)
     assert kiosk.root.current == "home" and kiosk.ticket_status.is_reset
@@ -447,7 +448,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
         "如需评价，请扫描报修单上的二维码\nTo rate, scan the QR code on your ticket"
     )
     assert result.ids.scan_row.opacity == 1 and result.ids.qr_icon.text
-    assert result.ids.scan.height >= 80 and result.ids.scan.focus  # the scanner types here
+    assert not result.ids.scan.disabled and result.ids.scan.focus  # the scanner types here
     assert kiosk.ticket_status.ident is None  # the number + unit are not kept
     shoot(kiosk, "status_scan_to_rate")
     tap(result.ids.top_bar.ids.language)
@@ -470,7 +471,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     assert kiosk.root.current == "ticket_status_result"
     assert kiosk.ticket_status.ident == {"qr": token}
     assert result.ids.scan_row.opacity == 0 and result.ids.scan_hint.text == ""
-    assert result.ids.scan.height == 0 and not result.ids.scan.focus
+    assert result.ids.scan.disabled and not result.ids.scan.focus
     assert result.ids.scan_error.text == "" and result.ids.rating_note.text == ""
     assert result.ids.status.text == "已完成" and result.ids.status_english.text == "Resolved"
     assert result.ids.latest.text == "已更换阀芯 · Valve replaced"
@@ -484,7 +485,11 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     assert [c.primary for c in chips.values()][:2] == ["响应太慢", "问题没解决"]
     assert chips["slow"].secondary == "Too slow" and chips["slow"].height >= 100
     tap(chips["slow"])
-    assert chips["slow"].selected and result.ids.submit_rating.height >= 120
+    submit = result.ids.submit_rating
+    assert chips["slow"].selected and submit.height >= theme.MIN_TARGET
+    # "Submit rating" in the NavBar's primary slot (bottom-right), as Next is elsewhere
+    assert isinstance(submit.parent, NavBar) and submit.parent.children[0] is submit.__self__
+    assert submit.x > result.ids.done.right and submit.opacity == 1
     shoot(kiosk, "rating_low")
     tap(result.ids.submit_rating)
     assert kiosk.root.current == "ticket_status_thanks"

@@ -1,0 +1,28 @@
+"""The visitor flow's steps and outcome states (kiosk/viewmodels/visitor.py), in a module
+of their own so the flow's parts (visitor_name.py, visitor_returning.py) share them."""
+
+from __future__ import annotations
+
+from kiosk.viewmodels.unit_entry import UNIT
+
+PURPOSES = ("visit", "delivery", "contractor", "interview", "other")  # shared.visitors.PURPOSES
+
+# steps (UNIT comes with UnitEntry, which runs it)
+IDLE = "idle"
+PRIVACY = "privacy"
+PHONE = "phone"
+RETURNING = "returning"
+NAME = "name"
+PURPOSE = "purpose"
+OUTCOME = "outcome"
+STEPS = (PRIVACY, PHONE, RETURNING, NAME, UNIT, PURPOSE, OUTCOME)
+
+# outcome states
+SAVING = "saving"
+WAITING = "waiting"
+OFFLINE = "offline"
+SENT = "sent"
+CONFIRMED = "confirmed"
+DENIED = "denied"
+FAILED = "failed"
+UNDECIDED = (SAVING, WAITING, OFFLINE, SENT)

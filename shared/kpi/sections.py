@@ -24,13 +24,15 @@ def sla_minutes(settings: dict) -> dict[str, int]:
     return {urgency: ticket_rules.sla_minutes(settings, urgency) for urgency in URGENCIES}
 
 
-def tickets(db: sqlite_utils.Database, period: Period, *, now: str, sla: dict[str, int]) -> dict:
-    """Resolution time per kind and urgency against the SLA; open and overdue right now."""
-    keys = [(kind, urgency) for kind in KINDS for urgency in URGENCIES]
-    received = dict.fromkeys(keys, 0)
-    durations: dict[tuple, list] = {key: [] for key in keys}
-    open_now = dict.fromkeys(keys, 0)
-    overdue_now = dict.fromkeys(keys, 0)
+def _ticket_figures(db: sqlite_utils.Database, period: Period, now: str, keys: list) -> dict:
+    """Per (kind, urgency): tickets received in the period, sorted resolution times (ms) of
+    those resolved in it, and how many are open and overdue right now."""
+    figures = {
+        "received": dict.fromkeys(keys, 0),
+        "durations": {key: [] for key in keys},
+        "open": dict.fromkeys(keys, 0),
+        "overdue": dict.fromkeys(keys, 0),
+    }
     params = {"start": period.start, "end": period.end, "now": now}
     # One pass of sums (GROUP BY would sort every ticket); names from the fixed tuples above.
     sums = ", ".join(f"sum(kind = '{kind}' AND urgency = '{urgency}')" for kind, urgency in keys)
@@ -39,14 +41,14 @@ def tickets(db: sqlite_utils.Database, period: Period, *, now: str, sla: dict[st
         params,
     ).fetchone()
     for key, count in zip(keys, counts, strict=True):
-        received[key] = count or 0
+        figures["received"][key] = count or 0
     for kind, urgency, milliseconds in db.execute(
         f"SELECT kind, urgency, {_ms('resolved_at')} FROM tickets"  # noqa: S608
         " WHERE resolved_at >= :start AND resolved_at < :end",
         params,
     ):
-        durations[(kind, urgency)].append(milliseconds)
-    for values in durations.values():
+        figures["durations"][(kind, urgency)].append(milliseconds)
+    for values in figures["durations"].values():
         values.sort()
     # Overdue as shared.tickets.is_overdue has it: open, and past a (non-empty) sla_due_at.
     marks = ", ".join(f"'{status}'" for status in ticket_rules.OPEN_STATUSES)
@@ -55,37 +57,52 @@ def tickets(db: sqlite_utils.Database, period: Period, *, now: str, sla: dict[st
         f" FROM tickets WHERE status IN ({marks}) GROUP BY kind, urgency",
         params,
     ):
-        open_now[(kind, urgency)] = count
-        overdue_now[(kind, urgency)] = overdue or 0
+        figures["open"][(kind, urgency)] = count
+        figures["overdue"][(kind, urgency)] = overdue or 0
+    return figures
 
-    def row(kind: str, urgency: str | None, parts: list[tuple]) -> dict:
-        if urgency:
-            summary = _summary_ms(durations[(kind, urgency)], sla[urgency] * 60)
-        else:  # a kind's total: each ticket against its own urgency's SLA
-            summary = _summary_ms(_merged(durations[key] for key in parts))
-            summary["within"] = sum(
-                bisect.bisect_right(durations[key], sla[key[1]] * 60000) for key in parts
-            )
-            summary["share"] = summary["within"] / summary["count"] if summary["count"] else None
-        return {
-            "kind": kind,
-            "urgency": urgency,
-            "sla_minutes": sla[urgency] if urgency else None,
-            "received": sum(received[key] for key in parts),
-            "resolved": summary["count"],
-            "p50": summary["p50"],
-            "p90": summary["p90"],
-            "within_sla": summary["within"],
-            "share": summary["share"],
-            "open": sum(open_now[key] for key in parts),
-            "overdue": sum(overdue_now[key] for key in parts),
-        }
 
+def _ticket_row(figures: dict, sla: dict, kind: str, urgency: str | None, parts: list) -> dict:
+    durations = figures["durations"]
+    if urgency:
+        summary = _summary_ms(durations[(kind, urgency)], sla[urgency] * 60)
+    else:  # a kind's total: each ticket against its own urgency's SLA
+        summary = _summary_ms(_merged(durations[key] for key in parts))
+        summary["within"] = sum(
+            bisect.bisect_right(durations[key], sla[key[1]] * 60000) for key in parts
+        )
+        summary["share"] = summary["within"] / summary["count"] if summary["count"] else None
+    return {
+        "kind": kind,
+        "urgency": urgency,
+        "sla_minutes": sla[urgency] if urgency else None,
+        "received": sum(figures["received"][key] for key in parts),
+        "resolved": summary["count"],
+        "p50": summary["p50"],
+        "p90": summary["p90"],
+        "within_sla": summary["within"],
+        "share": summary["share"],
+        "open": sum(figures["open"][key] for key in parts),
+        "overdue": sum(figures["overdue"][key] for key in parts),
+    }
+
+
+def tickets(db: sqlite_utils.Database, period: Period, *, now: str, sla: dict[str, int]) -> dict:
+    """Resolution time per kind and urgency against the SLA; open and overdue right now."""
+    keys = [(kind, urgency) for kind in KINDS for urgency in URGENCIES]
+    figures = _ticket_figures(db, period, now, keys)
     rows = []
     for kind in KINDS:
-        rows.extend(row(kind, urgency, [(kind, urgency)]) for urgency in URGENCIES)
-        rows.append(row(kind, None, [(kind, urgency) for urgency in URGENCIES]))
+        rows.extend(
+            _ticket_row(figures, sla, kind, urgency, [(kind, urgency)]) for urgency in URGENCIES
+        )
+        rows.append(_ticket_row(figures, sla, kind, None, [(kind, u) for u in URGENCIES]))
     return {"rows": rows, "sla_minutes": sla}
+
+
+# From the rating history (ticket_ratings): a ticket reopened and rated again counts
+# both ratings, so reopening can never make a bad one disappear.
+_RATED = "rated_at >= :start AND rated_at < :end"
 
 
 def satisfaction(
@@ -94,9 +111,6 @@ def satisfaction(
     """Ratings given in the period: average, 1-5 distribution, weekly trend, low ratings
     with their reasons (low_limit: list only the newest so many; low_count has them all)."""
     sql = _Sql(period)
-    # From the rating history (ticket_ratings): a ticket reopened and rated again counts
-    # both ratings, so reopening can never make a bad one disappear.
-    rated = "rated_at >= :start AND rated_at < :end"
     params = {**sql.params, "low": LOW_RATING, "limit": -1 if low_limit is None else low_limit}
     distribution = dict.fromkeys(range(1, 6), 0)
     mondays = _weeks(period)
@@ -104,20 +118,50 @@ def satisfaction(
     # Counted in SQL per local day and rating (index ticket_ratings_rated covers it).
     for day, rating, count in db.execute(
         f"SELECT {sql.slot('rated_at')} / 24 AS day, rating, count(*) FROM ticket_ratings"  # noqa: S608
-        f" WHERE {rated} GROUP BY day, rating",
+        f" WHERE {_RATED} GROUP BY day, rating",
         params,
     ):
         distribution[rating] += count
         weeks[sql.week(day)][rating] += count
-    # The reasons of every low rating: each string of a JSON list (as _reason_keys reads them).
+    count = sum(distribution.values())
+    return {
+        "count": count,
+        "average": sum(r * n for r, n in distribution.items()) / count if count else None,
+        "distribution": distribution,
+        "low_count": sum(n for r, n in distribution.items() if r <= LOW_RATING),
+        "weeks": [_week_row(m, r) for m, r in zip(mondays, weeks, strict=True)],
+        "low": _low_ratings(db, sql, params),
+        "reasons": [{"key": key, "count": n} for key, n in _reasons(db, params).items()],
+    }
+
+
+def _week_row(monday: date, ratings: dict[int, int]) -> dict:
+    rated_that_week = sum(ratings.values())
+    return {
+        "week_start": monday,
+        "count": rated_that_week,
+        "average": (
+            sum(r * n for r, n in ratings.items()) / rated_that_week if rated_that_week else None
+        ),
+        "low": sum(n for r, n in ratings.items() if r <= LOW_RATING),
+    }
+
+
+def _reasons(db: sqlite_utils.Database, params: dict) -> dict[str, int]:
+    """The reasons of every low rating: each string of a JSON list (as _reason_keys reads them)."""
     reasons = dict.fromkeys(REASON_KEYS, 0)
     for key, count in db.execute(
         "SELECT reason.value, count(*) FROM ticket_ratings, json_each(ticket_ratings.reasons)"  # noqa: S608
-        f" AS reason WHERE {rated} AND rating <= :low AND json_valid(reasons)"
+        f" AS reason WHERE {_RATED} AND rating <= :low AND json_valid(reasons)"
         " AND json_type(reasons) = 'array' AND reason.type = 'text' GROUP BY reason.value",
         params,
     ):
         reasons[key] = reasons.get(key, 0) + count
+    return reasons
+
+
+def _low_ratings(db: sqlite_utils.Database, sql: _Sql, params: dict) -> list[dict]:
+    """The low ratings, newest first (at most params["limit"]; -1: all)."""
     low = []
     for ticket_id, kind, category, problem, rating, reasons_json, comment, local in db.execute(
         "SELECT tickets.id, kind, category, problem, ticket_ratings.rating, reasons, comment,"  # noqa: S608
@@ -128,7 +172,6 @@ def satisfaction(
         " ORDER BY ticket_ratings.rated_at DESC, ticket_ratings.id DESC LIMIT :limit",
         params,
     ):
-        keys = _reason_keys(reasons_json)
         low.append(
             {
                 "id": ticket_id,
@@ -137,35 +180,12 @@ def satisfaction(
                 "category": category,
                 "problem": problem,
                 "rating": rating,
-                "reasons": keys,
+                "reasons": _reason_keys(reasons_json),
                 "comment": comment or "",
                 "rated_local": local[:16],
             }
         )
-    count = sum(distribution.values())
-
-    def week_row(monday: date, ratings: dict[int, int]) -> dict:
-        rated_that_week = sum(ratings.values())
-        return {
-            "week_start": monday,
-            "count": rated_that_week,
-            "average": (
-                sum(r * n for r, n in ratings.items()) / rated_that_week
-                if rated_that_week
-                else None
-            ),
-            "low": sum(n for r, n in ratings.items() if r <= LOW_RATING),
-        }
-
-    return {
-        "count": count,
-        "average": sum(r * n for r, n in distribution.items()) / count if count else None,
-        "distribution": distribution,
-        "low_count": sum(n for r, n in distribution.items() if r <= LOW_RATING),
-        "weeks": [week_row(m, r) for m, r in zip(mondays, weeks, strict=True)],
-        "low": low,
-        "reasons": [{"key": key, "count": n} for key, n in reasons.items()],
-    }
+    return low
 
 
 def _reason_keys(text: str | None) -> list[str]:

@@ -441,7 +441,7 @@ def sign_out_visit():
     return _idempotent_write()
 
 
-# --- parcels: pickup at the kiosk (shared/parcels.py) -----------------------------------
+# --- parcels: pickup at the kiosk (shared/parcels/pickup.py) ----------------------------
 
 
 @bp.post("/parcels/pickup")
@@ -452,16 +452,14 @@ def parcel_pickup():
     QR, the lockout); a pause (423) or throttle (429) is not, so the same key works
     again after Retry-After.
     """
+    from console import pickup_answers
     from shared import parcels
     from shared.clock import parse_utc
 
     try:
         answer, status = _idempotent_write()
     except (parcels.CodeEntryPaused, parcels.PickupThrottled) as refused:
-        extra = {"retry_after": refused.retry_after}
-        if isinstance(refused, parcels.CodeEntryPaused):
-            extra["paused_until"] = to_iso(refused.paused_until)
-        body = {"error": {"code": refused.code, "message": str(refused), **extra}}
+        body = pickup_answers.refusal(refused)
         return body, refused.http_status, {"Retry-After": str(refused.retry_after)}
     if status == 423:  # the lockout itself, or its replay: say how long is left now
         until = parse_utc(answer["error"]["paused_until"])

@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
+from console import pickup_answers
 from shared import (
     audit,
     escalations,
@@ -120,9 +121,10 @@ def _sign_out(ctx: WriteContext, raw, _prepared):
 
 
 def _pickup(ctx: WriteContext, raw, _prepared):
-    return parcels.pickup(
+    outcome = parcels.pickup(
         ctx.db, ctx.clock, secret_key=ctx.secret_key, kiosk_id=ctx.kiosk_id, body=raw
     )
+    return pickup_answers.envelope(outcome)
 
 
 def _refused(ctx: WriteContext, raw, _prepared):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from shared.files import write_atomically
+
 UNIT_NAME = "lobbydesk-kiosk.service"
 TEMPLATE_PACKAGE = "lobbydesk_deploy"  # deploy/ as shipped in the wheel
 COMPOSITOR = "/usr/bin/cage"
@@ -190,10 +192,7 @@ def write_unit(service: KioskService, text: str, dry_run: bool) -> None:
         print(f"Would write {service.unit_path}:\n\n{text}")
         return
     service.unit_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = service.unit_path.with_suffix(".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.chmod(partial, 0o644)
-    os.replace(partial, service.unit_path)  # never a half-written unit
+    write_atomically(service.unit_path, text, mode=0o644)  # never a half-written unit
     print(f"Wrote {service.unit_path}.")
 
 

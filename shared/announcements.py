@@ -11,7 +11,6 @@ fetch the list at once instead of waiting for their next poll.
 from __future__ import annotations
 
 import io
-import os
 import secrets
 import warnings
 from datetime import datetime
@@ -25,6 +24,7 @@ from shared import audit, building, emergency_broadcast
 from shared.clock import local_time, parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import LobbyDeskError, NotFound, StaleState
+from shared.files import write_atomically
 
 EVENT_CHANGED = "announcements.changed"
 MAX_TITLE_ZH = 40
@@ -205,12 +205,7 @@ def _store_image(data_dir: str | Path, jpeg: bytes) -> str:
     folder = image_folder(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(12)}.jpg"
-    temporary = folder / f".{name}.tmp"
-    with open(temporary, "wb") as file:
-        file.write(jpeg)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, folder / name)
+    write_atomically(folder / name, jpeg)
     return name
 
 

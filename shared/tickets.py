@@ -32,7 +32,6 @@ import binascii
 import io
 import json
 import math
-import os
 import re
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -46,6 +45,7 @@ from shared import ticket_catalog as catalog
 from shared.clock import local_time, parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
+from shared.files import write_atomically
 from shared.rate_limit import RateLimited
 from shared.text import refusal_message, refused_character
 
@@ -386,12 +386,7 @@ def _save_photo(photo_dir: str | Path, ticket_id: int, jpeg: bytes) -> str:
     folder = Path(photo_dir)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{int(ticket_id)}.jpg"
-    temporary = folder / f".{name}.tmp"
-    with open(temporary, "wb") as file:
-        file.write(jpeg)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, folder / name)
+    write_atomically(folder / name, jpeg)
     return name
 
 

@@ -17,7 +17,7 @@ import requests
 import zxingcpp
 from PIL import Image
 
-from console import documents
+from console import documents, pickup_answers
 from console.server import ConsoleServer
 from shared import parcels, signing
 from shared.db import connect, write_transaction
@@ -306,13 +306,14 @@ def test_twenty_threads_with_their_own_connections_release_one_code_once(app, re
         try:
             start.wait()
             with write_transaction(db):
-                _answer, status = parcels.pickup(
+                outcome = parcels.pickup(
                     db,
                     clock,
                     secret_key=app.config["SECRET_KEY"],
                     kiosk_id=kiosk_id,
                     body={"unit": "101", "code": code},
                 )
+                _answer, status = pickup_answers.envelope(outcome)
             outcomes.append(status)
         finally:
             db.close()

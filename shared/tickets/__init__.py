@@ -44,12 +44,7 @@ from shared.tickets.create import (
     prepare_kiosk_report,
     validate_kiosk_body,
 )
-from shared.tickets.lookups import (
-    lookup,
-    rating_link_token,
-    rating_url,
-    ticket_qr,
-)
+from shared.tickets.lookups import lookup, rating_link_token, rating_url, ticket_qr
 from shared.tickets.model import (
     DEFAULT_PAGE_SIZE,
     EARLIEST_TIME,
@@ -101,23 +96,9 @@ from shared.tickets.model import (
     status_label,
     urgency_label,
 )
-from shared.tickets.photos import (
-    photo_folder,
-    prepare_photo,
-)
-from shared.tickets.queries import (
-    counts,
-    get,
-    resident_summary,
-    search,
-    timeline,
-)
-from shared.tickets.rating import (
-    check_rating_link,
-    rate,
-    rate_by_link,
-    rate_by_qr,
-)
+from shared.tickets.photos import photo_folder, prepare_photo
+from shared.tickets.queries import counts, get, resident_summary, search, timeline
+from shared.tickets.rating import check_rating_link, rate, rate_by_link, rate_by_qr
 from shared.tickets.settings import (
     MAX_SLA_MINUTES,
     SettingsInvalid,
@@ -125,13 +106,7 @@ from shared.tickets.settings import (
     mask_url,
     save_settings,
 )
-from shared.tickets.workflow import (
-    add_note,
-    assign,
-    record_complaint,
-    set_status,
-    triage,
-)
+from shared.tickets.workflow import add_note, assign, record_complaint, set_status, triage
 
 __all__ = [
     "AlreadyRated",

@@ -23,10 +23,7 @@ from shared.tickets.model import (
     LookupThrottled,
     TicketNotFound,
 )
-from shared.tickets.queries import (
-    get,
-    resident_summary,
-)
+from shared.tickets.queries import get, resident_summary
 
 
 def ticket_qr(secret_key: str, ticket: dict, now: datetime) -> str:

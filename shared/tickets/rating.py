@@ -24,10 +24,7 @@ from shared.tickets.model import (
     add_update,
     clean_text,
 )
-from shared.tickets.queries import (
-    get,
-    resident_summary,
-)
+from shared.tickets.queries import get, resident_summary
 
 
 def _check_rating(rating, reasons, comment) -> tuple[int, list[str], str | None]:

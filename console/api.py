@@ -459,7 +459,7 @@ def parcel_pickup():
     return answer, status
 
 
-# --- tickets: repairs and complaints from the kiosk (shared/tickets.py) -----------------
+# --- tickets: repairs and complaints from the kiosk (shared/tickets/) -----------------
 
 
 def _audit_rejected_qr(rejected, action: str) -> None:

@@ -25,7 +25,7 @@ from flask import (
 
 from console import settings as console_settings
 from console.confirm import Confirmation, confirm_page, confirmed, refused
-from console.db import database_path, get_db
+from console.db import database_path, get_clock, get_db
 from console.exports import csv_response
 from console.security import role_required
 from shared import (
@@ -46,10 +46,6 @@ MANAGERS = ("manager",)
 ADMINS = ("admin",)
 AUDIT_PAGE_SIZE = 100
 AUDIT_EXPORT_LIMIT = 100_000
-
-
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
 
 
 def _actor() -> str:
@@ -73,7 +69,7 @@ def index():
 
 
 def _staff_page(form: dict | None = None, errors: dict | None = None, status: int = 200):
-    members = staff.list_all(get_db(), _clock())
+    members = staff.list_all(get_db(), get_clock())
     for member in members:
         member["created_local"] = local_time(member["created_at"], _timezone())
     return render_template(
@@ -107,7 +103,7 @@ def staff_create():
         try:
             staff.create(
                 db,
-                _clock(),
+                get_clock(),
                 current_app.extensions["lobbydesk.hasher"],
                 **form,
                 password=password,
@@ -179,7 +175,7 @@ def staff_set_active(staff_id: int):
         return refused(_staff_confirmation(staff_id, reset=False))
 
     def act():
-        staff.set_active(get_db(), _clock(), staff_id, active, actor=_actor())
+        staff.set_active(get_db(), get_clock(), staff_id, active, actor=_actor())
 
     return _staff_action(
         act,
@@ -193,7 +189,9 @@ def staff_set_active(staff_id: int):
 @role_required(*ADMINS)
 def staff_set_role(staff_id: int):
     def act():
-        staff.set_role(get_db(), _clock(), staff_id, request.form.get("role", ""), actor=_actor())
+        staff.set_role(
+            get_db(), get_clock(), staff_id, request.form.get("role", ""), actor=_actor()
+        )
 
     return _staff_action(act, done="角色已更改 · Role changed.")
 
@@ -223,7 +221,7 @@ def staff_reset_password(staff_id: int):
     def act():
         staff.set_password(
             get_db(),
-            _clock(),
+            get_clock(),
             current_app.extensions["lobbydesk.hasher"],
             staff_id,
             password,
@@ -239,7 +237,7 @@ def staff_reset_password(staff_id: int):
 @role_required(*ADMINS)
 def staff_end_sessions(staff_id: int):
     def act():
-        staff.end_all_sessions(get_db(), _clock(), staff_id, actor=_actor())
+        staff.end_all_sessions(get_db(), get_clock(), staff_id, actor=_actor())
 
     return _staff_action(act, done="会话已结束 · Signed out everywhere.")
 
@@ -350,7 +348,7 @@ def audit_export():
     with write_transaction(db):
         audit.record(
             db,
-            _clock(),
+            get_clock(),
             actor=_actor(),
             action="audit.export",
             detail={"rows": len(rows), **filters},
@@ -384,7 +382,7 @@ def settings_retention():
     try:
         retention.set_periods(
             get_db(),
-            _clock(),
+            get_clock(),
             visit_days=request.form.get("visit_retention_days", ""),
             photo_days=request.form.get("photo_retention_days", ""),
             # absent from an older form: left as it is
@@ -424,12 +422,12 @@ def backup_now():
         database_path(current_app),
         backup.folder(current_app.config["DATA_DIR"]),
         reason="manual",
-        now=_clock().now(),
+        now=get_clock().now(),
         keep=current_app.config["BACKUPS_KEPT"],
     )
     with write_transaction(db):
         audit.record(
-            db, _clock(), actor=_actor(), action="backup.create", detail={"file": path.name}
+            db, get_clock(), actor=_actor(), action="backup.create", detail={"file": path.name}
         )
     flash(f"备份完成 · Backed up: {path.name}", "ok")
     return redirect(url_for("admin.backups"))

@@ -23,8 +23,8 @@ from flask import (
     url_for,
 )
 
-from console.admin import MANAGERS, _actor, _clock, _timezone, bp
-from console.db import get_db
+from console.admin import MANAGERS, _actor, _timezone, bp
+from console.db import get_clock, get_db
 from console.exports import csv_safe
 from console.security import role_required
 from shared import delivery, person, phones, residents, ticket_catalog, tickets
@@ -77,7 +77,7 @@ def _person_page(criteria: dict | None, *, errors=None, typed=None, ticked=None,
     if criteria is not None:
         db = get_db()
         found = person.find(db, **criteria)
-        person.audit_request(db, _clock(), action="person.find", actor=_actor(), found=found)
+        person.audit_request(db, get_clock(), action="person.find", actor=_actor(), found=found)
         _decorate_found(found, _timezone())
         counts = person.counts(found)
     return render_template(
@@ -161,7 +161,7 @@ def person_export():
     as_csv = request.form.get("format") == "csv"
     person.audit_request(
         db,
-        _clock(),
+        get_clock(),
         action="person.export_csv" if as_csv else "person.export_json",
         actor=_actor(),
         found=found,
@@ -196,7 +196,7 @@ def person_delete():
         )
     removed = person.delete(
         get_db(),
-        _clock(),
+        get_clock(),
         **criteria,
         visit_ids=request.form.getlist("visit_id", type=int),
         deny_ids=request.form.getlist("deny_id", type=int),
@@ -225,7 +225,7 @@ def person_erase_residents():
     try:
         erased = person.erase_residents(
             get_db(),
-            _clock(),
+            get_clock(),
             **criteria,
             resident_ids=request.form.getlist("resident_id", type=int),
             actor=_actor(),

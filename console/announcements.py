@@ -22,7 +22,7 @@ from flask import (
 
 from console import limits, live
 from console.confirm import Confirmation, confirm_page, confirmed, refused
-from console.db import get_db
+from console.db import get_clock, get_db
 from console.security import role_required
 from shared import announcements, building, image_work
 from shared.clock import local_time, to_iso
@@ -33,10 +33,6 @@ VIEW = ("reception", "manager")
 EDIT = ("manager",)
 FORM_FIELDS = ("title_zh", "title_en", "body_zh", "body_en", "priority", "starts_at", "ends_at")
 UPLOAD_ENDPOINTS = {"announcements.create", "announcements.update"}
-
-
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
 
 
 @bp.url_value_preprocessor
@@ -74,7 +70,7 @@ def _decorate(rows: list[dict], timezone: str) -> list[dict]:
 def index():
     db = get_db()
     timezone = building.current(db)["timezone"]
-    rows = _decorate(announcements.list_for_staff(db, _clock().now()), timezone)
+    rows = _decorate(announcements.list_for_staff(db, get_clock().now()), timezone)
     return render_template(
         "announcements/index.html",
         rows=rows,
@@ -118,7 +114,7 @@ def _posted_image() -> bytes | None:
 @role_required(*EDIT)
 def new():
     timezone = building.current(get_db())["timezone"]
-    starts = announcements.form_time(to_iso(_clock().now()), timezone)
+    starts = announcements.form_time(to_iso(get_clock().now()), timezone)
     return _form_page({"priority": "0", "starts_at": starts})[0]
 
 
@@ -129,7 +125,7 @@ def create():
     try:
         row = announcements.create(
             get_db(),
-            _clock(),
+            get_clock(),
             form=form,
             image=_posted_image(),
             data_dir=current_app.config["DATA_DIR"],
@@ -170,7 +166,7 @@ def update(announcement_id: int):
     try:
         announcements.update(
             db,
-            _clock(),
+            get_clock(),
             announcement_id,
             form=form,
             image=_posted_image(),
@@ -215,7 +211,7 @@ def withdraw(announcement_id: int):
     if not confirmed():
         return refused(_withdraw_confirmation(announcements.get(get_db(), announcement_id)))
     try:
-        row = announcements.withdraw(get_db(), _clock(), announcement_id, staff_id=g.staff["id"])
+        row = announcements.withdraw(get_db(), get_clock(), announcement_id, staff_id=g.staff["id"])
     except StaleState as error:
         flash(str(error), "error")
         return redirect(url_for("announcements.index"))

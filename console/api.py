@@ -16,7 +16,7 @@ import time
 from flask import Blueprint, current_app, g, request
 
 from console import kiosk_writes, limits, live
-from console.db import get_db
+from console.db import get_clock, get_db
 from console.security import PUBLIC_API_ENDPOINTS
 from shared import (
     audit,
@@ -37,10 +37,6 @@ from shared.version import __version__
 
 bp = Blueprint("api", __name__, url_prefix=protocol.API_PREFIX)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
-
-
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
 
 
 def _json_body():
@@ -83,9 +79,9 @@ def authenticate_kiosk():
     try:
         # Recorded before any refusal below, so the kiosks page names the kiosk to update.
         kiosk_software.record(db, g.kiosk, number, version)
-        if kiosks.heartbeat_due(g.kiosk, _clock(), depth):
+        if kiosks.heartbeat_due(g.kiosk, get_clock(), depth):
             with write_transaction(db):
-                kiosks.record_heartbeat(db, _clock(), g.kiosk["id"], depth)
+                kiosks.record_heartbeat(db, get_clock(), g.kiosk["id"], depth)
     except sqlite3.OperationalError as error:
         if not is_storage_full(error):  # a full disk: reads go on, the heartbeat waits
             raise
@@ -127,11 +123,11 @@ def _hold_write_from_revoked_kiosk(db, token):
     _refuse_other_protocol(*_kiosk_software())  # held only what this console can read
     protocol.check_idempotency_key(key)
     _json_body()  # JSON only, within the same caps as a live write (400/413 otherwise)
-    _kiosk_writes().check(revoked["id"], _clock().now().timestamp())  # 429 + Retry-After
+    _kiosk_writes().check(revoked["id"], get_clock().now().timestamp())  # 429 + Retry-After
     body = request.get_data(as_text=True)
     try:
         held_id = quarantine.hold(
-            db, _clock(), kiosk_id=revoked["id"], key=key, path=request.path, body=body
+            db, get_clock(), kiosk_id=revoked["id"], key=key, path=request.path, body=body
         )
     except quarantine.QuarantineFull as full:
         live.hub(current_app).publish()  # the kiosks page shows the alert
@@ -168,7 +164,7 @@ def pair():
     number, version = _kiosk_software()
     _refuse_other_protocol(number, version)  # before the code is used up
     try:
-        result = kiosks.pair(get_db(), _clock(), body["code"], device=body["device"])
+        result = kiosks.pair(get_db(), get_clock(), body["code"], device=body["device"])
     except LobbyDeskError as failed:
         limits.count_failure("pair_failure")
         limits.audit_refusal(
@@ -182,7 +178,7 @@ def pair():
 
 @bp.get("/ping")
 def ping():
-    return {"ok": True, "time": to_iso(_clock().now()), "kiosk": g.kiosk["name"]}
+    return {"ok": True, "time": to_iso(get_clock().now()), "kiosk": g.kiosk["name"]}
 
 
 def _buckets(name: str, capacity_key: str, capacity: int) -> rate_limit.TokenBuckets:
@@ -228,7 +224,7 @@ def _write_context() -> kiosk_writes.WriteContext:
     db, kiosk_id = get_db(), g.kiosk["id"]
     return kiosk_writes.WriteContext(
         db=db,
-        clock=_clock(),
+        clock=get_clock(),
         kiosk_id=kiosk_id,
         secret_key=current_app.config["SECRET_KEY"],
         photo_dir=tickets.photo_folder(current_app.config["DATA_DIR"]),
@@ -248,7 +244,7 @@ def _idempotent_write():
     token from the kiosk's bucket first (RateLimited → 429 otherwise)."""
     key = protocol.check_idempotency_key(request.headers.get(protocol.IDEMPOTENCY_HEADER))
     raw = _json_body()
-    kiosk_id, now = g.kiosk["id"], _clock().now().timestamp()
+    kiosk_id, now = g.kiosk["id"], get_clock().now().timestamp()
     answer, status = kiosk_writes.apply_one(
         _write_context(),
         request.path,
@@ -268,7 +264,7 @@ def write_batch():
     # look-up limit would hold the whole backlog behind them; the allowance bounds them.
     context = dataclasses.replace(_write_context(), limit_phone_sign_out=None, limit_pass_scan=None)
     answers = kiosk_writes.apply_batch(
-        context, _json_body(), _kiosk_backlog(), _clock().now().timestamp()
+        context, _json_body(), _kiosk_backlog(), get_clock().now().timestamp()
     )
     live.hub(current_app).publish()
     return {"results": answers}
@@ -300,7 +296,7 @@ def _limit_pass_scan(db, kiosk_id: int) -> None:
                 config.get("PASS_SCAN_WINDOW", PASS_SCAN_WINDOW),
             ),
         )
-    wait = window.hit(kiosk_id, _clock().now().timestamp())
+    wait = window.hit(kiosk_id, get_clock().now().timestamp())
     if wait > 0:
         limits.audit_refusal(db, actor=f"kiosk:{kiosk_id}", action="limit.pass_scan", key=kiosk_id)
         raise invitations.ScanLimited(wait)
@@ -317,7 +313,7 @@ def pass_key():
     return {
         **pass_signing.published(_pass_key()),
         "building_id": building.current(db)["id"],
-        "revoked": invitations.revoked_ids(db, invitations.building_today(db, _clock())),
+        "revoked": invitations.revoked_ids(db, invitations.building_today(db, get_clock())),
     }
 
 
@@ -423,7 +419,7 @@ def returning_visitor():
         raise InvalidRequest("last_visit must be true or false")
     db, kiosk_id = get_db(), g.kiosk["id"]
     limits.per_kiosk(db, "lookup", kiosk_id, visitors.LookupLimited)
-    answer = visitors.lookup_returning(db, body["phone"], _clock(), kiosk_id=kiosk_id)
+    answer = visitors.lookup_returning(db, body["phone"], get_clock(), kiosk_id=kiosk_id)
     if answer["found"] and body.get("last_visit"):
         # "Same host as last time?" on the kiosk: one tap instead of a unit and a purpose.
         answer.update(visitors.last_visit(db, body["phone"]))
@@ -463,12 +459,12 @@ def parcel_pickup():
         return body, refused.http_status, {"Retry-After": str(refused.retry_after)}
     if status == 423:  # the lockout itself, or its replay: say how long is left now
         until = parse_utc(answer["error"]["paused_until"])
-        left = max(1, int((until - _clock().now()).total_seconds()) + 1)
+        left = max(1, int((until - get_clock().now()).total_seconds()) + 1)
         return answer, status, {"Retry-After": str(left)}
     return answer, status
 
 
-# --- tickets: repairs and complaints from the kiosk (shared/tickets.py) -----------------
+# --- tickets: repairs and complaints from the kiosk (shared/tickets/) -----------------
 
 
 def _audit_rejected_qr(rejected, action: str) -> None:
@@ -477,7 +473,7 @@ def _audit_rejected_qr(rejected, action: str) -> None:
     with write_transaction(db):
         audit.record(
             db,
-            _clock(),
+            get_clock(),
             actor=f"kiosk:{g.kiosk['id']}",
             action=action,
             detail={"reason": rejected.code},
@@ -512,7 +508,7 @@ def ticket_lookup():
     body = _json_body()
     try:
         return tickets.lookup(
-            get_db(), _clock(), current_app.config["SECRET_KEY"], body, kiosk_id=g.kiosk["id"]
+            get_db(), get_clock(), current_app.config["SECRET_KEY"], body, kiosk_id=g.kiosk["id"]
         )
     except (signing.TokenInvalid, signing.TokenExpired) as rejected:
         _audit_rejected_qr(rejected, "ticket.qr_rejected")
@@ -550,14 +546,14 @@ def resident_link():
     if stored is not None:
         return stored[1], stored[0]
     body = protocol.validate_resident_link(raw)
-    now = _clock().now().timestamp()
+    now = get_clock().now().timestamp()
     throttle().address_send(("kiosk", kiosk_id), now)
     with write_transaction(db):
         answer = resident_links.request_from_kiosk(
-            db, _clock(), secret, public_url(current_app.config), body, kiosk_id=kiosk_id,
+            db, get_clock(), secret, public_url(current_app.config), body, kiosk_id=kiosk_id,
             allow_resident=lambda resident_id: throttle().resident_send_allowed(resident_id, now),
         )  # fmt: skip
-        idempotency.remember(db, _clock(), kiosk_id, key, fingerprint, 200, answer)
+        idempotency.remember(db, get_clock(), kiosk_id, key, fingerprint, 200, answer)
     return answer, 200
 
 
@@ -569,7 +565,7 @@ def kiosk_announcements():
     """The idle screen's notices: showing now and scheduled, in show order, with the console's time."""
     from shared import announcements
 
-    return announcements.for_kiosks(get_db(), _clock().now())
+    return announcements.for_kiosks(get_db(), get_clock().now())
 
 
 @bp.get("/announcements/<int:announcement_id>/image")

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from markupsafe import Markup
 
 from console import charts, report_pdf
-from console.db import get_db
+from console.db import get_clock, get_db
 from console.exports import csv_response
 from console.security import role_required
 from shared import building, kpi, terms
@@ -486,16 +486,12 @@ def _state(value: float | None, good: float, fair: float, scale: float = 1) -> s
 # --- views -----------------------------------------------------------------------------------
 
 
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
-
-
 def _period() -> kpi.Period:
     timezone = building.current(get_db())["timezone"]
     return kpi.parse_period(
         request.args.get("from", "")[:20],
         request.args.get("to", "")[:20],
-        today=kpi.today(_clock(), timezone),
+        today=kpi.today(get_clock(), timezone),
         timezone=timezone,
     )
 
@@ -505,7 +501,7 @@ def _period() -> kpi.Period:
 def index():
     db = get_db()
     timezone = building.current(db)["timezone"]
-    today = kpi.today(_clock(), timezone)
+    today = kpi.today(get_clock(), timezone)
     try:
         period = _period()
     except kpi.InvalidPeriod as error:
@@ -516,7 +512,7 @@ def index():
             report_month=kpi.previous_month(today),
         ), 400
     weekly = len(period.days) > WEEKLY_ABOVE_DAYS
-    kpis = kpi.compute(db, _clock(), period, per_day=not weekly, low_limit=PAGE_LIMIT)
+    kpis = kpi.compute(db, get_clock(), period, per_day=not weekly, low_limit=PAGE_LIMIT)
     range_args = {"from": period.first.isoformat(), "to": period.last.isoformat()}
     svgs = charts.render_all(kpis, weekly=weekly)
     return render_template(
@@ -543,7 +539,7 @@ def table_csv(name: str):
     if section is None:
         abort(404)
     period = _period()
-    table = build_tables(kpi.compute(get_db(), _clock(), period, sections=(section,)))[name]
+    table = build_tables(kpi.compute(get_db(), get_clock(), period, sections=(section,)))[name]
     return csv_response(
         table.rows,
         table.columns,
@@ -557,10 +553,10 @@ def report():
     db = get_db()
     current = building.current(db)
     month = request.args.get("month", "")[:20] or kpi.previous_month(
-        kpi.today(_clock(), current["timezone"])
+        kpi.today(get_clock(), current["timezone"])
     )
     period = kpi.month_period(month, timezone=current["timezone"])
-    kpis = kpi.compute(db, _clock(), period)
+    kpis = kpi.compute(db, get_clock(), period)
     pdf = report_pdf.monthly_report(
         building=current["name"],
         building_en=current.get("name_en") or "",
@@ -568,7 +564,7 @@ def report():
         kpis=kpis,
         tables=build_tables(kpis),
         headline=headline(kpis),
-        generated=_clock().now(),
+        generated=get_clock().now(),
         timezone=current["timezone"],
     )
     return Response(

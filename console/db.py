@@ -1,4 +1,5 @@
-"""The building database for the console: one connection per request on `g`."""
+"""The building database for the console: one connection per request on `g`, and the
+console's clock (a frozen one in tests, set as CLOCK in the app's config)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ def get_db():
     if "db" not in g:
         g.db = connect(database_path(current_app))
     return g.db
+
+
+def get_clock():
+    """The clock every page and API call reads "now" from: the app's, never datetime.now(),
+    so a test can freeze or advance time for the whole console."""
+    return current_app.extensions["lobbydesk.clock"]
 
 
 def close_db(_error=None) -> None:

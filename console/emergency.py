@@ -23,7 +23,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from console import live
-from console.db import get_db
+from console.db import get_clock, get_db
 from console.security import role_required
 from shared import audit, building, emergency_broadcast, kiosks
 from shared.clock import local_time, parse_utc, to_iso
@@ -33,10 +33,6 @@ from shared.fonts import find_font
 
 bp = Blueprint("emergency", __name__, url_prefix="/emergency")
 STAFF = ("reception", "manager")
-
-
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
 
 
 @bp.app_context_processor
@@ -52,7 +48,7 @@ def emergency_banner() -> dict:
 
 def _kiosk_reach(db) -> dict:
     online_window = current_app.config["KIOSK_ONLINE_WINDOW_SECONDS"]
-    now = _clock().now()
+    now = get_clock().now()
     paired = [k for k in kiosks.list_all(db) if k["paired_at"] and not k["revoked_at"]]
     online = [
         k
@@ -129,7 +125,7 @@ def start():
     if errors:
         return _refused_start(form, errors)
     try:
-        emergency_broadcast.start(get_db(), _clock(), **form, staff_id=g.staff["id"])
+        emergency_broadcast.start(get_db(), get_clock(), **form, staff_id=g.staff["id"])
     except emergency_broadcast.EmergencyAlreadyActive as error:
         flash(str(error), "error")
         return redirect(url_for("emergency.index"))
@@ -150,7 +146,7 @@ def end(emergency_id: int):
     if request.form.get("confirm") != "yes":
         return _index_page(END_UNCONFIRMED, 422)
     try:
-        emergency_broadcast.end(get_db(), _clock(), emergency_id, staff_id=g.staff["id"])
+        emergency_broadcast.end(get_db(), get_clock(), emergency_id, staff_id=g.staff["id"])
     except emergency_broadcast.EmergencyNotActive as error:
         flash(str(error), "error")
         return redirect(url_for("emergency.index"))
@@ -170,7 +166,7 @@ def _roll_call_context() -> dict:
         **call,
         "building": current,
         "emergency": emergency,
-        "printed": local_time(to_iso(_clock().now()), current["timezone"], "%Y-%m-%d %H:%M"),
+        "printed": local_time(to_iso(get_clock().now()), current["timezone"], "%Y-%m-%d %H:%M"),
     }
 
 
@@ -180,7 +176,7 @@ def _record_roll_call(form: str, visits: int) -> None:
     with write_transaction(db):
         audit.record(
             db,
-            _clock(),
+            get_clock(),
             actor=f"staff:{g.staff['id']}",
             action="emergency.roll_call",
             detail={"form": form, "visits": visits},

@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from console.db import get_db
+from console.db import get_clock, get_db
 from console.security import role_required
 from shared import building, handover
 from shared.clock import local_time
@@ -33,10 +33,6 @@ MANAGERS = ("manager",)
 LOG_PAGE_SIZE = 20
 STATUS_LABELS = {"open": "未完成 · Open", "done": "已完成 · Done"}
 _NOT_LOOKED_UP = object()
-
-
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
 
 
 def _timezone() -> str:
@@ -146,7 +142,7 @@ def _index_page(
         previous=previous,
         form=form or {"text": "", "category": "", "unit": ""},
         error=error,
-        open_items=_decorate_open_items(handover.open_items(db, _clock()), timezone),
+        open_items=_decorate_open_items(handover.open_items(db, get_clock()), timezone),
         end_error=end_error,
         categories=handover.CATEGORIES,
         status_labels=STATUS_LABELS,
@@ -173,7 +169,7 @@ def add_note():
     try:
         handover.add_note(
             get_db(),
-            _clock(),
+            get_clock(),
             staff_id=g.staff["id"],
             text=form["text"],
             category=form["category"],
@@ -187,7 +183,7 @@ def add_note():
 
 def _set_status(note_id: int, status: str):
     try:
-        handover.set_status(get_db(), _clock(), note_id, status, staff_id=g.staff["id"])
+        handover.set_status(get_db(), get_clock(), note_id, status, staff_id=g.staff["id"])
         flash(
             "已标记完成 · Marked done." if status == "done" else "已重新打开 · Opened again.",
             "ok",
@@ -224,7 +220,7 @@ def end_shift():
     try:
         handover_id = handover.end_shift(
             get_db(),
-            _clock(),
+            get_clock(),
             staff_id=g.staff["id"],
             previous_id=request.form.get("previous", type=int),
             open_items_seen=request.form.get("open_items_seen", type=int),
@@ -261,7 +257,7 @@ def show(handover_id: int):
 @role_required(*STAFF)
 def read(handover_id: int):
     try:
-        first = handover.mark_read(get_db(), _clock(), handover_id, staff_id=g.staff["id"])
+        first = handover.mark_read(get_db(), get_clock(), handover_id, staff_id=g.staff["id"])
     except handover.NotForTheAuthor as error:
         flash(str(error), "error")
         return redirect(url_for("handover.show", handover_id=handover_id))

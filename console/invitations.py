@@ -23,7 +23,7 @@ from flask import (
 )
 
 from console import confirm, live
-from console.db import get_db
+from console.db import get_clock, get_db
 from console.security import role_required
 from shared import building, invitations, pass_signing, units
 from shared.db import write_transaction
@@ -33,10 +33,6 @@ bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 STAFF = ("reception", "manager")
 FORM_FIELDS = ("unit", "resident_id", "name", "phone", "party_size", "purpose", "kind",
                "starts_on", "ends_on", "note")  # fmt: skip
-
-
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
 
 
 def signing_key():
@@ -73,7 +69,7 @@ def _day(text: str) -> str:
 def index():
     """Expected today (or ?day=), and the search (?q= unit, visitor or host name)."""
     db = get_db()
-    today = invitations.building_today(db, _clock())
+    today = invitations.building_today(db, get_clock())
     day = _day(request.args.get("day", "")) or today.isoformat()
     text = request.args.get("q", "")[:40]
     expected = invitations.expected_on(db, date.fromisoformat(day))
@@ -122,7 +118,7 @@ def _form_page(form: dict, *, errors: dict | None = None, status: int = 200):
         form=form,
         errors=errors or {},
         hosts=hosts,
-        today=invitations.building_today(db, _clock()).isoformat(),
+        today=invitations.building_today(db, get_clock()).isoformat(),
         **_labels(),
     )
     return page, status
@@ -145,7 +141,7 @@ def create():
     try:
         invitation_id = invitations.create(
             db,
-            _clock(),
+            get_clock(),
             host_resident_id=_host(db, form),
             fields=form,
             actor=f"staff:{g.staff['id']}",
@@ -203,7 +199,7 @@ def revoke(invitation_id: int):
     if not confirm.confirmed():
         return confirm.refused(confirmation)
     try:
-        invitations.revoke(db, _clock(), invitation_id, actor=f"staff:{g.staff['id']}")
+        invitations.revoke(db, get_clock(), invitation_id, actor=f"staff:{g.staff['id']}")
     except StaleState as error:
         flash(str(error), "error")
     else:
@@ -222,7 +218,7 @@ def match():
     scan = invitations.Scan(text, actor=f"staff:{g.staff['id']}", confirm=True)
     with write_transaction(db):
         answer, status = invitations.redeem(
-            db, _clock(), signing_key(), scan, secret_key=current_app.config["SECRET_KEY"]
+            db, get_clock(), signing_key(), scan, secret_key=current_app.config["SECRET_KEY"]
         )
     live.hub(current_app).publish()
     page = render_template("invitations/match.html", answer=answer, text=text)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from console.db import get_clock
 from shared import audit, image_work, rate_limit
 from shared.db import write_transaction
 
@@ -39,12 +40,8 @@ IMAGE_WORKERS = 1  # pictures decoded at once: one core, whatever the load
 IMAGE_QUEUE = 4  # pictures waiting for it; more get 503 + Retry-After
 
 
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
-
-
 def _now() -> float:
-    return _clock().now().timestamp()
+    return get_clock().now().timestamp()
 
 
 def _shared(name: str, make):
@@ -77,7 +74,7 @@ def audit_refusal(db, *, actor: str, action: str, key, device: str | None = None
         with write_transaction(db):
             audit.record(
                 db,
-                _clock(),
+                get_clock(),
                 actor=actor,
                 action=action,
                 detail={"refused": refused, **detail},

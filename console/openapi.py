@@ -142,7 +142,7 @@ def _batch_paths() -> dict:
 
 
 def _ticket_paths() -> dict:
-    """Repairs and complaints (shared/tickets.py): report, look up, rate."""
+    """Repairs and complaints (shared/tickets/): report, look up, rate."""
     from shared import ticket_catalog, tickets
 
     find_by = [

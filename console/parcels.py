@@ -22,7 +22,7 @@ from flask import (
 )
 
 from console import documents, live
-from console.db import get_db
+from console.db import get_clock, get_db
 from console.exports import csv_response
 from console.security import role_required
 from shared import audit, building, delivery, parcels, signing, terms
@@ -62,16 +62,12 @@ CSV_COLUMNS = (
 )
 
 
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
-
-
 def _wants_fetch() -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
 
 def _decorate(rows: list[dict], timezone: str) -> list[dict]:
-    now = to_iso(_clock().now())
+    now = to_iso(get_clock().now())
     for row in rows:
         row["ref"] = parcels.staff_ref(row["id"])
         row["carrier_label"] = parcels.carrier_label(row["carrier"])
@@ -115,7 +111,7 @@ def intake():
     try:
         result = parcels.intake(
             db,
-            _clock(),
+            get_clock(),
             secret_key=current_app.config["SECRET_KEY"],
             staff_id=g.staff["id"],
             tracking=form["tracking"],
@@ -179,7 +175,7 @@ def listing():
     q = request.args.get("q", "")[: parcels.MAX_SEARCH_LENGTH]
     before = request.args.get("before", type=int)
     rows = _decorate(
-        parcels.search(db, _clock(), view=view, text=q, before_id=before, limit=PAGE_SIZE + 1),
+        parcels.search(db, get_clock(), view=view, text=q, before_id=before, limit=PAGE_SIZE + 1),
         timezone,
     )
     more = len(rows) > PAGE_SIZE
@@ -198,7 +194,7 @@ def listing():
         notices=notices,
         # A configuration problem is said once, above the rows, to whoever can fix it.
         mail_server_missing=any(row["failure"] == "config" for row in notices),
-        pauses=parcels.active_pauses(db, _clock()),
+        pauses=parcels.active_pauses(db, get_clock()),
     )
 
 
@@ -219,11 +215,11 @@ def export():
     view = request.args.get("view", "all")
     view = view if view in parcels.VIEWS else "all"
     q = request.args.get("q", "")[: parcels.MAX_SEARCH_LENGTH]
-    rows = _decorate(parcels.search(db, _clock(), view=view, text=q, limit=100_000), timezone)
+    rows = _decorate(parcels.search(db, get_clock(), view=view, text=q, limit=100_000), timezone)
     with write_transaction(db):
         audit.record(
             db,
-            _clock(),
+            get_clock(),
             actor=f"staff:{g.staff['id']}",
             action="parcel.export",
             detail={"rows": len(rows), "view": view, "q": q},
@@ -308,7 +304,9 @@ def _look_up(text: str, **page):
     text = text.strip()
     if _looks_like_token(text):
         try:
-            batch = parcels.batch_from_token(db, _clock(), current_app.config["SECRET_KEY"], text)
+            batch = parcels.batch_from_token(
+                db, get_clock(), current_app.config["SECRET_KEY"], text
+            )
         except (
             signing.TokenInvalid,
             signing.TokenExpired,
@@ -316,7 +314,7 @@ def _look_up(text: str, **page):
             parcels.CodeExpired,
         ) as refused:
             parcels.record_rejected_qr(
-                db, _clock(), actor=f"staff:{g.staff['id']}", reason=refused.code
+                db, get_clock(), actor=f"staff:{g.staff['id']}", reason=refused.code
             )
             return _desk_page(scan_error=str(refused), status=refused.http_status)
         found = [
@@ -360,14 +358,14 @@ def desk_hand_over():
     try:
         if token:
             released = parcels.hand_over_by_qr(
-                db, _clock(), current_app.config["SECRET_KEY"], token, staff_id=g.staff["id"]
+                db, get_clock(), current_app.config["SECRET_KEY"], token, staff_id=g.staff["id"]
             )
         else:
             typed = _handover_typed()
             try:
                 released = parcels.hand_over_at_desk(
                     db,
-                    _clock(),
+                    get_clock(),
                     typed["parcel_ids"],
                     staff_id=g.staff["id"],
                     code=typed["code"],
@@ -381,7 +379,7 @@ def desk_hand_over():
                 return _look_up(typed["unit"], errors=errors, typed=typed, status=422)
     except (signing.TokenInvalid, signing.TokenExpired) as refused:
         parcels.record_rejected_qr(
-            db, _clock(), actor=f"staff:{g.staff['id']}", reason=refused.code
+            db, get_clock(), actor=f"staff:{g.staff['id']}", reason=refused.code
         )
         flash(str(refused), "error")
         return redirect(url_for("parcels.desk"))
@@ -412,7 +410,7 @@ def handover_done(handover_id: int):
     queue comes back with a message naming what happened."""
     db = get_db()
     try:
-        parcels.complete_handover(db, _clock(), handover_id, staff_id=g.staff["id"])
+        parcels.complete_handover(db, get_clock(), handover_id, staff_id=g.staff["id"])
     except StaleState as error:
         if _wants_fetch():
             return {"error": {"code": error.code, "message": str(error)}}, 409
@@ -443,7 +441,7 @@ def _kiosk_pickup_done(db, handover_id: int) -> str:
 @role_required(*STAFF)
 def retry_notice(notice_id: int):
     try:
-        parcels.retry_notice(get_db(), _clock(), notice_id, staff_id=g.staff["id"])
+        parcels.retry_notice(get_db(), get_clock(), notice_id, staff_id=g.staff["id"])
         flash("将立即重试 · The message will be sent again now.", "ok")
     except StaleState as error:
         flash(str(error), "error")
@@ -454,7 +452,7 @@ def retry_notice(notice_id: int):
 @role_required(*STAFF)
 def lift_pause(unit_id: int):
     try:
-        parcels.lift_pause(get_db(), _clock(), unit_id, staff_id=g.staff["id"])
+        parcels.lift_pause(get_db(), get_clock(), unit_id, staff_id=g.staff["id"])
         flash("已恢复取件码输入 · Code entry resumed for the unit.", "ok")
     except StaleState as error:
         flash(str(error), "error")

@@ -19,7 +19,7 @@ import math
 
 from flask import Blueprint, current_app, render_template, request
 
-from console.db import get_db
+from console.db import get_clock, get_db
 from shared import building, rate_limit, signing, tickets
 from shared import ticket_catalog as catalog
 from shared.clock import local_time
@@ -79,10 +79,6 @@ REFUSALS = {
 }
 
 
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
-
-
 def _refused(error: LobbyDeskError):
     title_zh, title_en, text_zh, text_en = REFUSALS.get(error.code, REFUSALS["token_invalid"])
     return render_template(
@@ -115,7 +111,7 @@ def _page(template: str, ticket: dict, token: str, status: int = 200, **extra):
 
 
 def _check(token: str) -> dict:
-    return tickets.check_rating_link(get_db(), _clock(), current_app.config["SECRET_KEY"], token)
+    return tickets.check_rating_link(get_db(), get_clock(), current_app.config["SECRET_KEY"], token)
 
 
 @bp.get("/rate/<token>", endpoint="form")
@@ -155,7 +151,7 @@ def _too_many(retry_after: float):
 
 @bp.post("/rate/<token>", endpoint="submit")
 def rating_submit(token: str):
-    wait = _posts().hit(request.remote_addr or "", _clock().now().timestamp())
+    wait = _posts().hit(request.remote_addr or "", get_clock().now().timestamp())
     if wait > 0:
         log.debug("rating posts from %s throttled for %.0f s", request.remote_addr, wait)
         return _too_many(wait)
@@ -185,7 +181,7 @@ def rating_submit(token: str):
     try:
         tickets.rate_by_link(
             get_db(),
-            _clock(),
+            get_clock(),
             current_app.config["SECRET_KEY"],
             token,
             rating=rating,

@@ -14,6 +14,7 @@ import hmac
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
+from console.db import get_clock
 from shared import staff
 from shared.protocol import API_PREFIX
 
@@ -64,17 +65,13 @@ def init_app(app) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
 
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
-
-
 def load_signed_in_staff() -> None:
     g.staff = None
     if _is_api_request() or request.endpoint in SESSIONLESS_ENDPOINTS:
         return
     from console.db import get_db
 
-    g.staff = staff.session_user(get_db(), _clock(), session.get("token"))
+    g.staff = staff.session_user(get_db(), get_clock(), session.get("token"))
     if g.staff is None and "token" in session:
         session.clear()
 

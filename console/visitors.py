@@ -18,7 +18,7 @@ from flask import (
 )
 
 from console import documents, live, queue
-from console.db import get_db
+from console.db import get_clock, get_db
 from console.exports import csv_response, phone_cell
 from console.security import role_required
 from shared import audit, building, phones, terms, visitors
@@ -46,10 +46,6 @@ CSV_COLUMNS = (
 )
 
 
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
-
-
 def _wants_fetch() -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
@@ -60,7 +56,7 @@ def decide(visit_id: int):
     try:
         visit = visitors.decide(
             get_db(),
-            _clock(),
+            get_clock(),
             visit_id,
             decision=request.form.get("decision", ""),
             staff_id=g.staff["id"],
@@ -83,7 +79,9 @@ def decide(visit_id: int):
 @bp.post("/<int:visit_id>/sign-out")
 @role_required(*STAFF)
 def sign_out(visit_id: int):
-    visitors.sign_out(get_db(), _clock(), visit_id, method="staff", actor=f"staff:{g.staff['id']}")
+    visitors.sign_out(
+        get_db(), get_clock(), visit_id, method="staff", actor=f"staff:{g.staff['id']}"
+    )
     flash("已签退 · Signed out.", "ok")
     return redirect(request.referrer or url_for("visitors.on_site"))
 
@@ -150,7 +148,7 @@ def export():
     with write_transaction(db):
         audit.record(
             db,
-            _clock(),
+            get_clock(),
             actor=f"staff:{g.staff['id']}",
             action="visit.export",
             detail={"rows": len(rows), **_filters()},
@@ -167,7 +165,7 @@ def on_site():
     for row in rows:
         row["arrived_local"] = local_time(row["decided_at"], current["timezone"], "%H:%M")
         row["phone_display"] = phones.display(row["phone"])
-    printed = local_time(to_iso(_clock().now()), current["timezone"])
+    printed = local_time(to_iso(get_clock().now()), current["timezone"])
     return render_template("visitors/on_site.html", rows=rows, building=current, printed=printed)
 
 
@@ -186,7 +184,7 @@ def add_to_deny_list():
     try:
         visitors.add_to_deny_list(
             get_db(),
-            _clock(),
+            get_clock(),
             name=request.form.get("name", ""),
             phone=request.form.get("phone", ""),
             reason=request.form.get("reason", ""),
@@ -220,7 +218,7 @@ def remove_from_deny_list(entry_id: int):
         return _deny_remove_page(
             entry_id, "请先勾选确认 · Tick the confirmation first.", status=422
         )
-    visitors.remove_from_deny_list(get_db(), _clock(), entry_id, staff_id=g.staff["id"])
+    visitors.remove_from_deny_list(get_db(), get_clock(), entry_id, staff_id=g.staff["id"])
     flash("已从黑名单移除 · Removed from the deny list.", "ok")
     return redirect(url_for("visitors.deny_list"))
 
@@ -241,7 +239,7 @@ def visitor_pass(visit_id: int):
         name=visit["name"],
         unit=visit["unit_number"],
         date=local_time(visit["decided_at"], current["timezone"]),
-        qr_text=visitors.pass_token(current_app.config["SECRET_KEY"], visit, _clock().now()),
+        qr_text=visitors.pass_token(current_app.config["SECRET_KEY"], visit, get_clock().now()),
         size="a6" if request.args.get("size") == "a6" else "62mm",
     )
     return Response(

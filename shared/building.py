@@ -6,7 +6,8 @@ import json
 
 import sqlite_utils
 
-from shared.db import one
+from shared import audit
+from shared.db import one, write_transaction
 from shared.errors import LobbyDeskError
 
 SETTING_DEFAULTS = {
@@ -78,3 +79,36 @@ def residents_of(db: sqlite_utils.Database, unit_id: int) -> list[dict]:
     from shared import residents
 
     return residents.active_of(db, unit_id)
+
+
+def update_settings(
+    db: sqlite_utils.Database, clock, values: dict, *, actor: str, shown=None
+) -> dict:
+    """Store `values` over the building's settings; what changed is audited once
+    ("settings.change", each key's old and new value). `shown(value)` is what the log
+    keeps of a value (a notify URL may hold a token). Returns the changes; nothing is
+    written when nothing changed. The one writer of building settings."""
+    shown = shown or (lambda value: value)
+    with write_transaction(db):
+        current_building = current(db)
+        row = one(db, "SELECT settings FROM buildings WHERE id = ?", (current_building["id"],))
+        stored = json.loads(row["settings"] or "{}")  # without the defaults: only what was set
+        changes = {
+            key: {"from": shown(current_building["settings"].get(key)), "to": shown(value)}
+            for key, value in values.items()
+            if current_building["settings"].get(key) != value
+        }
+        if changes:
+            db.execute(
+                "UPDATE buildings SET settings = ? WHERE id = ?",
+                (json.dumps({**stored, **values}, ensure_ascii=False), current_building["id"]),
+            )
+            audit.record(
+                db,
+                clock,
+                actor=actor,
+                action="settings.change",
+                target=f"building:{current_building['id']}",
+                detail=changes,
+            )
+    return changes

@@ -218,7 +218,7 @@ def erase_tickets(
         description = ticket["description"]
         if description:
             # A work order sent to a department quotes the description on lines
-            # of its own (shared.tickets._queue_for_department).
+            # of its own (shared.tickets.workflow._queue_for_department).
             quoted = f"\n{description}\n"
             counts["ticket_notifications"] += db.execute(
                 "UPDATE notifications SET body = replace(body, ?, ?)"

@@ -21,7 +21,6 @@ other kinds (help calls …) stay with theirs.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -331,26 +330,5 @@ def set_periods(
     }
     if resident_days is not None:
         values["resident_retention_days"] = validate_days(resident_days)
-    with write_transaction(db):
-        current = building.current(db)
-        row = next(iter(db.query("SELECT settings FROM buildings WHERE id = ?", (current["id"],))))
-        stored = json.loads(row["settings"] or "{}")
-        changes = {
-            key: {"from": current["settings"][key], "to": value}
-            for key, value in values.items()
-            if current["settings"][key] != value
-        }
-        if changes:
-            db.execute(
-                "UPDATE buildings SET settings = ? WHERE id = ?",
-                (json.dumps({**stored, **values}, ensure_ascii=False), current["id"]),
-            )
-            audit.record(
-                db,
-                clock,
-                actor=actor,
-                action="settings.change",
-                target=f"building:{current['id']}",
-                detail=changes,
-            )
+    building.update_settings(db, clock, values, actor=actor)
     return values

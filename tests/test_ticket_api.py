@@ -266,7 +266,7 @@ def test_a_photo_is_decoded_before_the_write_lock_so_other_kiosks_are_not_held_u
         seen["other_answered_meanwhile"] = other_answered.wait(timeout=10)
         return real_prepare(encoded)
 
-    monkeypatch.setattr(tickets, "prepare_photo", slow_prepare)
+    monkeypatch.setattr(tickets.photos, "prepare_photo", slow_prepare)
     photo = threading.Thread(
         target=lambda: seen.setdefault("photo", report(kiosk, photo=b64(jpeg((800, 600)))))
     )
@@ -288,7 +288,7 @@ def test_a_replayed_photo_report_answers_at_once_without_decoding_again(app, kio
     def no_second_decode(encoded):
         raise AssertionError("a replay must not decode the photo again")
 
-    monkeypatch.setattr(tickets, "prepare_photo", no_second_decode)
+    monkeypatch.setattr(tickets.photos, "prepare_photo", no_second_decode)
     again = report(kiosk, key=key, photo=b64(jpeg((800, 600))))
     assert again.status_code == 201 and again.json == first.json
     assert ticket_count(app) == 1
@@ -531,7 +531,7 @@ def test_pictures_are_decoded_one_at_a_time_and_a_flood_gets_503_to_retry(
             with lock:
                 running["now"] -= 1
 
-    monkeypatch.setattr(tickets, "prepare_photo", held_prepare)
+    monkeypatch.setattr(tickets.photos, "prepare_photo", held_prepare)
     photo = b64(jpeg((800, 600)))
     answers = []
     senders = [

@@ -18,7 +18,7 @@ import math
 from flask import Blueprint, current_app, render_template, request
 
 from console import limits
-from console.db import get_db
+from console.db import get_clock, get_db
 from shared import building, resident_links, signing
 from shared.errors import LobbyDeskError
 
@@ -52,8 +52,7 @@ REFUSALS = {
 }
 
 
-def clock():
-    return current_app.extensions["lobbydesk.clock"]
+clock = get_clock  # the console's one clock (console.db); callers here say clock()
 
 
 def secret_key() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app, g
 
 from console import live
+from console.db import get_clock
 from shared import building, phones, residents
 from shared.clock import local_time
 
@@ -22,8 +23,7 @@ CONSENT_SOURCE_LABELS = {
 }
 
 
-def clock():
-    return current_app.extensions["lobbydesk.clock"]
+clock = get_clock  # the console's one clock (console.db); callers here say clock()
 
 
 def actor() -> str:

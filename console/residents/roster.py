@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import (
     Response,
-    current_app,
     flash,
     g,
     redirect,
@@ -19,7 +18,7 @@ from flask import (
     url_for,
 )
 
-from console.db import get_db
+from console.db import get_clock, get_db
 from console.residents import EDIT, bp
 from console.security import role_required
 from shared import building, roster
@@ -36,10 +35,6 @@ TOO_LARGE = (
     f"The file is larger than {_MB} MB and was not kept: split it into several files."
 )
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _clock():
-    return current_app.extensions["lobbydesk.clock"]
 
 
 def _actor() -> str:
@@ -99,7 +94,7 @@ def roster_upload():
     try:
         import_id = roster.store(
             get_db(),
-            _clock(),
+            get_clock(),
             kind=kind,
             filename=upload.filename,
             content=content,
@@ -113,7 +108,7 @@ def roster_upload():
 def _preview_page(import_id: int, *, error: str | None = None, status: int = 200):
     db = get_db()
     upload = roster.get_upload(db, import_id)
-    result = roster.preview_upload(db, _clock(), upload)
+    result = roster.preview_upload(db, get_clock(), upload)
     problems, changes = [], []
     if result is not None:
         problems = [
@@ -159,7 +154,7 @@ def roster_preview(import_id: int):
 @role_required(*EDIT)
 def roster_apply(import_id: int):
     try:
-        summary = roster.apply_upload(get_db(), _clock(), import_id, actor=_actor())
+        summary = roster.apply_upload(get_db(), get_clock(), import_id, actor=_actor())
     except roster.RosterHasProblems as error:
         # the building changed since the preview: the page now shows why
         flash(str(error), "error")
@@ -178,7 +173,7 @@ def roster_apply(import_id: int):
 @role_required(*EDIT)
 def roster_discard(import_id: int):
     try:
-        roster.discard_upload(get_db(), _clock(), import_id)
+        roster.discard_upload(get_db(), get_clock(), import_id)
     except StaleState as error:
         return _preview_page(import_id, error=str(error), status=409)
     flash("已放弃，文件已删除 · Discarded; the file is deleted.", "ok")
@@ -188,7 +183,7 @@ def roster_discard(import_id: int):
 def _export(fmt: str) -> Response:
     content = roster.export(
         get_db(),
-        _clock(),
+        get_clock(),
         fmt,
         include_moved_out=request.args.get("moved_out") == "1",
         actor=_actor(),

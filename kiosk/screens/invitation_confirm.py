@@ -8,7 +8,7 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.screens.visitor_base import VisitorScreen, both, text_or_empty
+from kiosk.screens.visitor_base import VisitorScreen, both
 from kiosk.viewmodels import invitation as inv
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -18,7 +18,6 @@ class InvitationConfirmScreen(VisitorScreen):
     greeting_text = StringProperty("")
     greeting_english = StringProperty("")
     party_text = StringProperty("")
-    hint_text = StringProperty("")
     ready = BooleanProperty(False)
 
     def show(self, vm, session, now) -> None:
@@ -33,4 +32,5 @@ class InvitationConfirmScreen(VisitorScreen):
             self.greeting_text, self.greeting_english = both(session, vm.message_key)
         party = vm.party_size if self.ready and vm.greeting_zh and vm.party_size > 1 else 0
         self.party_text = session.text("invite.party", n=party) if party else ""
-        self.hint_text = text_or_empty(session, "invite.confirm_hint" if self.ready else None)
+        # No "tap Sign in to finish" line: the green button says it, and reading it was
+        # 2.6 s of a 15 s budget (bench/walk_in_klm.py).

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk.client import SUCCESS, Result  # noqa: E402
 from kiosk.surnames import search  # noqa: E402
+from kiosk.viewmodels import invitation as iv  # noqa: E402
 from kiosk.viewmodels import parcel as pv  # noqa: E402
 from kiosk.viewmodels import repair as rv  # noqa: E402
 from kiosk.viewmodels import visitor as vv  # noqa: E402
@@ -216,6 +217,38 @@ def repair_common() -> list[Screen]:
     ]  # fmt: skip
 
 
+def invited() -> list[Screen]:
+    """An invited visitor: scan the pass at home (no tile to find), read the console's
+    greeting, tap 确认入场 · Sign in, read the answer. Walked on the real view-model
+    with a real signed pass; the console's answers are the API's own shapes."""
+    from datetime import timedelta
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from shared import pass_signing
+
+    clock = FrozenClock("2026-11-27T09:00:00+00:00")
+    signer = Ed25519PrivateKey.generate()
+    claims = pass_signing.PassClaims(1, 41, 7, clock.now() + timedelta(days=1))
+    key = {"public_key": pass_signing.published(signer)["public_key"], "building_id": 1}
+    vm = iv.InvitationViewModel(clock)
+    vm.on_online(True)
+    query = vm.scanned(pass_signing.sign(signer, claims), key, "zh_CN")  # no tap: a scan
+    greeting = "欢迎 张** · 拜访 1201"
+    vm.on_checked(query.generation, ok({"greeting_zh": greeting, "unit": UNIT}))
+    assert vm.state == iv.CONFIRM
+    assert vm.confirm("zh_CN") is not None  # the one tap
+    vm.on_saved(1)
+    vm.on_acked(1, {"outcome": "signed_in", "pass_token": "t", "unit": UNIT})
+    assert vm.state == iv.SIGNED_IN
+    return [
+        Screen("home (scan)", ["home.pass_hint"], taps=1, decisions=1),
+        Screen("confirm", ["invite.confirm"], news=[greeting], taps=1,
+               decisions=1),
+        Screen("signed in", news=["invite.signed_in", ("invite.go_to", {"unit": UNIT})]),
+    ]  # fmt: skip
+
+
 # -- the flows before (the kiosk at --before): the same person, the old screens ------------
 def before_flows() -> dict[str, list[Screen]]:
     privacy = ["visitor.privacy.title", "visitor.privacy.who", "visitor.privacy.why",
@@ -260,7 +293,22 @@ def after_flows() -> dict[str, list[Screen]]:
         "parcel by code": parcel(False),
         "parcel by QR": parcel(True),
         "repair, common": repair_common(),
+        "invited visitor (pass)": invited(),
     }
+
+
+def invited_vs_walk_in(flows: dict, catalogue: Catalogue) -> list[str]:
+    """The issue's figure: an invited visitor's own time and taps against a walk-in's."""
+    lines = ["\n## Invited vs walk-in (this tree)", "",
+             "| flow | taps (the scan counted as one) | first time s | practised s |",
+             "|---|--:|--:|--:|"]  # fmt: skip
+    for name in ("invited visitor (pass)", "visitor, new", "visitor, returning"):
+        screens = flows[name]
+        first = sum(seconds(s, catalogue, False)["total"] for s in screens)
+        practised = sum(seconds(s, catalogue, True)["total"] for s in screens)
+        taps = sum(s.taps for s in screens)  # keypad digits not counted as taps
+        lines.append(f"| {name} | {taps} | {first:.1f} | {practised:.1f} |")
+    return lines
 
 
 def table(label: str, flows: dict, catalogue: Catalogue) -> list[str]:
@@ -284,7 +332,9 @@ def main() -> None:
     parser.add_argument("--before", default="1f9c26c", help="git revision of the old kiosk")
     args = parser.parse_args()
     lines = table(f"Before ({args.before})", before_flows(), Catalogue(args.before))
-    lines += table("After (this tree)", after_flows(), Catalogue())
+    after = after_flows()
+    lines += table("After (this tree)", after, Catalogue())
+    lines += invited_vs_walk_in(after, Catalogue())
     print("\n".join(lines))
 
 

@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk import heartbeat, icons, theme
 from kiosk import store as keys
 from kiosk.app_idle import IdleDesk
+from kiosk.app_invite import InviteDesk
 from kiosk.app_repair import RepairDesk
 from kiosk.app_text import KvText
 from kiosk.app_withdraw import OutboxWithdrawals
@@ -46,8 +47,10 @@ from kiosk.viewmodels import repair as rep
 from kiosk.viewmodels import visitor as visit
 from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.help_call import HelpCallViewModel
+from kiosk.viewmodels.invitation import InvitationViewModel
 from kiosk.viewmodels.parcel import ParcelViewModel
 from kiosk.viewmodels.repair import RepairViewModel
+from kiosk.viewmodels.resident_link import ResidentLinkViewModel
 from kiosk.viewmodels.session import KioskSession
 from kiosk.viewmodels.sign_out import SignOutViewModel
 from kiosk.viewmodels.ticket_status import TicketStatusViewModel
@@ -60,7 +63,7 @@ log = logging.getLogger(__name__)
 _NO_ANSWER = Result(RETRYABLE, message="no query worker")
 
 
-class LobbyKioskApp(KvText, RepairDesk, IdleDesk, OutboxWithdrawals, App):
+class LobbyKioskApp(KvText, RepairDesk, InviteDesk, IdleDesk, OutboxWithdrawals, App):
     title = "Lobby Desk"
     language = StringProperty(i18n.DEFAULT_LANGUAGE)
     online = BooleanProperty(False)
@@ -99,7 +102,9 @@ class LobbyKioskApp(KvText, RepairDesk, IdleDesk, OutboxWithdrawals, App):
         self.flows = [self.help_call, self.visitor, self.sign_out, self.parcel]
         self.repair = RepairViewModel(self.clock, store.get(rep.SETTINGS_KEY))
         self.ticket_status = TicketStatusViewModel(self.clock)
-        self.flows += [self.repair, self.ticket_status]
+        self.invitation = InvitationViewModel(self.clock)  # a pass scanned at home
+        self.resident_link = ResidentLinkViewModel()
+        self.flows += [self.repair, self.ticket_status, self.invitation, self.resident_link]
         self.outbox = Outbox(store)
         # Announcements and the emergency broadcast: not a flow (they answer no item).
         self.broadcast_desk = BroadcastController(self, home_screen=HOME)
@@ -146,6 +151,7 @@ class LobbyKioskApp(KvText, RepairDesk, IdleDesk, OutboxWithdrawals, App):
         manager.add_widget(ParcelPickupScreen(name=PARCEL))
         for name, screen_class in repair_screens().items():
             manager.add_widget(screen_class(name=name))
+        self.add_invite_screens(manager)
         return manager
 
     def on_start(self):
@@ -196,6 +202,7 @@ class LobbyKioskApp(KvText, RepairDesk, IdleDesk, OutboxWithdrawals, App):
             on_acked=self._on_main(self.sync_acked),
             on_unauthorised=self._on_main(self.sync_unauthorised),
             on_dead=self._on_main(self.sync_dead),
+            on_update_needed=self._on_main(self.sync_update_needed),
             **self.sync_options,
         )
         self.worker.start()
@@ -235,12 +242,10 @@ class LobbyKioskApp(KvText, RepairDesk, IdleDesk, OutboxWithdrawals, App):
     def go_home(self) -> None:
         if self.help_call.state in ("resolved", "failed"):
             self.help_call.reset()
-        # Leaving a visitor flow abandons it: nothing of it stays behind.
-        self.visitor.reset()
-        self.sign_out.reset()
-        self.parcel.reset()
-        self.repair.reset()
-        self.ticket_status.reset()
+        # Leaving a flow abandons it: nothing of it stays behind.
+        for flow in self.flows:
+            if flow is not self.help_call:
+                flow.reset()
         self.withdraw_stale_pickups()
         self.root.current = HOME
         self.refresh()
@@ -469,6 +474,8 @@ class LobbyKioskApp(KvText, RepairDesk, IdleDesk, OutboxWithdrawals, App):
         self.show_parcel()
         self.show_repair()
         self.show_ticket_status()
+        self.show_invitation()
+        self.show_resident_link()
 
     def refresh_help(self) -> None:
         if self.root is not None:

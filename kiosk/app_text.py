@@ -17,8 +17,10 @@ class KvText:
         """The smaller English line under Chinese; nothing when English is primary."""
         return i18n.text("kiosk", key, "en") if language != "en" else ""
 
-    def status_text(self, language: str, online: bool, authorised: bool) -> str:
+    def status_text(self, language: str, online: bool, authorised: bool, update=False) -> str:
         key = "status.online" if online else "status.offline"
+        if update:  # the console answers 426: nothing is delivered until one is updated
+            key = "status.update_needed"
         if not authorised:
             key = "status.unauthorised"
         return self.t(key, language)

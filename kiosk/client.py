@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -48,6 +49,8 @@ UNAUTHORISED = "unauthorised"
 PERMANENT = "permanent"
 
 _RETRYABLE_STATUSES = {409, 426, 429}
+# 426 answers: this kiosk or the console must be updated (the status line says so).
+UPDATE_CODES = {"update_required", "console_too_old"}
 UPDATE_LOG_INTERVAL = 600.0  # seconds between "update needed" log lines
 _update_logged_at: dict[str, float] = {}
 
@@ -64,6 +67,11 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.outcome == SUCCESS
+
+    @property
+    def update_needed(self) -> bool:
+        """The console answered 426: the two speak different protocols."""
+        return self.status == 426 or self.error_code in UPDATE_CODES
 
     @property
     def reached_console(self) -> bool:
@@ -297,6 +305,19 @@ class ConsoleClient:
     def lookup_ticket(self, body: dict) -> Result:
         """A repair ticket's status by {"qr"} or {"number", "unit"}; read-only."""
         return self._call("POST", "/tickets/lookup", json=body, headers=self._headers())
+
+    def pass_key(self) -> Result:
+        """The public key, building id and revoked invitations, for verifying passes
+        offline (docs/INVITATIONS.md); the sync worker keeps it in the kiosk's store."""
+        return self._call("GET", "/pass-key", headers=self._headers())
+
+    def check_pass(self, text: str, language: str) -> Result:
+        """A scanned invitation pass, checked only (confirm false: nothing is written but
+        the audit line): whom it is for, or the refusal's code. A fresh key each scan,
+        so a second scan of the same pass is asked again, not replayed."""
+        headers = {**self._headers(), IDEMPOTENCY_HEADER: str(uuid.uuid4())}
+        body = {"pass": text, "confirm": False, "language": language}
+        return self._call("POST", "/invitations/redeem", json=body, headers=headers)
 
     # -- announcements and the emergency broadcast (read-only; kiosk/viewmodels/broadcast.py) --
     def get_announcements(self) -> Result:

@@ -40,7 +40,14 @@ DEAD = "dead"
 STATES = (READY, IN_FLIGHT, ACKED, DEAD)
 _MAX_ERROR_CHARS = 500
 
-LIVE_KINDS = ("escalation.help", "visit.register", "parcel.pickup", "ticket.create")
+LIVE_KINDS = (
+    "escalation.help",
+    "visit.register",
+    "parcel.pickup",
+    "ticket.create",
+    "invitation.redeem",  # an invited visitor at the screen (kiosk/viewmodels/invitation.py)
+    "resident.link",
+)
 LIVE_WINDOW = timedelta(minutes=2)  # a person who asked this long ago has usually left
 ALONE_KINDS = ("parcel.pickup",)  # answered to a person waiting, with its own 423/429
 BATCH_ITEMS = 100
@@ -121,6 +128,7 @@ BATCH_PATHS = (
     "/api/v1/visits/sign-out",
     "/api/v1/tickets",
     "/api/v1/tickets/rating",
+    "/api/v1/invitations/redeem",  # an offline backlog of passes: not counted as a scan flood
 )
 
 

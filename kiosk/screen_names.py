@@ -38,3 +38,6 @@ TICKET_SCREENS = {
     tstat.THANKS: "ticket_status_thanks",
     tstat.FAILED: "ticket_status_thanks",
 }
+INVITE_CONFIRM = "invitation_confirm"  # an invited visitor's pass, scanned at home
+INVITE_RESULT = "invitation_result"
+RESIDENT_LINK = "resident_link"

@@ -60,6 +60,9 @@ BUILDING_NAME = "building_name"
 BUILDING_NAME_EN = "building_name_en"
 FEED_CURSOR = "feed_cursor"
 FEED_EPOCH = "feed_epoch"  # the console's feed history the cursor belongs to (shared/feed.py)
+# The console's public pass key, building id and revoked invitation ids (GET /pass-key,
+# then invitation.revoked feed events): invitation passes are verified offline with it.
+PASS_KEY = "pass_key"  # noqa: S105 (the key name, not a secret)
 VISITOR_SETTINGS = "visitor_settings"  # retention days, phone required … (no personal data)
 # What the salvage of a damaged kiosk.db found (kiosk/salvage.py): counts, no personal data.
 STORAGE_INCIDENT = "storage_incident"
@@ -147,5 +150,19 @@ class KioskStore:
                 # A new pairing is a new kiosk identity: its feed starts afresh.
                 FEED_CURSOR: 0,
                 FEED_EPOCH: None,
+                PASS_KEY: None,  # another console's key, if any, is not this one's
             }
         )
+
+    def add_revoked(self, invitation_id: int) -> bool:
+        """An invitation.revoked feed event: its pass is refused offline from now on.
+        False when no key is kept yet (the next GET /pass-key brings the list whole)."""
+        with dbmod.write_transaction(self.db):
+            kept = self.get(PASS_KEY)
+            if not isinstance(kept, dict):
+                return False
+            revoked = [i for i in kept.get("revoked") or [] if isinstance(i, int)]
+            if invitation_id not in revoked:
+                revoked.append(invitation_id)
+            self.set(**{PASS_KEY: {**kept, "revoked": revoked}})
+        return True

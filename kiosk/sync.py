@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from kiosk import pass_keys
 from kiosk import store as keys
 from kiosk.backoff import Backoff
 from kiosk.client import PERMANENT, UNAUTHORISED, ConsoleClient, Result, batch_answers
@@ -46,8 +47,12 @@ RATE_LIMITED = "rate_limited"  # the console's per-kiosk write limit (429 + Retr
 UNAUTHORISED_RECHECK = 30.0
 SEND_BACKOFF_CAP = 60.0  # the longest an item waits between tries
 PROBE_INTERVAL = 1.0  # how often the feeder knocks while the console is unreachable
-BATCHES_OFF_SECONDS = 600.0
-MIN_IDLE_WAIT = 0.05  # the shortest the sender waits when nothing could be sent  # after a console refused a batch: send items alone a while
+BATCHES_OFF_SECONDS = 600.0  # after a console refused a batch: send items alone a while
+MIN_IDLE_WAIT = 0.05  # the shortest the sender waits when nothing could be sent
+PASS_KEY_INTERVAL = 600.0  # how often the pass key and revocations are fetched again
+# Refusals the console keeps itself (stored under the key and audited, an escalation when
+# a visitor is already inside): not sent back to the live queue a second time.
+ANSWERED_REFUSALS = {"invitation.redeem", "invitation.check"}
 
 
 def refusal_report(item, error: str) -> dict:
@@ -86,6 +91,8 @@ class SyncWorker:
         on_acked: Callable[[int, str, dict | None], None] | None = None,
         on_unauthorised: Callable[[], None] | None = None,
         on_dead: Callable[[int, str, str], None] | None = None,
+        on_update_needed: Callable[[bool], None] | None = None,
+        pass_key_interval: float = PASS_KEY_INTERVAL,
     ):
         self.store = store
         self.client = client
@@ -101,6 +108,10 @@ class SyncWorker:
         self.on_acked = on_acked
         self.on_unauthorised = on_unauthorised
         self.on_dead = on_dead
+        self.on_update_needed = on_update_needed
+        self.pass_key_interval = pass_key_interval
+        self._pass_key_at: float | None = None  # monotonic time of the last fetch that worked
+        self._update_needed = False
 
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -181,6 +192,7 @@ class SyncWorker:
         """One item alone. None: go on draining; else the seconds to wait."""
         outbox.mark_in_flight(item.id)
         result = client.send(item, outbox.depth())
+        self._note_update(result)
         if result.ok:
             outbox.mark_acked(item.id, result.body)
             self._contact(True)
@@ -199,6 +211,7 @@ class SyncWorker:
         """Several backlog items in one request; each has its own answer."""
         outbox.mark_many_in_flight([item.id for item in items])
         result = client.send_batch(items, outbox.depth())
+        self._note_update(result)
         answers = batch_answers(result, items) if result.ok else None
         if answers is None:
             if result.outcome == UNAUTHORISED:
@@ -277,9 +290,11 @@ class SyncWorker:
         if not isinstance(epoch, str):
             epoch = None
         result = client.feed(cursor, self.feed_wait if wait is None else wait, epoch)
+        self._note_update(result)
         if result.ok:
             body = result.body or {}
             for event in body.get("events") or []:
+                pass_keys.keep_revocation(store, event)
                 self._emit(self.on_event, event)
             new_cursor = body.get("cursor", cursor)
             new_epoch = body.get("epoch", epoch)
@@ -301,6 +316,7 @@ class SyncWorker:
         outbox = outbox or Outbox(self.store)
         client = client or self.client
         result = client.ping(outbox.depth())
+        self._note_update(result)
         if result.ok:
             self._contact(True)
         elif result.outcome == UNAUTHORISED:
@@ -308,6 +324,15 @@ class SyncWorker:
         else:
             self._set_online(result.reached_console)
         self._last_contact = self.clock.now()
+        return result
+
+    def refresh_pass_key(self, store: KioskStore | None = None, client=None) -> Result:
+        """GET /pass-key into the store (kiosk/pass_keys.py), on the sender's thread."""
+        result = pass_keys.fetch(store or self.store, client or self.client, self.clock)
+        self._note_update(result)
+        self._pass_key_at = time.monotonic() if result.ok else self._pass_key_at
+        if result.outcome == UNAUTHORISED:
+            self._become_unauthorised()
         return result
 
     # -- threads ---------------------------------------------------------
@@ -329,6 +354,8 @@ class SyncWorker:
                         continue
                     self._wake.clear()
                     wait_for = self.drain_once(outbox, self.client)
+                    if pass_keys.due(self._pass_key_at, self.pass_key_interval, self._online):
+                        self.refresh_pass_key(store, self.client)
                     if wait_for is None:
                         if self._ping_due():
                             self.ping_once(outbox, self.client)
@@ -432,6 +459,20 @@ class SyncWorker:
         return False
 
     # -- reporting -------------------------------------------------------
+    def _note_update(self, result: Result) -> None:
+        """A 426 says one of the two must be updated; any other answer of the console's
+        that it reached says they speak the same protocol again."""
+        if result.update_needed:
+            needed = True
+        elif result.status is not None and result.status < 500:
+            needed = False
+        else:
+            return  # no answer: nothing learnt
+        with self._lock:
+            changed, self._update_needed = needed != self._update_needed, needed
+        if changed:
+            self._emit(self.on_update_needed, needed)
+
     def _contact(self, reached: bool) -> None:
         self._last_contact = self.clock.now()
         self._set_online(reached)
@@ -466,7 +507,7 @@ class SyncWorker:
         waits in the live queue for the desk to resend or discard. If that report is
         itself refused, a short alert goes to the kiosks page; an alert that dies
         raises nothing further."""
-        if item.kind == ALERT_KIND:
+        if item.kind == ALERT_KIND or item.kind in ANSWERED_REFUSALS:
             return None
         if item.kind == REFUSED_KIND:
             body = {

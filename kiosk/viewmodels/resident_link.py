@@ -1,0 +1,121 @@
+"""A resident asks at the kiosk for their page's link again (docs/RESIDENT_PAGE.md):
+unit and the last 4 digits of their mobile → POST /api/v1/resident-link through the
+outbox. The console answers the same neutral words whether or not anyone matched (it
+never tells who lives where), and a match gets a fresh link on their own channel.
+
+    idle ─begin─▶ entry ─send─▶ saving ─on_saved─▶ sent (online) / queued (offline)
+    sent / queued ─on_acked─▶ done;  ─on_dead─▶ failed
+"""
+
+from __future__ import annotations
+
+from kiosk.viewmodels.digit_entry import TwoFieldEntry
+from kiosk.viewmodels.effects import Enqueue
+
+IDLE = "idle"
+ENTRY = "entry"
+SAVING = "saving"
+SENT = "sent"
+QUEUED = "queued"
+DONE = "done"
+FAILED = "failed"
+
+KIND = "resident.link"
+PATH = "/api/v1/resident-link"
+UNIT, PHONE = "unit", "phone"
+MAX_UNIT_DIGITS = 8
+PHONE_DIGITS = 4
+
+
+class ResidentLinkViewModel:
+    def __init__(self):
+        self.online = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = IDLE
+        self.entry = TwoFieldEntry((UNIT, MAX_UNIT_DIGITS), (PHONE, PHONE_DIGITS))
+        self.error_key: str | None = None
+        self.outbox_id: int | None = None
+
+    @property
+    def is_reset(self) -> bool:
+        return self.state == IDLE
+
+    def holds_screen(self, now=None) -> bool:
+        return False
+
+    def begin(self) -> None:
+        self.reset()
+        self.state = ENTRY
+
+    def key(self, key: str) -> None:
+        if self.state != ENTRY:
+            return
+        self.error_key = None
+        self.entry.press(key)
+
+    def select(self, field: str) -> None:
+        if self.state == ENTRY:
+            self.entry.select(field)
+
+    def send(self):
+        """发送链接 · Send link: both fields complete → one outbox item."""
+        if self.state != ENTRY:
+            return None
+        unit, phone = self.entry.digits[UNIT], self.entry.digits[PHONE]
+        if not unit:
+            self.error_key = "rlink.error_unit"
+            self.entry.select(UNIT)
+            return None
+        if len(phone) != PHONE_DIGITS:
+            self.error_key = "rlink.error_phone"
+            self.entry.select(PHONE)
+            return None
+        self.state = SAVING
+        self.entry = TwoFieldEntry((UNIT, MAX_UNIT_DIGITS), (PHONE, PHONE_DIGITS))  # not kept
+        return Enqueue(KIND, PATH, {"unit": unit, "phone": phone})
+
+    def on_saved(self, outbox_id: int) -> None:
+        if self.state == SAVING:
+            self.outbox_id = outbox_id
+            self.state = SENT if self.online else QUEUED
+
+    def on_save_failed(self) -> None:
+        if self.state == SAVING:
+            self.state = FAILED
+
+    def on_acked(self, outbox_id: int, response: dict | None) -> bool:
+        if outbox_id != self.outbox_id or self.state not in (SENT, QUEUED):
+            return False
+        self.state = DONE
+        return True
+
+    def on_dead(self, outbox_id: int, error: str = "") -> bool:
+        if outbox_id != self.outbox_id or self.state not in (SAVING, SENT, QUEUED):
+            return False
+        self.state = FAILED
+        return True
+
+    def on_feed_event(self, event: dict) -> bool:
+        return False
+
+    def on_online(self, online: bool) -> None:
+        self.online = online
+
+    # -- what to show ------------------------------------------------------
+    @property
+    def message_key(self) -> str | None:
+        if self.state == ENTRY:
+            return self.error_key
+        return {
+            SAVING: "rlink.saving",
+            SENT: "rlink.done",  # the answer is neutral anyway: said at once
+            DONE: "rlink.done",
+            QUEUED: "rlink.queued",
+            FAILED: "rlink.failed",
+        }.get(self.state)
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in (IDLE, ENTRY)

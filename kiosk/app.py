@@ -453,7 +453,7 @@ class LobbyKioskApp(KvText, RepairDesk, InviteDesk, IdleDesk, OutboxWithdrawals,
         self.withdraw_refused_ratings()
         now = self.clock.now()
         held = any(flow.holds_screen(now) for flow in self.flows)
-        news = idle.has_news(self.help_call, self.visitor, self.repair)
+        news = idle.has_news(self.help_call, self.visitor, self.repair, self.invitation)
         forget = self._has_something_to_forget() and not held
         if self.idle.due(now, news) and forget:
             self.reset_to_home()

@@ -78,6 +78,18 @@ def test_news_is_reception_on_the_way_the_pass_or_a_ticket_number(clock):
     assert not idle.has_news(help_call, visitor, repair)
 
 
+def test_an_invited_visitors_pass_on_screen_is_news_a_refusal_is_not(clock):
+    from kiosk.viewmodels.invitation import InvitationViewModel
+
+    quiet = (HelpCallViewModel(clock), VisitorViewModel(clock), RepairViewModel(clock))
+    invitation = InvitationViewModel(clock)
+    for state in ("signed_in", "see_staff", "recorded"):
+        invitation.state = state
+        assert idle.has_news(*quiet, invitation)
+    invitation.state = "refused"
+    assert not idle.has_news(*quiet, invitation)
+
+
 def test_offline_only_parcel_pickup_is_unavailable_and_it_says_why():
     for service in ("visitor", "repair", "parcel", "help", "sign_out", "emergency"):
         assert home.available(service, online=True) and home.reason_key(service, True) is None

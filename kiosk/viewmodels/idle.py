@@ -21,10 +21,12 @@ WARN_SECONDS = 10
 NEWS_SECONDS = 180
 
 
-def has_news(help_call, visitor, repair) -> bool:
+def has_news(help_call, visitor, repair, invitation=None) -> bool:
     """A screen the person is reading an answer on (flows' own states, read only)."""
     return (
         help_call.state in ("sent", "coming")
+        # an invited visitor's sign-out pass, "please see the desk", or "saved offline"
+        or (invitation is not None and invitation.state in ("signed_in", "see_staff", "recorded"))
         or (visitor.step == "outcome" and visitor.state in ("confirmed", "denied"))
         or (repair.step in ("done", "emergency") and repair.state == "sent")
     )

@@ -56,6 +56,10 @@ class KioskService:
         return Path(self.unit_dir) / UNIT_NAME
 
 
+# Folders the kiosk user cannot run a program from (a per-user pipx install, a scratch copy).
+_UNRUNNABLE = ("/root", "/home", "/tmp")  # noqa: S108 (refused, not used)
+
+
 def find_executable() -> str:
     """The `lobbydesk` program the admin ran, else the one on PATH or beside Python."""
     ran = Path(sys.argv[0])
@@ -84,7 +88,7 @@ def check(service: KioskService) -> None:
     ):
         if path is not None and not _SAFE_PATH.match(path):
             raise ServiceError(f"{label} {path!r}: an absolute path in letters, digits, . _ - + /")
-    for folder in ("/root", "/home", "/tmp"):  # noqa: S108 (refused, not used)
+    for folder in _UNRUNNABLE:
         if service.executable.startswith(folder + "/"):
             raise ServiceError(
                 f"The lobbydesk program is at {service.executable}, which the kiosk user "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from console import create_app
 from shared import kiosks, staff
@@ -12,6 +13,28 @@ from shared.schema import open_building_db
 from shared.tokens import new_idempotency_key
 
 PASSWORD = "correct horse battery"
+
+
+def eventually(condition, *, timeout=20.0, interval=0.05, message="the condition held", step=None):
+    """Return condition()'s first truthy value, checking until `timeout` seconds pass.
+
+    The one way tests wait: for an observable state, never for a guessed sleep. The
+    deadline is generous because a busy two-core machine can be many times slower than
+    a quiet one; a passing test returns as soon as the state is there, so only a real
+    failure pays for it. `step` replaces the sleep between checks (the Kivy tests pass
+    one that runs frames, so the kiosk's clock keeps moving while they wait).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not within {timeout:g} s: {message} (last value: {value!r})")
+        if step is None:
+            time.sleep(interval)
+        else:
+            step()
 
 
 def make_app(data_dir, clock=None, **config):

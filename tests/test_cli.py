@@ -12,6 +12,7 @@ import requests
 
 from lobbydesk.cli import build_parser, main
 from shared.schema import open_building_db
+from tests.helpers import eventually
 
 LOBBYDESK = [sys.executable, "-m", "lobbydesk"]
 
@@ -185,22 +186,20 @@ def test_running_the_demo_again_reuses_its_folder_and_reset_starts_afresh(tmp_pa
 def test_the_demo_mailbox_prints_each_pickup_code(tmp_path):
     """What `lobbydesk demo` points the console's mail at: the code, printed."""
     from lobbydesk.demo_mailbox import DemoMailbox
-    from shared import parcels
+    from shared import notifications
 
     lines = []
     mailbox = DemoMailbox(on_message=lines.append).start()
     try:
-        message = {
-            "subject": "快递到了 · Parcel arrived",
-            "html": '<p>取件码：<b style="letter-spacing:3px">482913</b> · Pickup code</p>',
-            "text": "",
-        }
-        parcels._send(
-            {"kind": "email", "address": "wang@example.com"}, message, b"png", mailbox.url
+        notifications.send(  # the way the parcel notices send (shared/parcels/notices.py)
+            {"kind": "email", "address": "wang@example.com"},
+            mailbox.url,
+            title="快递到了 · Parcel arrived",
+            text="",
+            html='<p>取件码：<b style="letter-spacing:3px">482913</b> · Pickup code</p>',
+            image=("qr.png", b"png"),
         )
-        deadline = time.monotonic() + 10
-        while not lines and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: lines, message="the message was logged")
     finally:
         mailbox.stop()
     [line] = lines

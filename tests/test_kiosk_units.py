@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lobbydesk import kiosk_service
 from lobbydesk.cli import main
 
 LOBBYDESK = str(Path(sys.executable).parent / "lobbydesk")  # the installed program
@@ -21,6 +22,8 @@ def _verify(unit: Path) -> subprocess.CompletedProcess:
 
 
 def _install(tmp_path, monkeypatch, *extra) -> int:
+    # The checkout (and its .venv) may sit under /tmp or /home in CI; the refusal has its own test.
+    monkeypatch.setattr(kiosk_service, "_UNRUNNABLE", ("/root",))
     monkeypatch.setattr(sys, "argv", [LOBBYDESK])
     return main(["service", "install-kiosk", "--unit-dir", str(tmp_path), *extra])
 

@@ -218,7 +218,9 @@ def test_a_folder_holding_other_things_is_not_taken_over(tmp_path, test_folders,
     assert "holds other things" in capsys.readouterr().err
 
 
-def test_an_installation_without_the_unit_template_says_so(tmp_path, monkeypatch, capsys):
+def test_an_installation_without_the_unit_template_says_so(
+    tmp_path, monkeypatch, capsys, test_folders
+):
     # As from a wheel that did not ship deploy/: no checkout around the code.
     monkeypatch.setattr(service, "_CHECKOUT", tmp_path)
     monkeypatch.setattr(service, "TEMPLATE_PACKAGE", "lobbydesk_no_such_package")

@@ -90,7 +90,7 @@ def installed(wheel, tmp_path_factory) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("LOBBYDESK_", "PYTHON", "KIVY_"))
+        if not key.startswith(("LOBBYDESK_", "PYTHON", "KIVY_", "SDL_"))
         and key not in ("DISPLAY", "WAYLAND_DISPLAY", "VIRTUAL_ENV")
     }
     env.update(

@@ -61,6 +61,7 @@ def test_a_console_address_systemd_would_misread_is_refused(tmp_path, monkeypatc
 
 def test_a_dry_run_says_every_step_and_changes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [LOBBYDESK])
+    monkeypatch.setattr(kiosk_service, "_UNRUNNABLE", ("/root",))  # a checkout under /tmp
     code = main(["service", "install-kiosk", "--dry-run", "--console", "http://10.0.0.5:8080",
                  "--user", "lobbydesk-test-nobody", "--data-dir", str(tmp_path / "k")])  # fmt: skip
     out = capsys.readouterr().out

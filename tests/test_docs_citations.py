@@ -34,6 +34,7 @@ SECURITY_ITEMS = re.compile(
     r"\bSECURITY(\.md)?[ \t]+(\d+(?:[ \t]*[-–][ \t]*\d+)?"
     r"(?:[ \t]*(?:,|and)[ \t]*\d+(?:[ \t]*[-–][ \t]*\d+)?)*)"
 )
+README_SECTION = re.compile(r"\bREADME(?:'s)?[ \t]+\(?\"([^\"\n]{3,80})\"")
 # Items of documents this repository does not hold, cited without a file name
 BARE_ITEM = re.compile(r"\b(STYLE|DESIGN|KIVY|STANDARDS)[ \t]+\d")
 STANDARD_ID = re.compile(r"(?<![\w-])S(\d{1,2})(?![\w-])")
@@ -49,9 +50,10 @@ def _numbers(listed: str) -> list[int]:
     return numbers
 
 
-def _headings(path: Path) -> list[str]:
-    lines = path.read_text("utf-8").splitlines()
-    return [line.lstrip("#").strip() for line in lines if line.startswith("#")]
+def _has_section(document: Path, quoted: str) -> bool:
+    """A quoted section name is (part of) one of the document's headings."""
+    lines = document.read_text("utf-8").splitlines()
+    return any(quoted.casefold() in line.casefold() for line in lines if line.startswith("#"))
 
 
 SECURITY_NUMBERS = {
@@ -89,9 +91,11 @@ def _line_problems(line: str, citing: Path) -> list[str]:
             problems.append(f"{match.group(1)} is not a file in the repository")
     for match in SECTION.finditer(line):
         document = _resolve(match.group(1), citing)
-        wanted = match.group(2).casefold()
-        if document and not any(wanted in h.casefold() for h in _headings(document)):
+        if document and not _has_section(document, match.group(2)):
             problems.append(f'{match.group(1)} has no section "{match.group(2)}"')
+    for match in README_SECTION.finditer(line):
+        if not _has_section(ROOT / "README.md", match.group(1)):
+            problems.append(f'README.md has no section "{match.group(1)}"')
     for match in SECURITY_ITEMS.finditer(line):
         if not match.group(1):
             problems.append(f'"{match.group(0)}": cite it as "SECURITY.md {match.group(2)}"')
@@ -162,6 +166,7 @@ def test_the_numbered_documents_are_where_the_citations_point():
         ("# masked (SECURITY 24)", 'cite it as "SECURITY.md 24"'),
         ("# the desk's clock (S15)", "has no standard S15"),
         ("# a state machine (STYLE 13-14)", "cites no file"),
+        ('# why (README "Threads everywhere")', 'has no section "Threads everywhere"'),
         ('# see docs/ARCHITECTURE.md, "No such part"', 'has no section "No such part"'),
     ],
 )
@@ -178,6 +183,7 @@ def test_a_citation_that_leads_nowhere_is_reported(text, complaint):
         "# the S3 clock and emergencies (S8); standards S1–S14",
         '# writers on a lock (docs/ARCHITECTURE.md, "Measured choices")',
         '# KPIs (STANDARDS.md, "How the desk is measured")',
+        '# why (README "Connection model")',
         "query = f'SELECT ...'  # noqa: S608",
         "# the kiosk's own folder: DATA_DIR/kiosk.db",
     ],

@@ -2,11 +2,12 @@
 
 Builds a building database with 1,000,000 parcels (years of history: collected
 batches across 1,000 units) by raw `executemany` in one transaction, with the
-parcel indexes dropped during the load and rebuilt after it (DESIGN.md: ≈ 30k
-rows/s with indexes present, ≈ 280k+/s without). One open batch per unit has a
-known code. Then a real console (uvicorn through ConsoleServer, the real
-clock) serves a paired kiosk speaking HTTP over one keep-alive `requests`
-Session, as kiosk/client.py does, and for each round it measures:
+parcel indexes dropped during the load and rebuilt after it
+(docs/ARCHITECTURE.md, "Measured choices": ≈ 30k rows/s with indexes present,
+≈ 280k+/s without). One open batch per unit has a known code. Then a real
+console (uvicorn through ConsoleServer, the real clock) serves a paired kiosk
+speaking HTTP over one keep-alive `requests` Session, as kiosk/client.py
+does, and for each round it measures:
 
   (a) GET  /api/v1/ping                                   — the bare baseline
   (b) POST /api/v1/parcels/pickup {"unit", "code"}        — verify + release + handover

@@ -1,7 +1,7 @@
 """Errors at the edge: JSON for the kiosk API, a plain page for staff.
 
 Never a traceback to a user (SECURITY.md 11): the detail goes to the log.
-A full disk is said plainly (docs/SECURITY.md, "Full disk"): staff see
+A full disk is said plainly (SECURITY.md 31, "Disk full and I/O errors"): staff see
 "存储空间已满 · The console's storage is full" (503), kiosks get 503 +
 Retry-After with the code `storage_full` (retryable: the kiosk keeps the item
 and waits), admins see a banner until a write succeeds again, and the WAL is

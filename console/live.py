@@ -1,8 +1,9 @@
 """In-process change notification for staff pages (SSE) and kiosk long-polls.
 
 The console serves from one process (console/server.py), so this hub is
-enough: in DESIGN.md's measurements an in-process broadcast across several
-gunicorn workers lost events, and one process was ~2 ms event-to-screen.
+enough: in the measurements (docs/ARCHITECTURE.md, "Measured choices") an
+in-process broadcast across several worker processes lost events, and one
+process was ~2 ms event-to-screen.
 
 Two kinds of waiter, both woken by `publish()` from any thread:
 - a thread blocked in `wait_for_change` (a plain WSGI server, the test client);

@@ -391,7 +391,7 @@ class LobbyKioskApp(KvText, RepairDesk, InviteDesk, IdleDesk, OutboxWithdrawals,
         return outbox_id
 
     def reset_to_home(self) -> None:
-        """Idle: the next person gets a fresh kiosk (SECURITY 24)."""
+        """Idle: the next person gets a fresh kiosk (SECURITY.md 24)."""
         for flow in self.flows:
             flow.reset()
         self.withdraw_stale_pickups()

@@ -21,7 +21,7 @@ class KioskSettings:
     font_path: str | None = None
     """A font with Chinese and Latin glyphs; else LOBBYDESK_FONT, else a system font."""
     idle_seconds: float = 60
-    """After this long without a touch the kiosk returns home and forgets input (SECURITY 24)."""
+    """After this long without a touch the kiosk returns home and forgets input (SECURITY.md 24)."""
     fullscreen: bool = False
     """Fullscreen on the device; windowed for development."""
 

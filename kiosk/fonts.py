@@ -1,7 +1,7 @@
 """Register one font with both Chinese and Latin glyphs as Kivy's default.
 
 Kivy has no font fallback chain: a glyph missing from the font is a box
-(KIVY.md). Which font, and where to look, is decided in shared/fonts.py (the
+(docs/KIOSK_HEADLESS.md). Which font, and where to look, is decided in shared/fonts.py (the
 console's PDFs use the same one).
 """
 

@@ -1,4 +1,4 @@
-"""Kivy with no screen (the UI tests and the kiosk benchmarks; see KIVY.md).
+"""Kivy with no screen (the UI tests and the kiosk benchmarks; see docs/KIOSK_HEADLESS.md).
 
 Kivy reads its environment when it is first imported, so call `prepare()` before
 any `import kivy`. This module does not import Kivy itself.

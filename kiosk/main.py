@@ -40,7 +40,7 @@ _PAIRING_ERRORS = {
 
 
 def kivy_environment(data_dir: Path, offscreen: bool = False) -> dict[str, str]:
-    """The environment Kivy must see before its first import (KIVY.md)."""
+    """The environment Kivy must see before its first import (docs/KIOSK_HEADLESS.md)."""
     env = {
         "KIVY_NO_ARGS": "1",  # our CLI owns the arguments
         "KIVY_NO_CONSOLELOG": "1",

@@ -5,7 +5,7 @@ focused TextInput and presses Enter. A camera source decodes frames with
 zxing-cpp and hands the text to the same handler (`SignOutViewModel.scanned`).
 This kiosk build has no camera support wired to Kivy yet: `camera_available()`
 says whether a device is there at all, and the screen shows no camera option
-when it is not (Kivy's Camera raises without a device or provider, KIVY.md).
+when it is not (Kivy's Camera raises without a device or provider: docs/KIOSK_HEADLESS.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Common Chinese surnames, searchable by pinyin on an A–Z letter pad (DESIGN.md).
+"""Common Chinese surnames, searchable by pinyin on an A–Z letter pad
+(docs/ARCHITECTURE.md, "Typing Chinese on a kiosk").
 
 Kivy has no pinyin input method, so a visitor picks a surname instead of
 typing it: "w" finds 王 吴 魏 汪 万 …, "zh" finds 张 赵 周 朱 …, and "oy" (the

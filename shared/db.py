@@ -25,7 +25,7 @@ _SYNCHRONOUS_FULL = 2
 
 # One writer at a time per process: SQLite's own busy handler sleeps 1, 2, 5 …
 # 100 ms between retries, which made POST p99 three times worse than queueing
-# writers on a lock (DESIGN.md, measured).
+# writers on a lock (docs/ARCHITECTURE.md, "Measured choices").
 _write_lock = threading.RLock()
 
 

@@ -1,7 +1,7 @@
 """Finding one font with both Chinese and Latin glyphs (kiosk screens, PDFs).
 
 Kivy has no font fallback chain: a glyph missing from the font is a box
-(KIVY.md). So we pick one font that has both, in this order: the
+(docs/KIOSK_HEADLESS.md). So we pick one font that has both, in this order: the
 LOBBYDESK_FONT environment variable, the settings' font_path, then known
 system fonts. noto-cjk's .ttc is not a candidate: Kivy opens face 0, the
 Japanese variant.

@@ -1,4 +1,7 @@
-"""The kiosk outbox: a durable, ordered state machine (STYLE 13-14, SECURITY 27-29, 32)."""
+"""The kiosk outbox: a durable, ordered state machine.
+
+docs/ARCHITECTURE.md, "The kiosk outbox"; SECURITY.md 14, 27-29, 32.
+"""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from shared import phones
     ("shown", "grouped"),
     [
         ("13812345678", "138 1234 5678"),
-        ("138****5678", "138 **** 5678"),  # masked (SECURITY 24), still grouped
+        ("138****5678", "138 **** 5678"),  # masked (SECURITY.md 24), still grouped
         ("138", "138"),  # while typing: the groups appear as the digits come
         ("13812", "138 12"),
         ("1381234567", "138 1234 567"),

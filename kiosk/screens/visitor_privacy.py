@@ -1,4 +1,4 @@
-"""Visitor step 1: who collects what, why, and for how long (SECURITY 22, 23)."""
+"""Visitor step 1: who collects what, why, and for how long (SECURITY.md 22, 23)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The calm idle reset (SECURITY 24), with no window: when to warn, when to clear.
+"""The calm idle reset (SECURITY.md 24), with no window: when to warn, when to clear.
 
 The kiosk clears itself after `idle_seconds` (60) without a touch, so the next
 person never sees the last one's data. Clearing without warning took

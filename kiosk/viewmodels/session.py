@@ -33,7 +33,7 @@ class KioskSession:
         self.language = i18n.other_language(self.language)
         return self.language
 
-    # -- idle (SECURITY 24: clear after <= 60 s without a touch) -----------
+    # -- idle (SECURITY.md 24: clear after <= 60 s without a touch) -----------
     def touched(self, now: datetime | None = None) -> None:
         self.last_touch = now or self.clock.now()
 

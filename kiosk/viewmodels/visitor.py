@@ -7,7 +7,7 @@ Steps, in order (a returning visitor skips the name):
       │        └─ no / not found ─▶ name ─▶ unit ─▶ …
       └─ details ─▶ privacy (the full notice) ─back─▶ phone
 
-The phone screen carries a one-line notice (who, what, how long: SECURITY 22)
+The phone screen carries a one-line notice (who, what, how long: SECURITY.md 22)
 above the first personal field, with the full notice one tap away; reading it
 all was two thirds of a walk-in's time (bench/walk_in_klm.py). Going on from
 the phone step is the consent. The phone comes before the name so a returning
@@ -238,7 +238,7 @@ class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
 
     @property
     def phone_display(self) -> str:
-        """Digits while typing; masked (138 **** 5678) once entered (SECURITY 24)."""
+        """Digits while typing; masked (138 **** 5678) once entered (SECURITY.md 24)."""
         return phones.grouped(phones.mask(self.phone) if self.phone else self.phone_digits)
 
     def phone_next(self) -> Query | None:

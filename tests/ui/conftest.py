@@ -1,4 +1,4 @@
-"""Driving the real kiosk window headless (see /work/shared/KIVY.md).
+"""Driving the real kiosk window headless (see docs/KIOSK_HEADLESS.md).
 
 Kivy reads its environment when first imported, so it is set here, before any
 import of kivy; only tests under tests/ui import Kivy (one window per process).

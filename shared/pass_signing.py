@@ -20,6 +20,7 @@ import base64
 import binascii
 import os
 import re
+import secrets
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -196,13 +197,21 @@ def load_or_create_key(data_dir: str | Path) -> Ed25519PrivateKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        # Written whole to a private temporary file, then linked into place: a reader
+        # (another request thread or process using the key at the same moment) never
+        # sees a half-written key, and link() fails if someone else's is already there.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first: read theirs
-        else:
             with os.fdopen(fd, "wb") as file:
                 file.write(pem)
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another thread or process made it first: read theirs
+        finally:
+            temporary.unlink(missing_ok=True)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise LobbyDeskError(f"{path} does not hold an Ed25519 key")

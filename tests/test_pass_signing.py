@@ -99,3 +99,35 @@ def test_the_key_is_made_once_readable_by_the_owner_only(tmp_path):
     assert pass_signing.published(first) == pass_signing.published(again)
     mode = stat.S_IMODE(pass_signing.key_path(tmp_path).stat().st_mode)
     assert mode == 0o600
+
+
+def test_many_threads_making_the_key_at_once_all_read_one_whole_key(tmp_path):
+    import threading
+
+    from cryptography.hazmat.primitives import serialization
+
+    start, keys, errors = threading.Barrier(16), [], []
+
+    def load():
+        start.wait()
+        try:
+            keys.append(pass_signing.load_or_create_key(tmp_path))
+        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=load) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    raw = {
+        key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        for key in keys
+    }
+    assert len(keys) == 16 and len(raw) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [pass_signing.key_path(tmp_path).name]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared import audit
 from shared.errors import InvalidRequest
 from shared.roster.formats import RESIDENT_COLUMNS, UNIT_COLUMNS, Problem, parse_moment, word
 
@@ -118,3 +119,14 @@ def every_problem(check, error_type, fields: dict, stand_ins: dict, number: int,
         else:
             return None if found else checked
     return None
+
+
+def record_import(db, clock, result: Preview, filename: str, *, actor: str) -> None:
+    """The one audit row for a whole applied file, residents or units (not one per row)."""
+    audit.record(
+        db,
+        clock,
+        actor=actor,
+        action="roster.import",
+        detail={"kind": result.kind, "file": filename, **result.summary},
+    )

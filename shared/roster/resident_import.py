@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from shared import audit, residents
+from shared import residents
 from shared.db import write_transaction
-from shared.roster.changes import Preview, RosterHasProblems, finish
+from shared.roster.changes import Preview, RosterHasProblems, finish, record_import
 from shared.roster.formats import RESIDENT_COLUMNS, Problem
 from shared.roster.reading import read_table
 from shared.roster.resident_rows import Context, resident_row
@@ -73,11 +73,5 @@ def apply(db: sqlite_utils.Database, clock, content: bytes, filename: str, *, ac
         moves = [(new_id, c.moved_out_on) for new_id, c in zip(ids, adds, strict=True)]
         moves += [(c.resident_id, c.moved_out_on) for c in result.changes if c.resident_id]
         residents.move_out_many(db, clock, [(i, on) for i, on in moves if on])
-        audit.record(
-            db,
-            clock,
-            actor=actor,
-            action="roster.import",
-            detail={"kind": "residents", "file": filename, **result.summary},
-        )
+        record_import(db, clock, result, filename, actor=actor)
     return result.summary

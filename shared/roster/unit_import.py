@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from shared import audit, units
+from shared import units
 from shared.db import write_transaction
 from shared.roster.changes import (
     Change,
@@ -13,6 +13,7 @@ from shared.roster.changes import (
     RosterHasProblems,
     every_problem,
     finish,
+    record_import,
     typed_word,
 )
 from shared.roster.formats import KIND_WORDS, UNIT_COLUMNS, Problem
@@ -95,11 +96,5 @@ def apply_units(db: sqlite_utils.Database, clock, content: bytes, filename: str,
         units.add_many(
             db, clock, [c.record for c in result.changes if c.action == "add"], actor=actor
         )
-        audit.record(
-            db,
-            clock,
-            actor=actor,
-            action="roster.import",
-            detail={"kind": "units", "file": filename, **result.summary},
-        )
+        record_import(db, clock, result, filename, actor=actor)
     return result.summary

@@ -35,7 +35,7 @@ from shared import roster
 from shared.clock import SystemClock
 from shared.db import connect, write_transaction
 from shared.demo import create_building
-from shared.roster_files import RESIDENT_COLUMNS
+from shared.roster import RESIDENT_COLUMNS
 from shared.schema import open_building_db
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"

@@ -360,7 +360,7 @@ def run_import(args) -> int:
     from shared import roster
     from shared.clock import SystemClock
     from shared.errors import LobbyDeskError
-    from shared.roster_files import MAX_BYTES
+    from shared.roster import MAX_BYTES
 
     path = Path(args.file)
     try:

@@ -259,6 +259,23 @@ def check_restorable(backup_path: str | Path) -> None:
     from shared.schema import APPLICATION_ID, known_migrations
 
     path = Path(backup_path)
+    _check_complete_sqlite_file(path)
+    application_id, applied = _identity(path)
+    known = known_migrations()
+    if application_id not in (APPLICATION_ID, 0) or not applied or not {"0001_initial"} <= applied:
+        raise BackupFailed(
+            f"这不是前台控制台的数据库（例如终端的 kiosk.db）· {path.name} is not a Lobby Desk "
+            "console database (a kiosk's kiosk.db, for one, is not)."
+        )
+    if applied - known:
+        raise BackupFailed(
+            f"备份来自更新的版本 · {path.name} was made by a newer Lobby Desk "
+            f"(unknown migrations: {', '.join(sorted(applied - known))}): upgrade first."
+        )
+
+
+def _check_complete_sqlite_file(path: Path) -> None:
+    """BackupFailed unless `path` is an SQLite file as long as its header says."""
     if not path.is_file():
         raise BackupFailed(f"找不到备份文件 · No backup at {path}")
     size = path.stat().st_size
@@ -284,6 +301,11 @@ def check_restorable(backup_path: str | Path) -> None:
             f"备份不完整（文件被截断）· {path.name} is incomplete: {size:,} bytes where "
             f"{pages * page_size:,} were written."
         )
+
+
+def _identity(path: Path) -> tuple[int, set[str]]:
+    """The file's application_id and the Lobby Desk migrations it records, after an
+    integrity check (BackupFailed when it cannot be read)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         _check(conn, path)
@@ -303,17 +325,7 @@ def check_restorable(backup_path: str | Path) -> None:
         raise BackupFailed(f"备份无法读取 · {path.name} cannot be read: {error}") from error
     finally:
         conn.close()
-    known = known_migrations()
-    if application_id not in (APPLICATION_ID, 0) or not applied or not {"0001_initial"} <= applied:
-        raise BackupFailed(
-            f"这不是前台控制台的数据库（例如终端的 kiosk.db）· {path.name} is not a Lobby Desk "
-            "console database (a kiosk's kiosk.db, for one, is not)."
-        )
-    if applied - known:
-        raise BackupFailed(
-            f"备份来自更新的版本 · {path.name} was made by a newer Lobby Desk "
-            f"(unknown migrations: {', '.join(sorted(applied - known))}): upgrade first."
-        )
+    return application_id, applied
 
 
 def table_counts(db: sqlite_utils.Database) -> dict[str, int]:

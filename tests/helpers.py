@@ -139,7 +139,7 @@ def add_resident(
     role="owner",
     clock=None,
 ):
-    """A resident entered the way staff enter one (shared/residents.py): the e-mail and
+    """A resident entered the way staff enter one (shared/residents/): the e-mail and
     an apprise URL become consented channels, the URL first. Returns the id."""
     from shared import residents, units
 

@@ -15,7 +15,7 @@ from werkzeug.test import encode_multipart
 
 from lobbydesk.cli import main
 from shared import residents, roster, units
-from shared.roster_files import MAX_BYTES
+from shared.roster import MAX_BYTES
 from tests.helpers import StaffBrowser, add_staff, building_db
 
 HEADER = ["房号", "姓名", "身份", "手机", "邮箱", "语言", "入住日期", "通知地址", "同意通知"]

@@ -24,7 +24,7 @@ from console.security import role_required
 from shared import building, roster
 from shared.clock import local_time
 from shared.errors import InvalidRequest, StaleState
-from shared.roster_files import MAX_BYTES, MAX_ROWS, RESIDENT_COLUMNS, UNIT_COLUMNS
+from shared.roster import MAX_BYTES, MAX_ROWS, RESIDENT_COLUMNS, UNIT_COLUMNS
 
 UPLOAD_ENDPOINT = "residents.roster_upload"
 SHOWN_PROBLEMS = 500

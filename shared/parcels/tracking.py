@@ -145,7 +145,7 @@ def pinyin_keys(name: str) -> tuple[str, ...]:
 def search_units(db: sqlite_utils.Database, text: str, limit: int = 8) -> list[dict]:
     """Units for the intake autocomplete: by unit label or keypad code, then by a
     resident living there now (name, pinyin or its initials, phone), from the
-    directory's index (shared/residents.py)."""
+    directory's index (shared/residents/)."""
     from shared import residents
 
     query = "".join(str(text).split()).casefold()[:MAX_SEARCH_LENGTH]

@@ -3,7 +3,7 @@
 Laid out under the KPI headings of STANDARDS.md, in their order: customer
 satisfaction, complaint resolution time, service response speed, efficiency
 of daily work (volumes). Chinese first, English beside it. The tables are the
-dashboard's own (console/dashboard.build_tables), so the report, the page and
+dashboard's own (console/kpi_tables.build_tables), so the report, the page and
 the CSV exports agree figure for figure.
 """
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from console.openapi.parts import COMMON_ERRORS, DEPTH, body, errors, json_answer
+from console.openapi.parts import COMMON_ERRORS, DEPTH, body, closed_object, errors, json_answer
 
-_ITEM = {
-    "type": "object",
-    "required": ["key", "path", "body"],
-    "additionalProperties": False,
-    "properties": {
+_ITEM = closed_object(
+    ["key", "path", "body"],
+    {
         "key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
         "path": {"type": "string", "maxLength": 64},
         "body": {"type": "object"},
     },
-}
+)
 _ANSWER = {
     "type": "object",
     "required": ["key", "status", "body"],
@@ -37,11 +35,9 @@ def paths() -> dict:
                 "allowance is answered 429 with retry_after; the others still apply.",
                 "parameters": [DEPTH],
                 "requestBody": body(
-                    {
-                        "type": "object",
-                        "required": ["items"],
-                        "additionalProperties": False,
-                        "properties": {
+                    closed_object(
+                        ["items"],
+                        {
                             "items": {
                                 "type": "array",
                                 "minItems": 1,
@@ -49,7 +45,7 @@ def paths() -> dict:
                                 "items": _ITEM,
                             }
                         },
-                    }
+                    )
                 ),
                 "responses": {
                     "200": json_answer(

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from console.openapi.parts import COMMON_ERRORS, DEPTH, KEY, TIME, body, errors, json_answer
+from console.openapi.parts import (
+    COMMON_ERRORS,
+    LANGUAGE,
+    TIME,
+    closed_object,
+    errors,
+    json_answer,
+    kiosk_write,
+)
 
 
 def paths() -> dict:
@@ -12,52 +20,42 @@ def paths() -> dict:
 def _escalations_and_alerts() -> dict:
     return {
         "/escalations": {
-            "post": {
-                "summary": "Call reception",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(
+            "post": kiosk_write(
+                summary="Call reception",
+                request=closed_object(
+                    ["kind", "created_at"],
                     {
-                        "type": "object",
-                        "required": ["kind", "created_at"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "kind": {"type": "string", "enum": ["help"]},
-                            "created_at": TIME,
-                            "language": {"type": "string", "enum": ["zh_CN", "en"]},
-                            "screen": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
-                        },
-                    }
+                        "kind": {"type": "string", "enum": ["help"]},
+                        "created_at": TIME,
+                        "language": LANGUAGE,
+                        "screen": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
+                    },
                 ),
-                "responses": {
+                responses={
                     "201": json_answer(
                         {"type": "object", "required": ["id", "status", "received_at"]}, "recorded"
                     ),
                     **errors(*COMMON_ERRORS, 422),
                 },
-            }
+            )
         },
         "/alerts": {
-            "post": {
-                "summary": "Report an item the kiosk dead-lettered (never a silent drop)",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(
+            "post": kiosk_write(
+                summary="Report an item the kiosk dead-lettered (never a silent drop)",
+                request=closed_object(
+                    ["kind", "item_kind", "error", "created_at"],
                     {
-                        "type": "object",
-                        "required": ["kind", "item_kind", "error", "created_at"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "kind": {"type": "string", "enum": ["dead_letter"]},
-                            "item_kind": {"type": "string", "minLength": 1, "maxLength": 40},
-                            "error": {"type": "string", "maxLength": 300},
-                            "created_at": TIME,
-                        },
-                    }
+                        "kind": {"type": "string", "enum": ["dead_letter"]},
+                        "item_kind": {"type": "string", "minLength": 1, "maxLength": 40},
+                        "error": {"type": "string", "maxLength": 300},
+                        "created_at": TIME,
+                    },
                 ),
-                "responses": {
+                responses={
                     "201": json_answer({"type": "object", "required": ["id"]}, "recorded"),
                     **errors(*COMMON_ERRORS, 422),
                 },
-            }
+            )
         },
     }
 
@@ -65,30 +63,27 @@ def _escalations_and_alerts() -> dict:
 def _refused() -> dict:
     return {
         "/refused": {
-            "post": {
-                "summary": "Send back a request this console refused, whole, for the desk",
-                "description": "It waits in the live queue until staff resend it (once the "
-                "cause is fixed) or discard it. The same key again keeps it once.",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(
-                    {
-                        "type": "object",
-                        "required": ["key", "path"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
-                            "path": {"type": "string", "pattern": "^/api/v1/", "maxLength": 64},
-                            "kind": {"type": "string", "maxLength": 40},
-                            "body": {"type": "string", "description": "the request as sent"},
-                            "error": {"type": "string", "maxLength": 300},
-                            "language": {"type": "string", "enum": ["zh_CN", "en"]},
-                        },
-                    }
+            "post": kiosk_write(
+                summary="Send back a request this console refused, whole, for the desk",
+                description=(
+                    "It waits in the live queue until staff resend it (once the "
+                    "cause is fixed) or discard it. The same key again keeps it once."
                 ),
-                "responses": {
+                request=closed_object(
+                    ["key", "path"],
+                    {
+                        "key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
+                        "path": {"type": "string", "pattern": "^/api/v1/", "maxLength": 64},
+                        "kind": {"type": "string", "maxLength": 40},
+                        "body": {"type": "string", "description": "the request as sent"},
+                        "error": {"type": "string", "maxLength": 300},
+                        "language": LANGUAGE,
+                    },
+                ),
+                responses={
                     "201": json_answer({"type": "object", "required": ["id"]}, "kept for the desk"),
                     **errors(*COMMON_ERRORS, 422),
                 },
-            }
+            )
         },
     }

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from console.openapi.parts import COMMON_ERRORS, DEPTH, ERROR, KEY, TIME, body, errors, json_answer
+from console.openapi.parts import (
+    COMMON_ERRORS,
+    ERROR,
+    LANGUAGE,
+    TIME,
+    errors,
+    json_answer,
+    kiosk_write,
+)
 
 _REFUSAL = {
     "allOf": [
@@ -73,24 +81,21 @@ def _pass_key() -> dict:
 def _redeem() -> dict:
     return {
         "/invitations/redeem": {
-            "post": {
-                "summary": "Check a scanned invitation pass, or sign its visitor in (once a day)",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["pass"],
-                        "properties": {
-                            "pass": {"type": "string", "minLength": 1, "maxLength": 512},
-                            "confirm": {"type": "boolean", "default": True},
-                            "offline": {"type": "boolean", "default": False},
-                            "language": {"type": "string", "enum": ["zh_CN", "en"]},
-                            "created_at": TIME,
-                        },
-                    }
-                ),
-                "responses": {
+            "post": kiosk_write(
+                summary="Check a scanned invitation pass, or sign its visitor in (once a day)",
+                request={
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["pass"],
+                    "properties": {
+                        "pass": {"type": "string", "minLength": 1, "maxLength": 512},
+                        "confirm": {"type": "boolean", "default": True},
+                        "offline": {"type": "boolean", "default": False},
+                        "language": LANGUAGE,
+                        "created_at": TIME,
+                    },
+                },
+                responses={
                     "200": json_answer(
                         _ANSWER, "the pass is valid: whom it is for (confirm false)"
                     ),
@@ -101,6 +106,6 @@ def _redeem() -> dict:
                     },
                     **errors(*COMMON_ERRORS, 422),
                 },
-            }
+            )
         },
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.openapi.parts import DEPTH, body, errors, json_answer
+from console.openapi.parts import DEPTH, body, closed_object, errors, json_answer
 
 
 def pairing() -> dict:
@@ -12,15 +12,13 @@ def pairing() -> dict:
                 "summary": "Exchange a one-time pairing code for this kiosk's token",
                 "security": [],
                 "requestBody": body(
-                    {
-                        "type": "object",
-                        "required": ["code"],
-                        "additionalProperties": False,
-                        "properties": {
+                    closed_object(
+                        ["code"],
+                        {
                             "code": {"type": "string", "minLength": 4, "maxLength": 32},
                             "device": {"type": "string", "maxLength": 80},
                         },
-                    }
+                    )
                 ),
                 "responses": {
                     "201": json_answer(

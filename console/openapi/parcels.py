@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-from console.openapi.parts import COMMON_ERRORS, DEPTH, KEY, body, errors, json_answer
+from console.openapi.parts import COMMON_ERRORS, closed_object, errors, json_answer, kiosk_write
 
 
 def paths() -> dict:
     return {
         "/parcels/pickup": {
-            "post": {
-                "summary": "Collect every waiting parcel of a unit: unit + 6-digit code, or the signed QR",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(
-                    {
-                        "oneOf": [
+            "post": kiosk_write(
+                summary="Collect every waiting parcel of a unit: unit + 6-digit code, or the signed QR",
+                request={
+                    "oneOf": [
+                        closed_object(
+                            ["unit", "code"],
                             {
-                                "type": "object",
-                                "required": ["unit", "code"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "unit": {"type": "string", "maxLength": 12},
-                                    "code": {"type": "string", "pattern": "^[0-9]{6}$"},
-                                },
+                                "unit": {"type": "string", "maxLength": 12},
+                                "code": {"type": "string", "pattern": "^[0-9]{6}$"},
                             },
-                            {
-                                "type": "object",
-                                "required": ["qr"],
-                                "additionalProperties": False,
-                                "properties": {"qr": {"type": "string", "maxLength": 512}},
-                            },
-                        ]
-                    }
-                ),
-                "responses": {
+                        ),
+                        closed_object(["qr"], {"qr": {"type": "string", "maxLength": 512}}),
+                    ]
+                },
+                responses={
                     "200": json_answer(
                         {
                             "type": "object",
@@ -43,6 +33,6 @@ def paths() -> dict:
                     ),
                     **errors(*COMMON_ERRORS, 404, 409, 410, 422, 423, 429),
                 },
-            }
+            )
         },
     }

@@ -68,5 +68,26 @@ def body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+def closed_object(required: list[str], properties: dict) -> dict:
+    """A JSON object of these properties and no others, the required ones named."""
+    return {
+        "type": "object",
+        "required": required,
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+def kiosk_write(*, summary: str, request: dict, responses: dict, description: str = "") -> dict:
+    """A write from the kiosk's outbox: it carries its Idempotency-Key and the outbox depth
+    (rate_limited_writes adds its 429), and a JSON body."""
+    operation = {"summary": summary}
+    if description:
+        operation["description"] = description
+    operation |= {"parameters": [KEY, DEPTH], "requestBody": body(request), "responses": responses}
+    return operation
+
+
+LANGUAGE = {"type": "string", "enum": ["zh_CN", "en"]}  # what the kiosk shows the visitor
 PHONE = {"type": "string", "maxLength": 20, "description": "Chinese mobile (11 digits) or E.164"}
 COMMON_ERRORS = (400, 401, 413)

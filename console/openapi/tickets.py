@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from console.openapi.parts import COMMON_ERRORS, DEPTH, KEY, TIME, body, errors, json_answer
+from console.openapi.parts import (
+    COMMON_ERRORS,
+    LANGUAGE,
+    TIME,
+    body,
+    closed_object,
+    errors,
+    json_answer,
+    kiosk_write,
+)
 from shared import ticket_catalog, tickets
 
 _FIND_BY = [
-    {
-        "type": "object",
-        "required": ["qr"],
-        "additionalProperties": False,
-        "properties": {"qr": {"type": "string", "minLength": 1, "maxLength": 512}},
-    },
-    {
-        "type": "object",
-        "required": ["number", "unit"],
-        "additionalProperties": False,
-        "properties": {
+    closed_object(["qr"], {"qr": {"type": "string", "minLength": 1, "maxLength": 512}}),
+    closed_object(
+        ["number", "unit"],
+        {
             "number": {"type": "string", "pattern": "^#?[0-9]{1,12}$"},
             "unit": {"type": "string", "minLength": 1, "maxLength": 12},
         },
-    },
+    ),
 ]
 _RATING = {
     "rating": {"type": "integer", "minimum": 1, "maximum": 5},
@@ -31,12 +33,7 @@ _RATING = {
     },
     "comment": {"type": "string", "maxLength": tickets.MAX_COMMENT},
 }
-_RATE_BY = {
-    "type": "object",
-    "required": ["qr", "rating"],
-    "additionalProperties": False,
-    "properties": {**_FIND_BY[0]["properties"], **_RATING},
-}
+_RATE_BY = closed_object(["qr", "rating"], {**_FIND_BY[0]["properties"], **_RATING})
 _SUMMARY = {
     "type": "object",
     "required": [
@@ -65,11 +62,9 @@ def paths() -> dict:
 
 
 def _report_body() -> dict:
-    return {
-        "type": "object",
-        "required": ["unit", "category", "problem"],
-        "additionalProperties": False,
-        "properties": {
+    return closed_object(
+        ["unit", "category", "problem"],
+        {
             "unit": {"type": "string", "maxLength": 12},
             "category": {
                 "type": "string",
@@ -86,23 +81,24 @@ def _report_body() -> dict:
                 "format": "byte",
                 "maxLength": tickets.MAX_PHOTO_BYTES * 4 // 3 + 8,
             },
-            "language": {"type": "string", "enum": ["zh_CN", "en"]},
+            "language": LANGUAGE,
             "created_at": TIME,
         },
-    }
+    )
 
 
 def _report() -> dict:
     return {
         "/tickets": {
-            "post": {
-                "summary": "Report a repair or complaint (emergencies also call reception)",
-                "description": "category.problem from the catalog (shared/ticket_catalog.py); "
-                "an emergency problem forces urgency 'emergency'. The photo is a base64 "
-                "JPEG or PNG of at most 2 MB, stored re-encoded without metadata.",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(_report_body()),
-                "responses": {
+            "post": kiosk_write(
+                summary="Report a repair or complaint (emergencies also call reception)",
+                description=(
+                    "category.problem from the catalog (shared/ticket_catalog.py); "
+                    "an emergency problem forces urgency 'emergency'. The photo is a base64 "
+                    "JPEG or PNG of at most 2 MB, stored re-encoded without metadata."
+                ),
+                request=_report_body(),
+                responses={
                     "201": json_answer(
                         {
                             "type": "object",
@@ -123,7 +119,7 @@ def _report() -> dict:
                     # 503 busy + Retry-After: the console's picture pool is full (retry)
                     **errors(*COMMON_ERRORS, 422, 503),
                 },
-            }
+            )
         },
     }
 
@@ -152,17 +148,18 @@ def _lookup() -> dict:
 def _rating() -> dict:
     return {
         "/tickets/rating": {
-            "post": {
-                "summary": "Rate a resolved ticket 1-5 (reasons when 3 or less), once",
-                "description": "Only with the signed QR from the ticket's receipt (the resident "
-                "scans it); a body with number + unit is refused with 400 rating_needs_qr. "
-                "Residents without the receipt rate through the link in the 'resolved' message.",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(_RATE_BY),
-                "responses": {
+            "post": kiosk_write(
+                summary="Rate a resolved ticket 1-5 (reasons when 3 or less), once",
+                description=(
+                    "Only with the signed QR from the ticket's receipt (the resident "
+                    "scans it); a body with number + unit is refused with 400 rating_needs_qr. "
+                    "Residents without the receipt rate through the link in the 'resolved' message."
+                ),
+                request=_RATE_BY,
+                responses={
                     "200": json_answer(_SUMMARY, "rated"),
                     **errors(*COMMON_ERRORS, 404, 409, 410, 422),
                 },
-            }
+            )
         },
     }

@@ -3,7 +3,17 @@ the resident's own link."""
 
 from __future__ import annotations
 
-from console.openapi.parts import COMMON_ERRORS, DEPTH, KEY, PHONE, TIME, body, errors, json_answer
+from console.openapi.parts import (
+    COMMON_ERRORS,
+    LANGUAGE,
+    PHONE,
+    TIME,
+    body,
+    closed_object,
+    errors,
+    json_answer,
+    kiosk_write,
+)
 
 
 def paths() -> dict:
@@ -33,12 +43,7 @@ def _lookups() -> dict:
             "post": {
                 "summary": "Returning visitor by phone: only a masked name is returned",
                 "requestBody": body(
-                    {
-                        "type": "object",
-                        "required": ["phone"],
-                        "additionalProperties": False,
-                        "properties": {"phone": PHONE, "last_visit": {"type": "boolean"}},
-                    }
+                    closed_object(["phone"], {"phone": PHONE, "last_visit": {"type": "boolean"}})
                 ),
                 "responses": {
                     "200": json_answer({"type": "object", "required": ["found", "masked_name"]}),
@@ -53,29 +58,26 @@ def _lookups() -> dict:
 def _resident_link() -> dict:
     return {
         "/resident-link": {
-            "post": {
-                "summary": "Send a resident a fresh link to their own page",
-                "description": "The unit and the resident's mobile (or its last 4 digits). "
-                "The answer is the same whether or not a resident matched; a match gets the "
-                "link on their own contact channel. Throttled per kiosk (429) and per resident "
-                "(silently).",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(
-                    {
-                        "type": "object",
-                        "required": ["unit", "phone"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "unit": {"type": "string", "minLength": 1, "maxLength": 40},
-                            "phone": {"type": "string", "minLength": 4, "maxLength": 20},
-                        },
-                    }
+            "post": kiosk_write(
+                summary="Send a resident a fresh link to their own page",
+                description=(
+                    "The unit and the resident's mobile (or its last 4 digits). "
+                    "The answer is the same whether or not a resident matched; a match gets the "
+                    "link on their own contact channel. Throttled per kiosk (429) and per resident "
+                    "(silently)."
                 ),
-                "responses": {
+                request=closed_object(
+                    ["unit", "phone"],
+                    {
+                        "unit": {"type": "string", "minLength": 1, "maxLength": 40},
+                        "phone": {"type": "string", "minLength": 4, "maxLength": 20},
+                    },
+                ),
+                responses={
                     "200": json_answer({"type": "object", "required": ["requested", "message"]}),
                     **errors(*COMMON_ERRORS, 422),
                 },
-            }
+            )
         },
     }
 
@@ -83,37 +85,32 @@ def _resident_link() -> dict:
 def _visits() -> dict:
     return {
         "/visits": {
-            "post": {
-                "summary": "Register a visitor",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(
+            "post": kiosk_write(
+                summary="Register a visitor",
+                request=closed_object(
+                    ["unit", "created_at"],
                     {
-                        "type": "object",
-                        "required": ["unit", "created_at"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "name": {"type": "string", "maxLength": 40},
-                            "phone": PHONE,
-                            "returning": {"type": "boolean"},
-                            "unit": {"type": "string", "maxLength": 12},
-                            "purpose": {
-                                "type": "string",
-                                "enum": ["visit", "delivery", "contractor", "interview", "other"],
-                            },
-                            "party_size": {"type": "integer", "minimum": 1, "maximum": 10},
-                            "language": {"type": "string", "enum": ["zh_CN", "en"]},
-                            "created_at": TIME,
+                        "name": {"type": "string", "maxLength": 40},
+                        "phone": PHONE,
+                        "returning": {"type": "boolean"},
+                        "unit": {"type": "string", "maxLength": 12},
+                        "purpose": {
+                            "type": "string",
+                            "enum": ["visit", "delivery", "contractor", "interview", "other"],
                         },
-                    }
+                        "party_size": {"type": "integer", "minimum": 1, "maximum": 10},
+                        "language": LANGUAGE,
+                        "created_at": TIME,
+                    },
                 ),
-                "responses": {
+                responses={
                     "201": json_answer(
                         {"type": "object", "required": ["id", "status", "received_at"]},
                         "registered",
                     ),
                     **errors(*COMMON_ERRORS, 404, 422),
                 },
-            }
+            )
         },
     }
 
@@ -121,27 +118,24 @@ def _visits() -> dict:
 def _sign_out() -> dict:
     return {
         "/visits/sign-out": {
-            "post": {
-                "summary": "Sign a visitor out by the pass QR or the phone number",
-                "parameters": [KEY, DEPTH],
-                "requestBody": body(
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "minProperties": 1,
-                        "maxProperties": 1,
-                        "properties": {
-                            "pass": {"type": "string", "maxLength": 512},
-                            "phone": PHONE,
-                        },
-                    }
-                ),
-                "responses": {
+            "post": kiosk_write(
+                summary="Sign a visitor out by the pass QR or the phone number",
+                request={
+                    "type": "object",
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                    "maxProperties": 1,
+                    "properties": {
+                        "pass": {"type": "string", "maxLength": 512},
+                        "phone": PHONE,
+                    },
+                },
+                responses={
                     "200": json_answer(
                         {"type": "object", "required": ["visit_id", "masked_name"]}, "signed out"
                     ),
                     **errors(*COMMON_ERRORS, 404, 410, 422),
                 },
-            }
+            )
         },
     }

@@ -13,6 +13,17 @@ from shared.version import __version__
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    _configure(app, test_config)
+    edge.init_app(app)  # before any route is added: ids, JSON and numbers checked at the edge
+    db.init_app(app)
+    live.init_app(app)
+    security.init_app(app)
+    _register_features(app)
+    _template_helpers(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
     app.config.update(settings.from_environment())
     if test_config:
         app.config.update(test_config)
@@ -28,11 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Cheap hashing exists only for the test suite; production always pays argon2id's cost.
     app.extensions["lobbydesk.hasher"] = hasher(cheap=bool(app.config.get("TESTING")))
 
-    edge.init_app(app)  # before any route is added: ids, JSON and numbers checked at the edge
-    db.init_app(app)
-    live.init_app(app)
-    security.init_app(app)
 
+def _register_features(app: Flask) -> None:
+    """Every feature's blueprint, then the error pages over them all."""
     from console import (
         admin,
         announcements,
@@ -79,6 +88,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     ):
         app.register_blueprint(feature.bp)
     errors.init_app(app)
+
+
+def _template_helpers(app: Flask) -> None:
     # One source for the words of statuses, urgencies and roles: {{ term('role', r) }}
     app.jinja_env.globals["term"] = terms.term
     app.jinja_env.globals["labels"] = terms.labels
@@ -86,7 +98,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.filters["term"] = lambda value, group, language=None: terms.term(
         group, value, language
     )
-    return app
 
 
 def _configure_secret(app: Flask) -> None:

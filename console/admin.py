@@ -8,12 +8,11 @@ do everything).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -23,6 +22,7 @@ from flask import (
     url_for,
 )
 
+from console import query_args
 from console import settings as console_settings
 from console.confirm import Confirmation, confirm_page, confirmed, refused
 from console.db import database_path, get_clock, get_db
@@ -245,22 +245,12 @@ def staff_end_sessions(staff_id: int):
 # --- audit log (manager) ------------------------------------------------------
 
 
-def _day(text: str) -> str:
-    if not text:
-        return ""
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        abort(400, description="日期格式应为 YYYY-MM-DD · Dates look like 2026-11-27.")
-
-
 def _audit_filters() -> dict:
     return {
         "actor": request.args.get("actor", "").strip()[:60],
         "action": request.args.get("action", "").strip()[:60],
         "target": request.args.get("target", "").strip()[:60],
-        "day_from": _day(request.args.get("from", "")),
-        "day_to": _day(request.args.get("to", "")),
+        **query_args.day_range(),
     }
 
 

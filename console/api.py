@@ -17,6 +17,17 @@ from flask import Blueprint, current_app, g, request
 
 from console import kiosk_writes, limits, live
 from console.db import get_clock, get_db
+from console.kiosk_requests import (
+    backlog_buckets,
+    hold_write_from_revoked_kiosk,
+    idempotent_write,
+    json_body,
+    outbox_depth,
+    pass_signing_key,
+    refuse_other_protocol,
+    software_headers,
+    write_context,
+)
 from console.security import PUBLIC_API_ENDPOINTS
 from shared import (
     audit,
@@ -25,7 +36,6 @@ from shared import (
     kiosk_software,
     kiosks,
     protocol,
-    quarantine,
     rate_limit,
     signing,
     visitors,
@@ -33,30 +43,9 @@ from shared import (
 from shared.clock import to_iso
 from shared.db import is_storage_full, write_transaction
 from shared.errors import InvalidRequest, KioskNotAuthorised, LobbyDeskError
-from shared.version import __version__
 
 bp = Blueprint("api", __name__, url_prefix=protocol.API_PREFIX)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
-
-
-def _json_body():
-    """The request's JSON, read with the edge's limits (console/edge.py): too deep,
-    a lone surrogate, a number out of range or not JSON at all → 400."""
-    if request.mimetype != "application/json":
-        raise InvalidRequest("请用 application/json 发送 · Send the body as application/json.")
-    body = request.get_json()
-    if body is None:
-        raise InvalidRequest("内容不是有效的 JSON · The body is not valid JSON.")
-    return body
-
-
-def _outbox_depth() -> int | None:
-    raw = request.headers.get(protocol.OUTBOX_DEPTH_HEADER)
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7:  # "²".isdigit() is True
-        raise InvalidRequest(f"{protocol.OUTBOX_DEPTH_HEADER} must be a whole number")
-    return int(raw)
 
 
 @bp.before_request
@@ -70,12 +59,12 @@ def authenticate_kiosk():
     try:
         g.kiosk = kiosks.authenticate(db, token)
     except KioskNotAuthorised:
-        held = _hold_write_from_revoked_kiosk(db, token)
+        held = hold_write_from_revoked_kiosk(db, token)
         if held is not None:
             return held
         raise
-    number, version = _kiosk_software()
-    depth = _outbox_depth()
+    number, version = software_headers()
+    depth = outbox_depth()
     try:
         # Recorded before any refusal below, so the kiosks page names the kiosk to update.
         kiosk_software.record(db, g.kiosk, number, version)
@@ -85,56 +74,13 @@ def authenticate_kiosk():
     except sqlite3.OperationalError as error:
         if not is_storage_full(error):  # a full disk: reads go on, the heartbeat waits
             raise
-    _refuse_other_protocol(number, version)
-
-
-def _kiosk_software() -> tuple[int, str | None]:
-    return protocol.read_software(
-        request.headers.get(protocol.PROTOCOL_HEADER), request.headers.get(protocol.VERSION_HEADER)
-    )
-
-
-def _refuse_other_protocol(number: int, version: str | None) -> None:
-    """426 for a kiosk whose protocol this console does not serve: before any write,
-    so nothing half-understood is stored; the kiosk keeps the item queued."""
-    refusal = protocol.mismatch(number, version, __version__)
-    if refusal is not None:
-        raise refusal
+    refuse_other_protocol(number, version)
 
 
 @bp.errorhandler(protocol.ProtocolMismatch)
 def _protocol_mismatch(error: protocol.ProtocolMismatch):
     body = {"error": {"code": error.code, "message": str(error), **error.details()}}
     return body, error.http_status, {"Upgrade": f"lobbydesk-protocol/{protocol.PROTOCOL_VERSION}"}
-
-
-def _hold_write_from_revoked_kiosk(db, token):
-    """A revoked kiosk's queued write goes to quarantine for staff (202), so the kiosk
-    can let go of it; its reads still get 401. Anything else: None."""
-    revoked = quarantine.revoked_kiosk(db, token)
-    key = request.headers.get(protocol.IDEMPOTENCY_HEADER)
-    if (
-        revoked is None
-        or request.method != "POST"
-        or not key
-        or request.path not in kiosk_writes.WRITES  # only writes, never a lookup
-    ):
-        return None
-    _refuse_other_protocol(*_kiosk_software())  # held only what this console can read
-    protocol.check_idempotency_key(key)
-    _json_body()  # JSON only, within the same caps as a live write (400/413 otherwise)
-    _kiosk_writes().check(revoked["id"], get_clock().now().timestamp())  # 429 + Retry-After
-    body = request.get_data(as_text=True)
-    try:
-        held_id = quarantine.hold(
-            db, get_clock(), kiosk_id=revoked["id"], key=key, path=request.path, body=body
-        )
-    except quarantine.QuarantineFull as full:
-        live.hub(current_app).publish()  # the kiosks page shows the alert
-        error = {"code": full.code, "message": str(full), "retry_after": full.retry_after}
-        return {"error": error}, full.http_status, {"Retry-After": str(full.retry_after)}
-    live.hub(current_app).publish()
-    return {"quarantined": True, "quarantine_id": held_id}, 202
 
 
 @bp.get("/openapi.json")
@@ -160,9 +106,9 @@ def pair():
             f"配对失败次数太多，请 {seconds} 秒后再试 · Too many failed pairings from this "
             f"address: try again in {seconds} s.",
         )
-    body = protocol.validate_pairing(_json_body())
-    number, version = _kiosk_software()
-    _refuse_other_protocol(number, version)  # before the code is used up
+    body = protocol.validate_pairing(json_body())
+    number, version = software_headers()
+    refuse_other_protocol(number, version)  # before the code is used up
     try:
         result = kiosks.pair(get_db(), get_clock(), body["code"], device=body["device"])
     except LobbyDeskError as failed:
@@ -181,79 +127,10 @@ def ping():
     return {"ok": True, "time": to_iso(get_clock().now()), "kiosk": g.kiosk["name"]}
 
 
-def _buckets(name: str, capacity_key: str, capacity: int) -> rate_limit.TokenBuckets:
-    """This console's per-kiosk write buckets (one process: state in memory).
-    The burst or allowance and KIOSK_WRITES_PER_SECOND can be set in the config."""
-    buckets = current_app.extensions.get(name)
-    if buckets is None:
-        buckets = current_app.extensions.setdefault(
-            name,
-            rate_limit.TokenBuckets(
-                current_app.config.get(capacity_key, capacity),
-                current_app.config.get(
-                    "KIOSK_WRITES_PER_SECOND", rate_limit.KIOSK_WRITES_PER_SECOND
-                ),
-            ),
-        )
-    return buckets
-
-
-def _kiosk_writes() -> rate_limit.TokenBuckets:
-    """Single (live) writes: a burst, then a steady rate."""
-    return _buckets("lobbydesk.kiosk_writes", "KIOSK_WRITE_BURST", rate_limit.KIOSK_WRITE_BURST)
-
-
-def _kiosk_backlog() -> rate_limit.TokenBuckets:
-    """Items in batches: a large allowance, so a kiosk back from an outage drains at once."""
-    return _buckets(
-        "lobbydesk.kiosk_backlog",
-        "KIOSK_BACKLOG_ALLOWANCE",
-        rate_limit.KIOSK_BACKLOG_ALLOWANCE,
-    )
-
-
 @bp.errorhandler(rate_limit.RateLimited)
 def _rate_limited(error: rate_limit.RateLimited):
     body = {"error": {"code": error.code, "message": str(error), "retry_after": error.retry_after}}
     return body, error.http_status, {"Retry-After": str(error.retry_after)}
-
-
-def _write_context() -> kiosk_writes.WriteContext:
-    from shared import tickets
-
-    db, kiosk_id = get_db(), g.kiosk["id"]
-    return kiosk_writes.WriteContext(
-        db=db,
-        clock=get_clock(),
-        kiosk_id=kiosk_id,
-        secret_key=current_app.config["SECRET_KEY"],
-        photo_dir=tickets.photo_folder(current_app.config["DATA_DIR"]),
-        images=limits.image_pool(),
-        limit_phone_sign_out=lambda: limits.per_kiosk(
-            db, "phone_sign_out", kiosk_id, visitors.SignOutLimited
-        ),
-        pass_key=_pass_key(),
-        limit_pass_scan=lambda: _limit_pass_scan(db, kiosk_id),
-    )
-
-
-def _idempotent_write():
-    """This request's write (console/kiosk_writes.py), once per Idempotency-Key.
-
-    A stored key is answered at once (never rate-limited); a new write takes a
-    token from the kiosk's bucket first (RateLimited → 429 otherwise)."""
-    key = protocol.check_idempotency_key(request.headers.get(protocol.IDEMPOTENCY_HEADER))
-    raw = _json_body()
-    kiosk_id, now = g.kiosk["id"], get_clock().now().timestamp()
-    answer, status = kiosk_writes.apply_one(
-        _write_context(),
-        request.path,
-        key,
-        raw,
-        take_token=lambda: _kiosk_writes().check(kiosk_id, now),
-    )
-    live.hub(current_app).publish()
-    return answer, status
 
 
 @bp.post("/batch")
@@ -262,44 +139,15 @@ def write_batch():
     each item is answered as if it had been sent alone, under its own key."""
     # Backlog sign-outs by phone happened earlier, at the kiosk's own pace: the live
     # look-up limit would hold the whole backlog behind them; the allowance bounds them.
-    context = dataclasses.replace(_write_context(), limit_phone_sign_out=None, limit_pass_scan=None)
+    context = dataclasses.replace(write_context(), limit_phone_sign_out=None, limit_pass_scan=None)
     answers = kiosk_writes.apply_batch(
-        context, _json_body(), _kiosk_backlog(), get_clock().now().timestamp()
+        context, json_body(), backlog_buckets(), get_clock().now().timestamp()
     )
     live.hub(current_app).publish()
     return {"results": answers}
 
 
 # --- invitations: a visitor's signed pass (shared/invitations/, docs/INVITATIONS.md) -----
-
-PASS_SCAN_LIMIT = 12  # passes scanned per kiosk …
-PASS_SCAN_WINDOW = 60  # … in any minute: more is a flood (guessing, a stuck scanner)
-
-
-def _pass_key():
-    from console.invitations import signing_key
-
-    return signing_key()
-
-
-def _limit_pass_scan(db, kiosk_id: int) -> None:
-    """Count one new scan; over the limit: audited (in aggregate), 429 + Retry-After."""
-    from shared import invitations
-
-    config = current_app.config
-    window = current_app.extensions.get("lobbydesk.limit.pass_scan")
-    if window is None:
-        window = current_app.extensions.setdefault(
-            "lobbydesk.limit.pass_scan",
-            rate_limit.WindowLimit(
-                config.get("PASS_SCAN_LIMIT", PASS_SCAN_LIMIT),
-                config.get("PASS_SCAN_WINDOW", PASS_SCAN_WINDOW),
-            ),
-        )
-    wait = window.hit(kiosk_id, get_clock().now().timestamp())
-    if wait > 0:
-        limits.audit_refusal(db, actor=f"kiosk:{kiosk_id}", action="limit.pass_scan", key=kiosk_id)
-        raise invitations.ScanLimited(wait)
 
 
 @bp.get("/pass-key")
@@ -311,7 +159,7 @@ def pass_key():
 
     db = get_db()
     return {
-        **pass_signing.published(_pass_key()),
+        **pass_signing.published(pass_signing_key()),
         "building_id": building.current(db)["id"],
         "revoked": invitations.revoked_ids(db, invitations.building_today(db, get_clock())),
     }
@@ -323,25 +171,25 @@ def redeem_invitation():
     Idempotency-Key. Refusals are answers with a code (pass_expired, pass_revoked,
     pass_invalid, pass_used, pass_other_building, pass_not_today), audited; a pass
     used a second time that day also raises an escalation for the desk."""
-    return _idempotent_write()
+    return idempotent_write()
 
 
 @bp.post("/escalations")
 def create_escalation():
-    return _idempotent_write()
+    return idempotent_write()
 
 
 @bp.post("/alerts")
 def kiosk_alert():
     """The kiosk had to give up on an item: staff see it on the kiosk page."""
-    return _idempotent_write()
+    return idempotent_write()
 
 
 @bp.post("/refused")
 def report_refused():
     """A request this console refused, sent back whole: it waits in the live queue for
     the desk to resend (once the cause is fixed) or discard."""
-    return _idempotent_write()
+    return idempotent_write()
 
 
 @bp.get("/feed")
@@ -412,7 +260,7 @@ def returning_visitor():
     with last_visit, the unit and purpose of the latest visit). Limited
     per kiosk (429 + Retry-After: the kiosk asks for the name instead); each look-up
     is audited, refusals in aggregate (console/limits.py)."""
-    body = _json_body()
+    body = json_body()
     if not isinstance(body, dict) or "phone" not in body or set(body) - {"phone", "last_visit"}:
         raise InvalidRequest('send {"phone": "...", "last_visit": true}')
     if not isinstance(body.get("last_visit", False), bool):
@@ -428,13 +276,13 @@ def returning_visitor():
 
 @bp.post("/visits")
 def register_visit():
-    return _idempotent_write()
+    return idempotent_write()
 
 
 @bp.post("/visits/sign-out")
 def sign_out_visit():
     """By the scanned pass or the phone; forged or expired passes are refused and logged."""
-    return _idempotent_write()
+    return idempotent_write()
 
 
 # --- parcels: pickup at the kiosk (shared/parcels/pickup.py) ----------------------------
@@ -453,7 +301,7 @@ def parcel_pickup():
     from shared.clock import parse_utc
 
     try:
-        answer, status = _idempotent_write()
+        answer, status = idempotent_write()
     except (parcels.CodeEntryPaused, parcels.PickupThrottled) as refused:
         body = pickup_answers.refusal(refused)
         return body, refused.http_status, {"Retry-After": str(refused.retry_after)}
@@ -496,7 +344,7 @@ def _ticket_body_limit(endpoint, _values):
 def create_ticket():
     """A repair or complaint from the kiosk, exactly once; an optional base64 photo,
     decoded before the write transaction (a replayed key is answered without it)."""
-    return _idempotent_write()
+    return idempotent_write()
 
 
 @bp.post("/tickets/lookup")
@@ -505,7 +353,7 @@ def ticket_lookup():
     unit, misses are audited and throttled per kiosk (429 + Retry-After)."""
     from shared import tickets
 
-    body = _json_body()
+    body = json_body()
     try:
         return tickets.lookup(
             get_db(), get_clock(), current_app.config["SECRET_KEY"], body, kiosk_id=g.kiosk["id"]
@@ -519,7 +367,7 @@ def ticket_lookup():
 def ticket_rating():
     """The resident's 1-5 rating of a resolved ticket (reasons when 3 or less), once,
     by the ticket's signed QR only ({"number", "unit"} → 400 rating_needs_qr)."""
-    return _idempotent_write()
+    return idempotent_write()
 
 
 # --- the resident's page link, asked for at the kiosk (shared/resident_links.py) -----------
@@ -536,7 +384,7 @@ def resident_link():
 
     key = protocol.check_idempotency_key(request.headers.get(protocol.IDEMPOTENCY_HEADER))
     raw, db, kiosk_id, secret = (
-        _json_body(),
+        json_body(),
         get_db(),
         g.kiosk["id"],
         current_app.config["SECRET_KEY"],

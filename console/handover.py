@@ -7,11 +7,9 @@ handover to read it (the banner in base.html, fed by `unread_handover`).
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -21,6 +19,7 @@ from flask import (
     url_for,
 )
 
+from console import query_args
 from console.db import get_clock, get_db
 from console.security import role_required
 from shared import building, handover
@@ -265,22 +264,12 @@ def read(handover_id: int):
     return redirect(url_for("handover.show", handover_id=handover_id))
 
 
-def _day(text: str) -> str:
-    if not text:
-        return ""
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        abort(400, description="日期格式应为 YYYY-MM-DD · Dates look like 2026-11-27.")
-
-
 @bp.get("/log")
 @role_required(*MANAGERS)
 def log():
     timezone = _timezone()
     filters = {
-        "day_from": _day(request.args.get("from", "")),
-        "day_to": _day(request.args.get("to", "")),
+        **query_args.day_range(),
         "status": request.args.get("status", "")
         if request.args.get("status") in STATUS_LABELS
         else "",

@@ -12,7 +12,6 @@ from datetime import date
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     g,
@@ -22,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from console import confirm, live
+from console import confirm, live, query_args
 from console.db import get_clock, get_db
 from console.security import role_required
 from shared import building, invitations, pass_signing, units
@@ -55,22 +54,13 @@ def _labels() -> dict:
     }
 
 
-def _day(text: str) -> str:
-    if not text:
-        return ""
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        abort(400, description="日期格式应为 YYYY-MM-DD · Dates look like 2026-11-27.")
-
-
 @bp.get("/")
 @role_required(*STAFF)
 def index():
     """Expected today (or ?day=), and the search (?q= unit, visitor or host name)."""
     db = get_db()
     today = invitations.building_today(db, get_clock())
-    day = _day(request.args.get("day", "")) or today.isoformat()
+    day = query_args.day(request.args.get("day", "")) or today.isoformat()
     text = request.args.get("q", "")[:40]
     expected = invitations.expected_on(db, date.fromisoformat(day))
     found = invitations.search(db, text=text) if text.strip() else None

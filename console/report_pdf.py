@@ -3,7 +3,7 @@
 Laid out under the KPI headings of STANDARDS.md, in their order: customer
 satisfaction, complaint resolution time, service response speed, efficiency
 of daily work (volumes). Chinese first, English beside it. The tables are the
-dashboard's own (console/dashboard.build_tables), so the report, the page and
+dashboard's own (console/kpi_tables.build_tables), so the report, the page and
 the CSV exports agree figure for figure.
 """
 
@@ -209,8 +209,6 @@ def monthly_report(
     generated: datetime,
     timezone: str,
 ) -> bytes:
-    period = kpis["period"]
-    generated_local = generated.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
     pdf = _Report(f"{building} · {month} 前台服务月报 Front desk monthly report")
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(True, margin=16)
@@ -218,7 +216,18 @@ def monthly_report(
     pdf.add_font("cjk", fname=str(_font_for(printed)))
     pdf.alias_nb_pages()
     pdf.add_page()
+    generated_local = generated.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    _title(pdf, building, building_en, month, kpis["period"], timezone, generated_local)
+    _headline(pdf, headline)
+    _satisfaction(pdf, kpis["satisfaction"], tables)
+    _resolution_response_volumes(pdf, tables)
+    pdf.add_page()
+    _heading(pdf, *APPENDIX)
+    _table(pdf, tables["low_ratings"], widths=(0.8, 1.5, 0.7, 1.1, 1.8, 1.8, 2.3), size=7)
+    return bytes(pdf.output())
 
+
+def _title(pdf, building, building_en, month, period, timezone, generated_local) -> None:
     pdf.set_font("cjk", size=20)
     pdf.cell(
         0, 11, f"前台服务月报 · Front desk monthly report {month}", new_x="LMARGIN", new_y="NEXT"
@@ -239,6 +248,8 @@ def monthly_report(
         size=9,
     )
 
+
+def _headline(pdf, headline: list[dict]) -> None:
     _grid(
         pdf,
         ["要点 · Headline", "数值 · Value", "说明 · Detail"],
@@ -250,7 +261,8 @@ def monthly_report(
     )
     pdf.ln(2)
 
-    satisfaction = kpis["satisfaction"]
+
+def _satisfaction(pdf, satisfaction: dict, tables: dict) -> None:
     _heading(pdf, *SECTIONS[0])
     _paragraph(
         pdf,
@@ -270,6 +282,8 @@ def monthly_report(
         size=8.5,
     )
 
+
+def _resolution_response_volumes(pdf, tables: dict) -> None:
     _heading(pdf, *SECTIONS[1])
     _table(
         pdf,
@@ -287,11 +301,6 @@ def monthly_report(
     _table(pdf, tables["parcels"], widths=(2, 1))
     _table(pdf, tables["volumes_daily"], widths=(1.4, 1, 1, 1, 1, 1, 1, 1), size=7.5)
     _table(pdf, tables["volumes_hourly"], widths=(1, 1, 1, 1, 1, 1, 1, 1), size=7.5)
-
-    pdf.add_page()
-    _heading(pdf, *APPENDIX)
-    _table(pdf, tables["low_ratings"], widths=(0.8, 1.5, 0.7, 1.1, 1.8, 1.8, 2.3), size=7)
-    return bytes(pdf.output())
 
 
 # --- the font -------------------------------------------------------------------------------

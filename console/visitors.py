@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -17,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from console import documents, live, queue
+from console import documents, live, query_args, queue
 from console.db import get_clock, get_db
 from console.exports import csv_response, phone_cell
 from console.security import role_required
@@ -90,18 +88,8 @@ def _filters() -> dict:
     return {
         "text": request.args.get("q", ""),
         "status": request.args.get("status", ""),
-        "day_from": _day(request.args.get("from", "")),
-        "day_to": _day(request.args.get("to", "")),
+        **query_args.day_range(),
     }
-
-
-def _day(text: str) -> str:
-    if not text:
-        return ""
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        abort(400, description="日期格式应为 YYYY-MM-DD · Dates look like 2026-11-27.")
 
 
 def _localise(rows: list[dict], timezone: str) -> list[dict]:

@@ -40,30 +40,12 @@ def work_order(
     width, height = A4
     pdf, usable = _label_page(width, height, margin=MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)
-
-    pdf.set_font("cjk", size=10)
-    pdf.cell(usable / 2, 6, building)
-    pdf.cell(usable / 2, 6, f"打印 Printed {printed}", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("cjk", size=22)
-    pdf.cell(usable * 0.65, 14, "派工单 · WORK ORDER")
-    pdf.set_font("cjk", size=26)
-    pdf.cell(usable * 0.35, 14, f"No. {number}", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_draw_color(20, 33, 61)
-    pdf.set_line_width(0.6)
-    pdf.line(MARGIN, pdf.get_y() + 1, width - MARGIN, pdf.get_y() + 1)
-    pdf.ln(4)
-
-    place = unit or "—"
-    if location and location != unit:
-        place = f"{unit} · {location}" if unit else location
-    what = f"{category['zh']} {category['en']}"
-    if problem:
-        what += f" / {problem['zh']} {problem['en']}"
+    _header(pdf, usable, building=building, printed=printed, number=number)
     contact = " ".join(part for part in (reporter_name, reporter_phone) if part) or "—"
     rows = [
-        ("地点 Place", place, 16),
+        ("地点 Place", _place(unit, location), 16),
         ("类型 Kind", kind, 12),
-        ("问题 Problem", what, 12),
+        ("问题 Problem", _what(category, problem), 12),
         ("紧急程度 Urgency", urgency, 12),
         ("完成期限 Due by", due or "—", 14),
         ("收到 Received", received, 11),
@@ -71,18 +53,27 @@ def work_order(
         ("负责 Assigned to", assignee or "—", 11),
         ("状态 Status", status, 11),
     ]
-    for label, value, size in rows:
-        pdf.set_font("cjk", size=9)
-        pdf.set_text_color(90, 100, 117)
-        top = pdf.get_y()
-        pdf.cell(LABEL_WIDTH, 8, label)
-        pdf.set_text_color(20, 33, 61)
-        pdf.set_font("cjk", size=size)
-        pdf.multi_cell(usable - LABEL_WIDTH, 8, value, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_draw_color(217, 222, 231)
-        pdf.set_line_width(0.2)
-        pdf.line(MARGIN, max(pdf.get_y(), top + 8), width - MARGIN, max(pdf.get_y(), top + 8))
+    _facts(pdf, usable, rows)
+    _notes(pdf, usable, description, updates)
+    _sign_off(pdf, usable)
+    return bytes(pdf.output())
 
+
+def _place(unit: str, location: str) -> str:
+    if location and location != unit:
+        return f"{unit} · {location}" if unit else location
+    return unit or "—"
+
+
+def _what(category: dict, problem: dict | None) -> str:
+    what = f"{category['zh']} {category['en']}"
+    if problem:
+        what += f" / {problem['zh']} {problem['en']}"
+    return what
+
+
+def _notes(pdf, usable: float, description: str, updates: list[dict]) -> None:
+    """The description, then what the resident has been told so far."""
     _heading(pdf, "说明 · Description")
     pdf.set_font("cjk", size=11)
     pdf.multi_cell(
@@ -97,6 +88,8 @@ def work_order(
         pdf.cell(28, 6, update["at"])
         pdf.multi_cell(usable - 28, 6, update["text"], new_x="LMARGIN", new_y="NEXT")
 
+
+def _sign_off(pdf, usable: float) -> None:
     _heading(pdf, "完工确认 · Sign-off")
     pdf.set_font("cjk", size=11)
     pdf.set_draw_color(20, 33, 61)
@@ -109,7 +102,36 @@ def work_order(
         ("住户签字 Resident", "满意 Satisfied  □ 是 Yes   □ 否 No"),
     ):
         _sign_line(pdf, row, usable)
-    return bytes(pdf.output())
+
+
+def _header(pdf, usable: float, *, building: str, printed: str, number: str) -> None:
+    """The building and print time, then the title and the ticket number, ruled off."""
+    pdf.set_font("cjk", size=10)
+    pdf.cell(usable / 2, 6, building)
+    pdf.cell(usable / 2, 6, f"打印 Printed {printed}", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=22)
+    pdf.cell(usable * 0.65, 14, "派工单 · WORK ORDER")
+    pdf.set_font("cjk", size=26)
+    pdf.cell(usable * 0.35, 14, f"No. {number}", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_draw_color(20, 33, 61)
+    pdf.set_line_width(0.6)
+    pdf.line(MARGIN, pdf.get_y() + 1, A4[0] - MARGIN, pdf.get_y() + 1)
+    pdf.ln(4)
+
+
+def _facts(pdf, usable: float, rows: list[tuple[str, str, int]]) -> None:
+    """Label and value a line, each value in its own size, ruled between."""
+    for label, value, size in rows:
+        pdf.set_font("cjk", size=9)
+        pdf.set_text_color(90, 100, 117)
+        top = pdf.get_y()
+        pdf.cell(LABEL_WIDTH, 8, label)
+        pdf.set_text_color(20, 33, 61)
+        pdf.set_font("cjk", size=size)
+        pdf.multi_cell(usable - LABEL_WIDTH, 8, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_draw_color(217, 222, 231)
+        pdf.set_line_width(0.2)
+        pdf.line(MARGIN, max(pdf.get_y(), top + 8), A4[0] - MARGIN, max(pdf.get_y(), top + 8))
 
 
 def _sign_line(pdf, labels: tuple[str, ...], usable: float) -> None:

@@ -14,30 +14,24 @@ import grp
 import os
 import pwd
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
-from shared.files import write_atomically
+from lobbydesk import unit_files
+from lobbydesk.unit_files import SAFE_NAME as _SAFE_NAME
+from lobbydesk.unit_files import SAFE_PATH as _SAFE_PATH
+from lobbydesk.unit_files import ServiceError
 
 UNIT_NAME = "lobbydesk-kiosk.service"
-TEMPLATE_PACKAGE = "lobbydesk_deploy"  # deploy/ as shipped in the wheel
+TEMPLATE_PACKAGE = unit_files.TEMPLATE_PACKAGE
 COMPOSITOR = "/usr/bin/cage"
 DEVICE_GROUPS = ("video", "render", "input")  # the screen, the GPU, the touch panel
-_CHECKOUT = Path(__file__).resolve().parent.parent
-# Everything goes into ExecStart= unquoted: only characters systemd reads literally
-# (no spaces, no % specifiers, no quotes).
-_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]+$")
-_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+_CHECKOUT = unit_files.CHECKOUT
+# Everything goes into ExecStart= unquoted (unit_files.SAFE_PATH, SAFE_NAME and these).
 _SAFE_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~/-]*)?$")
 _SAFE_TTY = re.compile(r"^tty[1-9][0-9]?$")
-
-
-class ServiceError(Exception):
-    """The unit cannot be installed as asked; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -61,14 +55,9 @@ _UNRUNNABLE = ("/root", "/home", "/tmp")  # noqa: S108 (refused, not used)
 
 
 def find_executable() -> str:
-    """The `lobbydesk` program the admin ran, else the one on PATH or beside Python."""
-    ran = Path(sys.argv[0])
-    if ran.name == "lobbydesk" and os.access(ran, os.X_OK):
-        return os.path.abspath(ran)
-    for found in (shutil.which("lobbydesk"), Path(sys.executable).parent / "lobbydesk"):
-        if found and os.access(found, os.X_OK):
-            return os.path.abspath(found)
-    raise ServiceError("Cannot find the installed `lobbydesk` program: install the package first.")
+    return unit_files.find_executable(
+        "Cannot find the installed `lobbydesk` program: install the package first."
+    )
 
 
 def check(service: KioskService) -> None:
@@ -98,15 +87,13 @@ def check(service: KioskService) -> None:
 
 def template_text() -> str:
     """The unit template: the checkout's deploy/ or, installed, the wheel's copy."""
-    in_checkout = _CHECKOUT / "deploy" / "kiosk" / UNIT_NAME
-    if in_checkout.is_file():
-        return in_checkout.read_text(encoding="utf-8")
-    try:
-        return (files(TEMPLATE_PACKAGE) / "kiosk" / UNIT_NAME).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError) as missing:
-        raise ServiceError(
-            f"The unit template {UNIT_NAME} is not in this installation; reinstall Lobby Desk."
-        ) from missing
+    return unit_files.template_text(
+        "kiosk",
+        UNIT_NAME,
+        checkout=_CHECKOUT,
+        package=TEMPLATE_PACKAGE,
+        missing=f"The unit template {UNIT_NAME} is not in this installation; reinstall Lobby Desk.",
+    )
 
 
 def exec_start(service: KioskService) -> str:
@@ -131,18 +118,7 @@ def render_unit(service: KioskService, template: str | None = None) -> str:
         "WorkingDirectory": os.path.normpath(service.data_dir),
         "ExecStart": exec_start(service),
     }
-    lines, section, replaced = [], None, set()
-    for line in (template or template_text()).splitlines():
-        if line.startswith("["):
-            section = line.strip()
-        key = line.split("=", 1)[0]
-        if section == "[Service]" and key in values and not line.startswith("#"):
-            line = f"{key}={values[key]}"
-            replaced.add(key)
-        lines.append(line)
-    if missing := set(values) - replaced:
-        raise ServiceError(f"The unit template has no {', '.join(sorted(missing))} line.")
-    return "\n".join(lines) + "\n"
+    return unit_files.fill_service_section(template or template_text(), values)
 
 
 def _step(what: str, command: list[str], dry_run: bool) -> None:
@@ -156,10 +132,8 @@ def ensure_user(service: KioskService, dry_run: bool) -> None:
     try:
         pwd.getpwnam(service.user)
     except KeyError:
-        command = ["useradd", "--system", "--user-group", "--home-dir"]
-        command += [os.path.normpath(service.data_dir), "--no-create-home"]
-        command += ["--shell", "/usr/sbin/nologin", "--comment", "Lobby Desk kiosk"]
-        _step("the kiosk's own user", [*command, service.user], dry_run)
+        command = unit_files.system_user_command(service.user, service.data_dir, "Lobby Desk kiosk")
+        _step("the kiosk's own user", command, dry_run)
     if groups:
         _step(
             "the screen and touch panel",
@@ -192,12 +166,7 @@ def ensure_data_dir(service: KioskService, dry_run: bool) -> None:
 
 
 def write_unit(service: KioskService, text: str, dry_run: bool) -> None:
-    if dry_run:
-        print(f"Would write {service.unit_path}:\n\n{text}")
-        return
-    service.unit_path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(service.unit_path, text, mode=0o644)  # never a half-written unit
-    print(f"Wrote {service.unit_path}.")
+    unit_files.write_unit_file(service.unit_path, text, dry_run, print)
 
 
 def install_kiosk(service: KioskService, *, dry_run: bool = False, system: bool = True) -> None:

@@ -14,22 +14,20 @@ import grp
 import os
 import pwd
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
-from shared.files import write_atomically
+from lobbydesk import unit_files
+from lobbydesk.unit_files import SAFE_NAME as _SAFE_NAME
+from lobbydesk.unit_files import SAFE_PATH as _SAFE_PATH
+from lobbydesk.unit_files import Say, ServiceError
 
 UNIT_NAME = "lobbydesk-console.service"
-TEMPLATE_PACKAGE = "lobbydesk_deploy"  # deploy/ as shipped in the wheel
-_CHECKOUT = Path(__file__).resolve().parent.parent
-# Paths and names go into the unit unquoted: only characters systemd reads literally.
-_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]+$")
-_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+TEMPLATE_PACKAGE = unit_files.TEMPLATE_PACKAGE
+_CHECKOUT = unit_files.CHECKOUT
 _SAFE_HOST = re.compile(r"^[A-Za-z0-9.:-]+$")
 # Hidden or private to the service (ProtectHome=, PrivateTmp=, ProtectSystem=strict):
 # data or a program there would be invisible or read-only to the service.
@@ -41,10 +39,6 @@ _SHARED = {"/var/lib", "/var/cache", "/var/log", "/var/spool", "/var/opt", "/var
 _SHARED |= {"/var/www", "/var/mail", "/opt", "/srv", "/mnt", "/media", "/usr/local"}
 # What the console keeps at the top of its data folder (an existing folder must show one).
 _OURS = ("lobbydesk.db", "secret_key", "backups")
-
-
-class ServiceError(Exception):
-    """The service cannot be installed as asked; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -62,17 +56,7 @@ class ConsoleService:
 
 
 def find_executable() -> str:
-    """The `lobbydesk` program the admin ran (absolute), else the one on PATH or
-    beside this Python. A symlink (e.g. pipx's /usr/local/bin/lobbydesk) is kept as
-    it is: it still points at the right place after `pipx upgrade`."""
-    ran = Path(sys.argv[0])
-    if ran.name == "lobbydesk" and os.access(ran, os.X_OK):
-        return os.path.abspath(ran)
-    beside = Path(sys.executable).parent / "lobbydesk"
-    for found in (shutil.which("lobbydesk"), beside):
-        if found and os.access(found, os.X_OK):
-            return os.path.abspath(found)
-    raise ServiceError(
+    return unit_files.find_executable(
         "Cannot find the installed `lobbydesk` program: install the package first "
         "(docs/INSTALL_CONSOLE.md) and run the one it installed."
     )
@@ -124,16 +108,14 @@ def _check_data_dir(data_dir: str) -> None:
 
 def template_text() -> str:
     """The unit template: the checkout's deploy/ or, installed, the wheel's copy."""
-    in_checkout = _CHECKOUT / "deploy" / "console" / UNIT_NAME
-    if in_checkout.is_file():
-        return in_checkout.read_text(encoding="utf-8")
-    try:
-        return (files(TEMPLATE_PACKAGE) / "console" / UNIT_NAME).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError) as missing:
-        raise ServiceError(
-            f"The unit template {UNIT_NAME} is not in this installation "
-            f"(package {TEMPLATE_PACKAGE}); reinstall Lobby Desk from a complete wheel."
-        ) from missing
+    return unit_files.template_text(
+        "console",
+        UNIT_NAME,
+        checkout=_CHECKOUT,
+        package=TEMPLATE_PACKAGE,
+        missing=f"The unit template {UNIT_NAME} is not in this installation "
+        f"(package {TEMPLATE_PACKAGE}); reinstall Lobby Desk from a complete wheel.",
+    )
 
 
 def render_unit(service: ConsoleService, group: str, template: str | None = None) -> str:
@@ -149,21 +131,9 @@ def render_unit(service: ConsoleService, group: str, template: str | None = None
     }
     if service.port < 1024:  # the one capability a low port needs, and no other
         values["CapabilityBoundingSet"] = values["AmbientCapabilities"] = "CAP_NET_BIND_SERVICE"
-    lines, section, replaced = [], None, set()
-    for line in (template or template_text()).splitlines():
-        if line.startswith("["):
-            section = line.strip()
-        key = line.split("=", 1)[0]
-        if section == "[Service]" and "=" in line and key in values and not line.startswith("#"):
-            line = f"{key}={values[key]}"
-            replaced.add(key)
-        lines.append(line)
-    if missing := set(values) - replaced:
-        raise ServiceError(f"The unit template has no {', '.join(sorted(missing))} line.")
-    return "\n".join(lines) + "\n"
+    return unit_files.fill_service_section(template or template_text(), values)
 
 
-Say = Callable[[str], None]
 Run = Callable[..., object]
 
 
@@ -172,19 +142,9 @@ def ensure_user(service: ConsoleService, dry_run: bool, run: Run, say: Say) -> s
     try:
         entry = pwd.getpwnam(service.user)
     except KeyError:
-        command = [
-            "useradd",
-            "--system",
-            "--user-group",
-            "--home-dir",
-            os.path.normpath(service.data_dir),
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            "--comment",
-            "Lobby Desk console",
-            service.user,
-        ]
+        command = unit_files.system_user_command(
+            service.user, service.data_dir, "Lobby Desk console"
+        )
         say(f"{'Would create' if dry_run else 'Creating'} the system user: {' '.join(command)}")
         if dry_run:
             return service.user
@@ -229,14 +189,7 @@ def ensure_data_dir(service: ConsoleService, dry_run: bool, say: Say) -> None:
 def write_unit(service: ConsoleService, text: str, dry_run: bool, say: Say) -> bool:
     """Write the unit; True when it replaced a different one (a running console
     must then be restarted to take it)."""
-    before = service.unit_path.read_text(encoding="utf-8") if service.unit_path.exists() else None
-    if dry_run:
-        say(f"Would write {service.unit_path}:\n\n{text}")
-        return before not in (None, text)
-    service.unit_path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(service.unit_path, text, mode=0o644)  # never a half-written unit
-    say(f"Wrote {service.unit_path}.")
-    return before not in (None, text)
+    return unit_files.write_unit_file(service.unit_path, text, dry_run, say)
 
 
 def start(dry_run: bool, changed: bool, run: Run, say: Say) -> None:

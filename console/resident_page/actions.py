@@ -1,5 +1,5 @@
 """What a resident changes on their page: who may collect their parcels, and how they
-agree to be contacted. Every write goes through shared/residents.py (the same
+agree to be contacted. Every write goes through shared/residents/ (the same
 validation and audit as the desk's), as "resident:<id>"; ids in a form are only ever
 looked up inside the link's own unit or resident, so a form cannot reach another
 unit. A refused form comes back with the message beside its field and what was typed

@@ -2,7 +2,7 @@
 move-in and move-out, the roster import/export and residents' messages.
 
 Reception reads; managers (and admins) edit; every change goes through
-shared/residents.py and shared/units.py and is audited there.
+shared/residents/ and shared/units.py and is audited there.
 """
 
 from __future__ import annotations

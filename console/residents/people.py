@@ -3,7 +3,7 @@ contact channels), move one out, or move a household in (optionally replacing th
 people living there now).
 
 A wrong field is shown next to itself with what was typed, answered 422: every
-check is the domain's (shared/residents.py), which also audits each change.
+check is the domain's (shared/residents/), which also audits each change.
 """
 
 from __future__ import annotations

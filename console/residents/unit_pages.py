@@ -2,7 +2,7 @@
 people who may collect parcels) and what happened there lately, including in units
 merged into it. Managers add, rename, retire and merge units here.
 
-Every write goes through shared/units.py or shared/residents.py, which validate
+Every write goes through shared/units.py or shared/residents/, which validate
 and audit it; this module only turns their named errors into messages on the page.
 """
 

@@ -33,7 +33,8 @@ from tests.helpers import (
     make_app,
     paired_kiosk,
 )
-from tests.test_sync_faults import SECRET, ConsoleProcess, _free_port, _paired_kiosk_store
+from tests.servers import ConsoleProcess
+from tests.test_sync_faults import SECRET, _paired_kiosk_store
 
 
 def _feed(client, kiosk, after=0, epoch=None, wait=0):
@@ -313,7 +314,7 @@ def _console_with_kiosk(tmp_path):
     app = make_app(tmp_path / "console", SECRET_KEY=SECRET)
     add_staff(app)
     store = _paired_kiosk_store(app, tmp_path / "kiosk.db")
-    console = ConsoleProcess(tmp_path / "console", _free_port()).start()
+    console = ConsoleProcess(tmp_path / "console", secret_key=SECRET).start()
     return app, store, console
 
 

@@ -38,7 +38,7 @@ from kiosk.sync import SyncWorker
 from shared.emergency_broadcast import KINDS
 from shared.schema import open_building_db
 from tests.helpers import paired_kiosk
-from tests.servers import bench_console, signed_in_session
+from tests.servers import ReceptionHttp, bench_console
 
 KIOSKS = 3
 WARM_UP = 3
@@ -70,12 +70,11 @@ class Kiosk:
         self.store.close()
 
 
-class Reception:
-    """A receptionist's browser session, as plain HTTP."""
+class Reception(ReceptionHttp):
+    """A receptionist's browser session, as plain HTTP, on the emergency page."""
 
     def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.http, self.csrf = signed_in_session(base_url, page="/emergency/?kind=fire")
+        super().__init__(base_url, page="/emergency/?kind=fire")
 
     def start(self) -> None:
         response = self.http.post(
@@ -94,14 +93,12 @@ class Reception:
     def end(self, emergency_id: int) -> None:
         response = self.http.post(
             f"{self.base_url}/emergency/{emergency_id}/end",
-            data={"csrf_token": self.csrf},
+            # the end form asks staff to tick that every kiosk returns to normal
+            data={"csrf_token": self.csrf, "confirm": "yes"},
             allow_redirects=False,
             timeout=5,
         )
         assert response.status_code == 302, response.text
-
-    def close(self) -> None:
-        self.http.close()
 
 
 def _latest_emergency(data_dir: Path) -> int:

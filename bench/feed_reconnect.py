@@ -33,7 +33,6 @@ import queue
 import socket
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -48,13 +47,13 @@ from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
 from shared.clock import SystemClock, to_iso
 from tests.helpers import paired_kiosk
-from tests.servers import ConsoleProcess, bench_app, signed_in_session
+from tests.servers import ConsoleProcess, ReceptionHttp, TcpProxy, bench_app
 
 WARM_UP = 3
 HELP = {"kind": "help", "language": "zh_CN", "screen": "home"}
 
 
-class UnavailableProxy:
+class UnavailableProxy(TcpProxy):
     """A TCP proxy to the console; while the console refuses connections it answers
     each one with 503 + Retry-After: 30, as a reverse proxy with a maintenance page."""
 
@@ -63,51 +62,13 @@ class UnavailableProxy:
         b"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
     )
 
-    def __init__(self, upstream_port: int):
-        self.upstream_port = upstream_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
-
-    def _serve(self, client: socket.socket) -> None:
+    def _refused(self, client: socket.socket) -> None:
         try:
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-        except OSError:
-            try:
-                client.recv(65536)  # the request, then the answer
-                client.sendall(self.ANSWER)
-            except OSError:
-                pass
-            client.close()
-            return
-        threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-        self._pump(upstream, client)
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
+            client.recv(65536)  # the request, then the answer
+            client.sendall(self.ANSWER)
         except OSError:
             pass
-        finally:
-            for end in (source, target):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                end.close()
-
-    def close(self) -> None:
-        self.listener.close()
+        client.close()
 
 
 def _prepare(data_dir: Path) -> str:
@@ -161,28 +122,7 @@ class Kiosk:
         self.store.close()
 
 
-class Reception:
-    """The receptionist's browser session, as plain HTTP (kept across restarts: the
-    console's sessions live in its database)."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.http, self.csrf = signed_in_session(base_url)
-
-    def on_my_way(self, escalation_id: int) -> None:
-        response = self.http.post(
-            f"{self.base_url}/queue/escalations/{escalation_id}/acknowledge",
-            data={"csrf_token": self.csrf},
-            allow_redirects=False,
-            timeout=10,
-        )
-        assert response.status_code == 302, response.status_code
-
-    def close(self) -> None:
-        self.http.close()
-
-
-def _restarts(console: ConsoleProcess, kiosk: Kiosk, reception: Reception, n: int):
+def _restarts(console: ConsoleProcess, kiosk: Kiosk, reception: ReceptionHttp, n: int):
     """n restarts: (console accepts again → 'on my way' at the kiosk, SIGKILL → accepts)."""
     heard_ms, start_ms = [], []
     for _ in range(n):
@@ -206,7 +146,7 @@ def run(restarts: int, baseline: int) -> list[tuple[str, list[float]]]:
         console = ConsoleProcess(data_dir, keep_stderr=False).start()
         proxy = UnavailableProxy(console.port)
         kiosk = Kiosk(console.url, token, Path(tmp) / "kiosk")
-        reception = Reception(console.url)
+        reception = ReceptionHttp(console.url)
         delivered_ms = []
         try:
             for i in range(WARM_UP + baseline):

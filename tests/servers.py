@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -92,6 +93,28 @@ def signed_in_session(
     return http, csrf_token(http.get(f"{base_url}{page}", timeout=10).text)
 
 
+class ReceptionHttp:
+    """A receptionist's browser as plain HTTP: signed in through the login form (the
+    session lives in the console's database, so it outlasts a console restart)."""
+
+    def __init__(self, base_url: str, username=BENCH_USERNAME, password=BENCH_PASSWORD, page="/"):
+        self.base_url = base_url
+        self.http, self.csrf = signed_in_session(base_url, username, password, page)
+
+    def on_my_way(self, escalation_id: int) -> None:
+        """'On my way' on a help call, as the queue page's button posts it."""
+        response = self.http.post(
+            f"{self.base_url}/queue/escalations/{escalation_id}/acknowledge",
+            data={"csrf_token": self.csrf},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code == 302, response.status_code
+
+    def close(self) -> None:
+        self.http.close()
+
+
 def free_port() -> int:
     """A local port nothing listens on now (the OS's pick)."""
     with socket.socket() as probe:
@@ -158,3 +181,56 @@ class ConsoleProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.communicate(timeout=10)
+
+
+class TcpProxy:
+    """A TCP proxy on a free local port in front of the console's `upstream_port`,
+    passing bytes both ways; a subclass changes what a connection gets (`_serve`) or
+    what it gets while the console is down (`_refused`)."""
+
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except OSError:
+            self._refused(client)
+            return
+        threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+        self._pump(upstream, client)
+
+    def _refused(self, client: socket.socket) -> None:
+        """The console is not listening: the kiosk's connection is closed."""
+        client.close()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        """Copy until either side ends, then end both (the other direction's pump too)."""
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                end.close()
+
+    def close(self) -> None:
+        self.listener.close()

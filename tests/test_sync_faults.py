@@ -21,7 +21,7 @@ from kiosk.sync import SyncWorker
 from shared import kiosks
 from shared.clock import FrozenClock, to_iso
 from tests.helpers import building_db, make_app
-from tests.servers import ConsoleProcess
+from tests.servers import ConsoleProcess, TcpProxy
 
 SECRET = "fault-test-" + "s" * 40
 
@@ -54,26 +54,16 @@ def _drain(worker: SyncWorker, outbox: Outbox, rounds: int = 50) -> None:
     raise AssertionError("the outbox did not drain")
 
 
-class CuttingProxy:
+class CuttingProxy(TcpProxy):
     """A TCP proxy between kiosk and console. When armed, the first response bytes
     from the console (sent only after its commit) trigger `on_response` — e.g.
     SIGKILL the console — and the kiosk's connection is cut before any byte arrives."""
 
     def __init__(self, upstream_port, on_response):
-        self.upstream_port, self.on_response = upstream_port, on_response
+        self.on_response = on_response
         self.armed = True
         self.cuts = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+        super().__init__(upstream_port)
 
     def _serve(self, client):
         try:
@@ -100,17 +90,6 @@ class CuttingProxy:
         finally:
             client.close()
             upstream.close()
-
-    @staticmethod
-    def _pump(source, target):
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-
-    def close(self):
-        self.listener.close()
 
 
 def test_console_killed_after_commit_before_answering_yields_one_record(tmp_path):

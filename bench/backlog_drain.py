@@ -27,11 +27,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from figures import percentile
-from live_queue_latency import StreamStaff
-
+from bench.figures import percentile
+from bench.live_queue_latency import StreamStaff
 from kiosk.client import ConsoleClient
 from kiosk.outbox import ACKED, Outbox
 from kiosk.store import KioskStore

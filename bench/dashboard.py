@@ -29,8 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import markdown_table, percentile
-
+from bench.figures import markdown_table, percentile
 from shared import kiosks, staff
 from shared.clock import FrozenClock, to_iso
 from shared.demo import create_building

@@ -31,8 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import markdown_table, nearest_rank
-
+from bench.figures import markdown_table, nearest_rank
 from shared import residents, units
 from shared.clock import SystemClock
 from shared.db import write_transaction

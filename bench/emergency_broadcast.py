@@ -28,10 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from figures import markdown_table, percentile
-
+from bench.figures import markdown_table, percentile
 from kiosk.client import ConsoleClient
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker

@@ -37,10 +37,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from figures import markdown_table, percentile, ratio
-
+from bench.figures import markdown_table, percentile, ratio
 from kiosk.client import ConsoleClient
 from kiosk.outbox import Outbox
 from kiosk.store import KioskStore

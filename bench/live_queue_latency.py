@@ -37,8 +37,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import markdown_table, ms_since, percentile, ratio
-
+from bench.figures import markdown_table, ms_since, percentile, ratio
 from shared.tokens import new_idempotency_key
 from tests.servers import (
     BENCH_PASSWORD,

@@ -33,8 +33,7 @@ from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import markdown_table, nearest_rank
-
+from bench.figures import markdown_table, nearest_rank
 from shared.db import write_transaction
 from tests.browser.actions import sign_in
 from tests.helpers import building_db

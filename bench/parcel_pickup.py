@@ -37,8 +37,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import markdown_table, nearest_rank, ratio
-
+from bench.figures import markdown_table, nearest_rank, ratio
 from shared import parcels
 from shared.clock import SystemClock, to_iso
 from shared.demo import create_building

@@ -28,8 +28,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import markdown_table, nearest_rank, ratio
-
+from bench.figures import markdown_table, nearest_rank, ratio
 from shared import invitations, residents
 from shared.tokens import new_idempotency_key
 from tests.helpers import building_db, letters, make_app, paired_kiosk

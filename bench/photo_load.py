@@ -33,8 +33,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import ms_since, percentile
-
+from bench.figures import ms_since, percentile
 from console.server import ConsoleServer
 from shared.tokens import new_idempotency_key
 from tests.helpers import make_app, paired_kiosk

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kiosk import headless  # plain Python: sets the environment Kivy reads on import
 
@@ -35,8 +34,7 @@ from kivy.config import Config  # noqa: E402
 Config.set("graphics", "width", "1080")
 Config.set("graphics", "height", "1920")
 
-from figures import markdown_table, percentile  # noqa: E402
-
+from bench.figures import markdown_table, percentile  # noqa: E402
 from kiosk.config import KioskSettings  # noqa: E402
 from kiosk.store import KioskStore  # noqa: E402
 from kiosk.viewmodels import repair as rv  # noqa: E402

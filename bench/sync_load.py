@@ -25,8 +25,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import nearest_rank
-
+from bench.figures import nearest_rank
 from kiosk.client import ConsoleClient
 from kiosk.outbox import Outbox
 from kiosk.store import KioskStore

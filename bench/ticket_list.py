@@ -28,8 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import markdown_table, ms_since, nearest_rank
-
+from bench.figures import markdown_table, ms_since, nearest_rank
 from shared import ticket_catalog, tickets
 from shared.clock import SystemClock, to_iso
 from shared.db import connect, write_transaction

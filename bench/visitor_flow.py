@@ -24,11 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from figures import markdown_table, percentile
-from live_queue_latency import StreamStaff
-
+from bench.figures import markdown_table, percentile
+from bench.live_queue_latency import StreamStaff
 from kiosk.client import ConsoleClient
 from kiosk.outbox import Outbox
 from kiosk.store import KioskStore

@@ -27,16 +27,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from live_queue_latency import StreamStaff, percentile, start_console
-
+from bench.figures import percentile
+from bench.live_queue_latency import StreamStaff
 from kiosk.client import ConsoleClient
 from kiosk.outbox import ACKED, Outbox
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
 from shared.clock import FrozenClock, to_iso
 from shared.schema import open_building_db
+from tests.servers import bench_console
 
 
 def kiosk_store(path: Path, server, token: str) -> KioskStore:
@@ -83,7 +83,7 @@ def ping_baseline(url: str, token: str, n: int = 200) -> list[float]:
 
 def drain(items: int, batches: bool) -> tuple[float, bool]:
     with tempfile.TemporaryDirectory() as tmp:
-        server, token = start_console(Path(tmp) / "console")
+        server, token = bench_console(Path(tmp) / "console")
         if batches:  # the product's own limits
             server.app.config.update(KIOSK_WRITE_BURST=60)
         try:
@@ -110,7 +110,7 @@ def live_behind_backlog(items: int) -> list[float]:
     """Milliseconds from a "call reception" tap to its row on the staff page."""
     samples: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        server, token = start_console(Path(tmp) / "console")
+        server, token = bench_console(Path(tmp) / "console")
         server.app.config.update(KIOSK_WRITE_BURST=60)
         staff = StreamStaff(server.url)
         store = kiosk_store(Path(tmp) / "kiosk.db", server, token)
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        server, token = start_console(Path(tmp) / "console")
+        server, token = bench_console(Path(tmp) / "console")
         try:
             base = percentile(ping_baseline(server.url, token), 50)
         finally:

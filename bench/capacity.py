@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,55 +34,28 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared import kiosks, staff
-from shared.clock import SystemClock
-from shared.demo import create_building
-from shared.passwords import hasher
-from shared.schema import open_building_db
 from shared.tokens import new_idempotency_key
+from tests.helpers import add_staff, csrf_token, make_app, paired_kiosk
+from tests.servers import ConsoleProcess
 
 PASSWORD = "capacity-bench-password"  # a throwaway bench login
+CAPACITY_BUILDING = {"name": "容量大厦", "name_en": "Capacity Tower", "floors": 3}
 TOKENS = 40  # kiosks whose tokens the long-polls share (pairing is the slow part)
 
 
 def seed(data_dir: Path, writers: int) -> tuple[list[str], list[str]]:
-    db = open_building_db(data_dir / "lobbydesk.db")
-    clock = SystemClock()
-    create_building(db, clock, name="容量大厦", name_en="Capacity Tower", floors=3)
-    staff.create(db, clock, hasher(cheap=True), username="wangfang", display_name="王芳",
-                 password=PASSWORD, role="reception", actor="bench")  # fmt: skip
-    tokens = []
-    for index in range(TOKENS + writers):
-        created = kiosks.create(db, clock, building_id=1, name=f"K{index}", actor="bench")
-        tokens.append(kiosks.pair(db, clock, created["pairing_code"])["token"])
-    db.close()
+    """A building, a reception login and kiosks: tokens to long-poll with, and writers'."""
+    app = make_app(data_dir, testing=False, building=CAPACITY_BUILDING)
+    add_staff(app, "wangfang", password=PASSWORD)  # cheap hash: signing in is not measured
+    tokens = [paired_kiosk(app, name=f"K{index}")[1] for index in range(TOKENS + writers)]
     return tokens[:TOKENS], tokens[TOKENS:]
-
-
-def start_console(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "LOBBYDESK_SECRET_KEY": "capacity-bench-" + "s" * 40}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lobbydesk", "console", "--data-dir", str(data_dir), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("console did not start")
 
 
 async def sign_in(base: str) -> aiohttp.CookieJar:
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar) as session:
         page = await (await session.get(f"{base}/login")).text()
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        form = {"username": "wangfang", "password": PASSWORD, "csrf_token": csrf}
+        form = {"username": "wangfang", "password": PASSWORD, "csrf_token": csrf_token(page)}
         answer = await session.post(f"{base}/login", data=form, allow_redirects=False)
         assert answer.status == 302, answer.status
     return jar
@@ -175,8 +145,7 @@ async def measure(base, writer_tokens, jar, samples):
             failed += 1
 
     home = await (await browser.get(f"{base}/")).text()
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)
-    desk = {"X-CSRF-Token": csrf, "X-Requested-With": "fetch"}
+    desk = {"X-CSRF-Token": csrf_token(home), "X-Requested-With": "fetch"}
 
     async def resolve_calls():
         # the desk deals with each call, so every page meets a queue of the same size
@@ -212,7 +181,8 @@ async def run(args):
     data_dir = Path(tempfile.mkdtemp(prefix="lobbydesk-capacity-"))
     per_level = -(-args.samples // 50)
     poll_tokens, writer_tokens = seed(data_dir, len(levels) * per_level)
-    process, base = start_console(data_dir)
+    console = ConsoleProcess(data_dir, keep_stderr=False).start()
+    base = console.url
     try:
         jar = await sign_in(base)
         print(f"console {base}; {args.streams} staff streams; {args.samples} samples per figure")
@@ -231,8 +201,7 @@ async def run(args):
             print(f"{level:6d} | {' | '.join(cells)} | {failed} | {early}", flush=True)
             await asyncio.sleep(1)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        console.stop()
 
 
 def main():

@@ -29,13 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import create_app
+from bench.figures import markdown_table, percentile
 from shared import kiosks, staff
 from shared.clock import FrozenClock, to_iso
 from shared.demo import create_building
 from shared.passwords import hasher
 from shared.schema import open_building_db
 from shared.ticket_catalog import CATEGORIES, REASON_KEYS
+from tests.helpers import StaffBrowser, make_app
 
 NOW = "2026-11-27T09:00:00+00:00"  # 17:00 in Shanghai
 YEAR = {
@@ -281,17 +282,6 @@ def build(data_dir: Path, scale: float, clock: FrozenClock) -> tuple[dict, float
     return counts, time.perf_counter() - started
 
 
-def _sign_in(client) -> None:
-    import re
-
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    answer = client.post(
-        "/login", data={"username": "manager", "password": PASSWORD, "csrf_token": token}
-    )
-    assert answer.status_code == 302, answer.status_code
-
-
 def _time(client, path: str, requests: int) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU milliseconds of each request (CPU shows the work itself when
     other processes share the cores)."""
@@ -306,14 +296,6 @@ def _time(client, path: str, requests: int) -> tuple[list[float], list[float]]:
         cpu.append((time.process_time() - started_cpu) * 1000)
         assert answer.status_code == 200 and body, (path, answer.status_code)
     return wall, cpu
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def main() -> int:
@@ -339,11 +321,13 @@ def main() -> int:
                 f" ({(data_dir / 'lobbydesk.db').stat().st_size / 1e6:.0f} MB): "
                 + ", ".join(f"{n:,} {k}" for k, n in counts.items())
             )
-        app = create_app(
-            {"DATA_DIR": str(data_dir), "SECRET_KEY": "bench-" + "x" * 40, "CLOCK": clock}
+        # build() made the building; a fixed key, so that a kept --data-dir can be reused
+        app = make_app(
+            data_dir, clock, testing=False, building=None, SECRET_KEY="bench-" + "x" * 40
         )
         client = app.test_client()
-        _sign_in(client)
+        signed_in = StaffBrowser(client).login("manager", PASSWORD)
+        assert signed_in.status_code == 302, signed_in.status_code
         cases = [
             ("GET /dashboard (last 30 days, default)", "/dashboard"),
             ("GET /dashboard?from=…&to=… (one month)", "/dashboard?from=2026-10-01&to=2026-10-31"),
@@ -358,17 +342,14 @@ def main() -> int:
             ),
             ("GET /dashboard/report.pdf?month=2026-10", "/dashboard/report.pdf?month=2026-10"),
         ]
-        print(
-            "| request (server time, Flask test client) | n | p50 ms | p95 ms | max ms"
-            " | CPU p50 ms |"
-        )
-        print("|---|--:|--:|--:|--:|--:|")
+        rows = []
         for label, path in cases:
             wall, cpu = _time(client, path, max(args.requests, 30))
-            print(
-                f"| {label} | {len(wall)} | {statistics.median(wall):.1f}"
-                f" | {_percentile(wall, 0.95):.1f} | {max(wall):.1f} | {statistics.median(cpu):.1f} |"
-            )
+            figures = [statistics.median(wall), percentile(wall, 95), max(wall)]
+            figures.append(statistics.median(cpu))
+            rows.append([label, len(wall), *(f"{value:.1f}" for value in figures)])
+        header = ["request (server time, Flask test client)", "n", "p50 ms", "p95 ms", "max ms"]
+        print(markdown_table([*header, "CPU p50 ms"], rows))
     return 0
 
 

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
-import secrets
 import sys
 import tempfile
 import time
@@ -33,22 +31,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import create_app
-from shared import residents, staff, units
+from bench.figures import markdown_table, nearest_rank
+from shared import residents, units
 from shared.clock import SystemClock
 from shared.db import write_transaction
-from shared.passwords import hasher
 from shared.schema import open_building_db
+from tests.helpers import StaffBrowser
+from tests.servers import BENCH_PASSWORD, BENCH_USERNAME, bench_app
 
-USERNAME, PASSWORD = "bench.reception", "bench-" + secrets.token_hex(8)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "建国伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华玉萍红志宏德福"
 WARM_UP = 20
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def seed(db, clock, count: int, rng: random.Random) -> list[dict]:
@@ -106,15 +99,6 @@ def searches(people: list[dict], count: int, rng: random.Random) -> list[tuple[s
     return kinds
 
 
-def login(client) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    answer = client.post(
-        "/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token}
-    )
-    assert answer.status_code == 302, answer.status_code
-
-
 def bare(db, query: str) -> list:
     text = residents.search_text(query)
     return db.conn.execute(
@@ -136,12 +120,11 @@ def main() -> int:
         started = time.perf_counter()
         people = seed(db, clock, args.residents, rng)
         seeded = time.perf_counter() - started
-        staff.create(db, clock, hasher(), username=USERNAME, display_name="基准前台",
-                     password=PASSWORD, role="reception", actor="bench")  # fmt: skip
         db.execute("ANALYZE")
-        app = create_app({"DATA_DIR": data_dir, "SECRET_KEY": secrets.token_hex(32)})
+        app = bench_app(Path(data_dir), building=None)  # seed() made this building
         client = app.test_client()
-        login(client)
+        signed_in = StaffBrowser(client).login(BENCH_USERNAME, BENCH_PASSWORD)
+        assert signed_in.status_code == 302, signed_in.status_code
         plan = searches(people, args.searches, rng)
         times: dict[str, dict[str, list[float]]] = {}
         for n, (kind, query) in enumerate(plan[:WARM_UP] + plan):
@@ -164,27 +147,34 @@ def main() -> int:
 
     print(f"\n{args.residents:,} residents seeded in {seeded:.1f} s (clean + insert_many)")
     print(f"{len(plan)} searches after {WARM_UP} warm-up; ms")
-    print("| search | n | found (median) | residents.search p50 / p95 | GET /residents/?q= p50 / p95"
-          " | bare SELECT p50 / p95 | view ÷ bare p95 |")  # fmt: skip
-    print("|---|--:|--:|--:|--:|--:|--:|")
+    header = ["search", "n", "found (median)", "residents.search p50 / p95"]
+    header += ["GET /residents/?q= p50 / p95", "bare SELECT p50 / p95", "view ÷ bare p95"]
     everything = {"search": [], "view": [], "bare": []}
+    rows = []
     for kind, row in sorted(times.items()):
         for key in everything:
             everything[key] += row[key]
-        print(_line(kind, row, int(percentile(row["found"], 50))))
-    print(_line("all", everything, None))
-    worst = percentile(everything["view"], 95)
+        rows.append(_row(kind, row, int(nearest_rank(row["found"], 50))))
+    rows.append(_row("all", everything, ""))
+    print(markdown_table(header, rows))
+    worst = nearest_rank(everything["view"], 95)
     print(f"\ngoal: p95 ≤ 15 ms → {'met' if worst <= 15 else 'NOT met'} (the page: {worst:.2f} ms)")
     return 0
 
 
-def _line(kind: str, row: dict, found) -> str:
-    p = {k: (percentile(row[k], 50), percentile(row[k], 95)) for k in ("search", "view", "bare")}
-    return (
-        f"| {kind} | {len(row['search'])} | {found if found is not None else ''} |"
-        f" {p['search'][0]:.2f} / {p['search'][1]:.2f} | {p['view'][0]:.2f} / {p['view'][1]:.2f} |"
-        f" {p['bare'][0]:.3f} / {p['bare'][1]:.3f} | {p['view'][1] / p['bare'][1]:.0f}× |"
-    )
+def _row(kind: str, row: dict, found) -> list:
+    p = {
+        k: (nearest_rank(row[k], 50), nearest_rank(row[k], 95)) for k in ("search", "view", "bare")
+    }
+    return [
+        kind,
+        len(row["search"]),
+        found,
+        f"{p['search'][0]:.2f} / {p['search'][1]:.2f}",
+        f"{p['view'][0]:.2f} / {p['view'][1]:.2f}",
+        f"{p['bare'][0]:.3f} / {p['bare'][1]:.3f}",
+        f"{p['view'][1] / p['bare'][1]:.0f}×",
+    ]
 
 
 if __name__ == "__main__":

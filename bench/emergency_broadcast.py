@@ -28,17 +28,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from live_queue_latency import percentile, signed_in_session, start_console
-
+from bench.figures import markdown_table, percentile
 from kiosk.client import ConsoleClient
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
-from shared import kiosks
-from shared.clock import SystemClock
 from shared.emergency_broadcast import KINDS
 from shared.schema import open_building_db
+from tests.helpers import paired_kiosk
+from tests.servers import ReceptionHttp, bench_console
 
 KIOSKS = 3
 WARM_UP = 3
@@ -70,12 +68,11 @@ class Kiosk:
         self.store.close()
 
 
-class Reception:
-    """A receptionist's browser session, as plain HTTP."""
+class Reception(ReceptionHttp):
+    """A receptionist's browser session, as plain HTTP, on the emergency page."""
 
     def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.http, self.csrf = signed_in_session(base_url, "/emergency/?kind=fire")
+        super().__init__(base_url, page="/emergency/?kind=fire")
 
     def start(self) -> None:
         response = self.http.post(
@@ -94,14 +91,12 @@ class Reception:
     def end(self, emergency_id: int) -> None:
         response = self.http.post(
             f"{self.base_url}/emergency/{emergency_id}/end",
-            data={"csrf_token": self.csrf},
+            # the end form asks staff to tick that every kiosk returns to normal
+            data={"csrf_token": self.csrf, "confirm": "yes"},
             allow_redirects=False,
             timeout=5,
         )
         assert response.status_code == 302, response.text
-
-    def close(self) -> None:
-        self.http.close()
 
 
 def _latest_emergency(data_dir: Path) -> int:
@@ -115,14 +110,10 @@ def _latest_emergency(data_dir: Path) -> int:
 def run(runs: int) -> list[tuple[str, list[float]]]:
     with tempfile.TemporaryDirectory(prefix="lobbydesk-bench-") as tmp:
         data_dir = Path(tmp)
-        server, first_token = start_console(data_dir)
-        db = open_building_db(data_dir / "lobbydesk.db")
-        clock = SystemClock()
-        tokens = [first_token]
-        for n in range(1, KIOSKS):
-            created = kiosks.create(db, clock, building_id=1, name=f"大堂 {n}", actor="bench")
-            tokens.append(kiosks.pair(db, clock, created["pairing_code"])["token"])
-        db.close()
+        server, first_token = bench_console(data_dir)
+        tokens = [first_token] + [
+            paired_kiosk(server.app, name=f"大堂 {n}")[1] for n in range(1, KIOSKS)
+        ]
         fleet = [Kiosk(server.url, token, data_dir / f"kiosk{n}") for n, token in enumerate(tokens)]
         reception = Reception(server.url)
         started_ms, slowest_ms, ended_ms, post_ms = [], [], [], []
@@ -157,13 +148,11 @@ def run(runs: int) -> list[tuple[str, list[float]]]:
 
 
 def table(results: list[tuple[str, list[float]]]) -> str:
-    lines = ["| metric | n | p50 ms | p99 ms | max ms |", "|---|--:|--:|--:|--:|"]
+    rows = []
     for name, samples in results:
-        lines.append(
-            f"| {name} | {len(samples)} | {percentile(samples, 50):.2f} | "
-            f"{percentile(samples, 99):.2f} | {max(samples):.2f} |"
-        )
-    return "\n".join(lines)
+        figures = (percentile(samples, 50), percentile(samples, 99), max(samples))
+        rows.append([name, len(samples), *(f"{value:.2f}" for value in figures)])
+    return markdown_table(["metric", "n", "p50 ms", "p99 ms", "max ms"], rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,78 +29,29 @@ button does; the redirect not followed).
 from __future__ import annotations
 
 import argparse
-import os
 import queue
-import secrets
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from live_queue_latency import PASSWORD, USERNAME, percentile
-
+from bench.figures import markdown_table, percentile, ratio
 from kiosk.client import ConsoleClient
 from kiosk.outbox import Outbox
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
-from shared import kiosks, staff
-from shared.clock import SystemClock
-from shared.demo import create_building
-from shared.passwords import hasher
-from shared.schema import open_building_db
+from shared.clock import SystemClock, to_iso
+from tests.helpers import paired_kiosk
+from tests.servers import ConsoleProcess, ReceptionHttp, TcpProxy, bench_app
 
-ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 3
 HELP = {"kind": "help", "language": "zh_CN", "screen": "home"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class ConsoleProcess:
-    """`lobbydesk console` as a process the bench can SIGKILL and start again."""
-
-    def __init__(self, data_dir: Path):
-        self.data_dir, self.port = data_dir, _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.secret = secrets.token_hex(32)
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> float:
-        """Start it; returns perf_counter when its port first accepts a connection."""
-        env = {**os.environ, "LOBBYDESK_SECRET_KEY": self.secret}
-        command = [sys.executable, "-m", "lobbydesk", "console"]
-        command += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return time.perf_counter()
-            except OSError:
-                time.sleep(0.005)
-        raise RuntimeError("the console did not start within 30 s")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-
-class UnavailableProxy:
+class UnavailableProxy(TcpProxy):
     """A TCP proxy to the console; while the console refuses connections it answers
     each one with 503 + Retry-After: 30, as a reverse proxy with a maintenance page."""
 
@@ -109,72 +60,18 @@ class UnavailableProxy:
         b"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
     )
 
-    def __init__(self, upstream_port: int):
-        self.upstream_port = upstream_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
-
-    def _serve(self, client: socket.socket) -> None:
+    def _refused(self, client: socket.socket) -> None:
         try:
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-        except OSError:
-            try:
-                client.recv(65536)  # the request, then the answer
-                client.sendall(self.ANSWER)
-            except OSError:
-                pass
-            client.close()
-            return
-        threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-        self._pump(upstream, client)
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
+            client.recv(65536)  # the request, then the answer
+            client.sendall(self.ANSWER)
         except OSError:
             pass
-        finally:
-            for end in (source, target):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                end.close()
-
-    def close(self) -> None:
-        self.listener.close()
+        client.close()
 
 
 def _prepare(data_dir: Path) -> str:
     """A building, the bench receptionist and one paired kiosk; returns its token."""
-    clock = SystemClock()
-    db = open_building_db(data_dir / "lobbydesk.db")
-    building_id = create_building(db, clock, name="基准大厦", name_en="Bench Tower", floors=3)
-    staff.create(
-        db,
-        clock,
-        hasher(),
-        username=USERNAME,
-        display_name="基准前台",
-        password=PASSWORD,
-        role="reception",
-        actor="bench",
-    )
-    created = kiosks.create(db, clock, building_id=building_id, name="大堂 A", actor="bench")
-    token = kiosks.pair(db, clock, created["pairing_code"])["token"]
-    db.close()
-    return token
+    return paired_kiosk(bench_app(data_dir))[1]
 
 
 class Kiosk:
@@ -197,8 +94,6 @@ class Kiosk:
 
     def call_reception(self) -> int:
         """Press 'call reception' and wait for the console's answer; its escalation id."""
-        from shared.clock import to_iso
-
         item_id = self.outbox.enqueue(
             "escalation.help",
             "/api/v1/escalations",
@@ -225,39 +120,7 @@ class Kiosk:
         self.store.close()
 
 
-class Reception:
-    """The receptionist's browser session, as plain HTTP (kept across restarts: the
-    console's sessions live in its database)."""
-
-    def __init__(self, base_url: str):
-        import re
-
-        self.base_url = base_url
-        self.http = requests.Session()
-        login = self.http.get(f"{base_url}/login", timeout=10).text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-        self.http.post(
-            f"{base_url}/login",
-            data={"username": USERNAME, "password": PASSWORD, "csrf_token": csrf},
-            timeout=10,
-        ).raise_for_status()
-        page = self.http.get(f"{base_url}/", timeout=10).text
-        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-    def on_my_way(self, escalation_id: int) -> None:
-        response = self.http.post(
-            f"{self.base_url}/queue/escalations/{escalation_id}/acknowledge",
-            data={"csrf_token": self.csrf},
-            allow_redirects=False,
-            timeout=10,
-        )
-        assert response.status_code == 302, response.status_code
-
-    def close(self) -> None:
-        self.http.close()
-
-
-def _restarts(console: ConsoleProcess, kiosk: Kiosk, reception: Reception, n: int):
+def _restarts(console: ConsoleProcess, kiosk: Kiosk, reception: ReceptionHttp, n: int):
     """n restarts: (console accepts again → 'on my way' at the kiosk, SIGKILL → accepts)."""
     heard_ms, start_ms = [], []
     for _ in range(n):
@@ -266,7 +129,7 @@ def _restarts(console: ConsoleProcess, kiosk: Kiosk, reception: Reception, n: in
         killed = time.perf_counter()
         console.kill()
         time.sleep(0.5)  # the kiosk notices (and, behind the proxy, is answered 503)
-        ready = console.start()
+        ready = console.start().ready_at
         reception.on_my_way(escalation_id)
         arrived = kiosk.wait_for_on_my_way(escalation_id, timeout=90)
         heard_ms.append((arrived - ready) * 1000)
@@ -278,11 +141,10 @@ def run(restarts: int, baseline: int) -> list[tuple[str, list[float]]]:
     with tempfile.TemporaryDirectory(prefix="lobbydesk-bench-") as tmp:
         data_dir = Path(tmp) / "console"
         token = _prepare(data_dir)
-        console = ConsoleProcess(data_dir)
-        console.start()
+        console = ConsoleProcess(data_dir, keep_stderr=False).start()
         proxy = UnavailableProxy(console.port)
         kiosk = Kiosk(console.url, token, Path(tmp) / "kiosk")
-        reception = Reception(console.url)
+        reception = ReceptionHttp(console.url)
         delivered_ms = []
         try:
             for i in range(WARM_UP + baseline):
@@ -314,17 +176,13 @@ def run(restarts: int, baseline: int) -> list[tuple[str, list[float]]]:
 def table(results: list[tuple[str, list[float]]]) -> str:
     base = results[0][1]
     base50, base99 = percentile(base, 50), percentile(base, 99)
-    lines = [
-        "| metric | n | p50 ms | p99 ms | max ms | ÷ (b), p50 / p99 |",
-        "|---|--:|--:|--:|--:|--:|",
-    ]
+    rows = []
     for name, samples in results:
         p50, p99 = percentile(samples, 50), percentile(samples, 99)
-        lines.append(
-            f"| {name} | {len(samples)} | {p50:.1f} | {p99:.1f} | {max(samples):.1f} | "
-            f"{p50 / base50:.1f}× / {p99 / base99:.1f}× |"
-        )
-    return "\n".join(lines)
+        figures = [f"{value:.1f}" for value in (p50, p99, max(samples))]
+        rows.append([name, len(samples), *figures, f"{ratio(p50, base50)} / {ratio(p99, base99)}"])
+    header = ["metric", "n", "p50 ms", "p99 ms", "max ms", "÷ (b), p50 / p99"]
+    return markdown_table(header, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

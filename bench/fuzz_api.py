@@ -26,9 +26,9 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from console.server import ConsoleServer
 from shared.tokens import new_idempotency_key
 from tests.helpers import make_app, paired_kiosk
+from tests.servers import serve
 
 HUGE = str(10**20)
 HOSTILE_BODIES = [
@@ -67,7 +67,7 @@ def main() -> int:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lobbydesk-fuzz-"))
     app = make_app(folder, LONG_POLL_SECONDS=0.2, KIOSK_WRITE_BURST=10**9)
-    server = ConsoleServer(app).start_in_background()
+    server = serve(app)
     statuses: collections.Counter = collections.Counter()
     failures: list[str] = []
     started = time.perf_counter()

@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import argparse
 import queue
-import re
-import secrets
-import statistics
 import sys
 import tempfile
 import threading
@@ -40,25 +37,17 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import create_app
-from console.server import ConsoleServer
-from shared import kiosks, staff
-from shared.clock import SystemClock
-from shared.demo import create_building
-from shared.passwords import hasher
-from shared.schema import open_building_db
+from bench.figures import markdown_table, ms_since, percentile, ratio
 from shared.tokens import new_idempotency_key
+from tests.servers import (
+    BENCH_PASSWORD,
+    BENCH_USERNAME,
+    CHROMIUM,
+    bench_console,
+    launch_chromium,
+    signed_in_session,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-USERNAME, PASSWORD = "bench.reception", "bench-" + secrets.token_hex(8)
 WARM_UP = 10
 DONE = "已处理 · Done"
 
@@ -78,35 +67,7 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
-# ---------------------------------------------------------------- the console
-
-
-def start_console(data_dir: Path) -> tuple[ConsoleServer, str]:
-    """A console as `lobbydesk console` runs it, with one reception login and one kiosk."""
-    clock = SystemClock()
-    db = open_building_db(data_dir / "lobbydesk.db")
-    building_id = create_building(db, clock, name="基准大厦", name_en="Bench Tower", floors=3)
-    staff.create(
-        db,
-        clock,
-        hasher(),
-        username=USERNAME,
-        display_name="基准前台",
-        password=PASSWORD,
-        role="reception",
-        actor="bench",
-    )
-    created = kiosks.create(db, clock, building_id=building_id, name="大堂 A", actor="bench")
-    token = kiosks.pair(db, clock, created["pairing_code"])["token"]
-    db.close()
-    app = create_app(
-        {
-            "DATA_DIR": str(data_dir),
-            "SECRET_KEY": secrets.token_hex(32),
-            "KIOSK_WRITE_BURST": 10**9,  # measures latency, not the per-kiosk pacing
-        }
-    )
-    return ConsoleServer(app).start_in_background(), token
+# ---------------------------------------------------------------- the kiosk
 
 
 class Kiosk:
@@ -146,16 +107,13 @@ class ChromiumStaff:
     def __init__(self, base_url: str):
         from playwright.sync_api import sync_playwright
 
+        from tests.browser.actions import sign_in
+
         self._playwright = sync_playwright().start()
-        self._browser = self._playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
+        self._browser = launch_chromium(self._playwright)
         self.page = self._browser.new_page(viewport={"width": 1280, "height": 800})
         self.page.add_init_script(STAMP_ROWS)
-        self.page.goto(base_url + "/login")
-        self.page.fill("input[name=username]", USERNAME)
-        self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("button[type=submit]")
+        sign_in(self.page, base_url, BENCH_USERNAME, BENCH_PASSWORD)
         self.page.wait_for_selector('#live-status[data-state="live"]', timeout=10_000)
 
     def wait_for_row(self, escalation_id: int) -> None:
@@ -177,27 +135,12 @@ class ChromiumStaff:
         self._playwright.stop()
 
 
-def signed_in_session(base_url: str, page: str) -> tuple[requests.Session, str]:
-    """The bench receptionist signed in through the login form, as a browser would;
-    returns the session and the CSRF token of `page` for its forms."""
-    http = requests.Session()
-    login = http.get(f"{base_url}/login", timeout=5).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-    http.post(
-        f"{base_url}/login",
-        data={"username": USERNAME, "password": PASSWORD, "csrf_token": csrf},
-        timeout=10,
-    ).raise_for_status()
-    form = http.get(f"{base_url}{page}", timeout=5).text
-    return http, re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-
-
 class StreamStaff:
     """What queue.js does, in Python: an SSE reader and a rows fetch per event."""
 
     def __init__(self, base_url: str):
         self.base_url = base_url
-        self.http, self.csrf = signed_in_session(base_url, "/")
+        self.http, self.csrf = signed_in_session(base_url)
         self.events: queue.Queue[float] = queue.Queue()
         self._stream = requests.Session()
         self._stream.cookies.update(self.http.cookies)
@@ -245,15 +188,9 @@ class StreamStaff:
 # ---------------------------------------------------------------- measuring
 
 
-def percentile(samples: list[float], p: int) -> float:
-    if len(samples) == 1:
-        return samples[0]
-    return statistics.quantiles(samples, n=100, method="inclusive")[p - 1]
-
-
 def run(calls: int, use_browser: bool, let_queue_grow: bool) -> list[tuple[str, list[float]]]:
     with tempfile.TemporaryDirectory(prefix="lobbydesk-bench-") as data_dir:
-        server, token = start_console(Path(data_dir))
+        server, token = bench_console(Path(data_dir))
         kiosk = Kiosk(server.url, token)
         people = ChromiumStaff(server.url) if use_browser else StreamStaff(server.url)
         try:
@@ -278,7 +215,7 @@ def run(calls: int, use_browser: bool, let_queue_grow: bool) -> list[tuple[str, 
                 started = time.perf_counter()
                 kiosk.ping()
                 if i >= WARM_UP:
-                    ping_ms.append((time.perf_counter() - started) * 1000)
+                    ping_ms.append(ms_since(started))
         finally:
             people.close()
             kiosk.session.close()
@@ -298,9 +235,9 @@ def tables(results: list[tuple[str, list[float]]]) -> tuple[str, str]:
     rows = []
     for name, samples in results:
         p50, p99 = percentile(samples, 50), percentile(samples, 99)
-        ratio = f"{p50 / ping_p50:.1f}× / {p99 / ping_p99:.1f}×"
-        rows.append((name, str(len(samples)), f"{p50:.2f}", f"{p99:.2f}", ratio))
-    header = ("metric", "n", "p50 ms", "p99 ms", "÷ (b), p50 / p99")
+        ratios = f"{ratio(p50, ping_p50)} / {ratio(p99, ping_p99)}"
+        rows.append([name, str(len(samples)), f"{p50:.2f}", f"{p99:.2f}", ratios])
+    header = ["metric", "n", "p50 ms", "p99 ms", "÷ (b), p50 / p99"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     plain = "\n".join(
         "  ".join(
@@ -309,11 +246,7 @@ def tables(results: list[tuple[str, list[float]]]) -> tuple[str, str]:
         )
         for r in [header, *rows]
     )
-    markdown = "\n".join(
-        ["| " + " | ".join(header) + " |", "|---|--:|--:|--:|--:|"]
-        + ["| " + " | ".join(r) + " |" for r in rows]
-    )
-    return plain, markdown
+    return plain, markdown_table(header, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

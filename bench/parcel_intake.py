@@ -23,7 +23,6 @@ no human pauses, so this is the software's share of the desk's time.
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import tempfile
@@ -34,31 +33,37 @@ from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import create_app
-from console.server import ConsoleServer
-from shared import staff
-from shared.clock import SystemClock
-from shared.demo import create_building
-from shared.passwords import hasher
-from shared.schema import open_building_db
+from bench.figures import markdown_table, nearest_rank
+from shared.db import write_transaction
+from tests.browser.actions import sign_in
+from tests.helpers import building_db
 from tests.mailbox import Mailbox
+from tests.servers import (
+    BENCH_BUILDING,
+    BENCH_PASSWORD,
+    BENCH_USERNAME,
+    bench_app,
+    launch_chromium,
+    serve,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-USERNAME, PASSWORD = "bench.reception", "bench-" + secrets.token_hex(8)
 WARM_UP = 3
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+def with_residents(app) -> list[str]:
+    """A resident with an e-mail address in every third unit; returns all unit numbers."""
+    db = building_db(app)
+    units = [r["number"] for r in db.query("SELECT number FROM units ORDER BY id")]
+    with write_transaction(db):
+        for number in units[::3]:
+            db.execute(
+                "INSERT INTO residents (unit_id, name, email, created_at)"
+                " SELECT id, '住户' || number, 'r' || number || '@example.com', 'x'"
+                " FROM units WHERE number = ?",
+                (number,),
+            )
+    db.close()
+    return units
 
 
 def main() -> int:
@@ -70,48 +75,21 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="lobbydesk-bench-") as data_dir:
-        clock = SystemClock()
-        db = open_building_db(Path(data_dir) / "lobbydesk.db")
-        create_building(db, clock, name="基准大厦", name_en="Bench Tower", floors=20)
-        units = [r["number"] for r in db.query("SELECT number FROM units ORDER BY id")]
-        for number in units[::3]:
-            db.execute(
-                "INSERT INTO residents (unit_id, name, email, created_at)"
-                " SELECT id, '住户' || number, 'r' || number || '@example.com', 'x'"
-                " FROM units WHERE number = ?",
-                (number,),
-            )
-        staff.create(
-            db,
-            clock,
-            hasher(),
-            username=USERNAME,
-            display_name="基准前台",
-            password=PASSWORD,
-            role="reception",
-            actor="bench",
-        )
-        db.close()
         mailbox = Mailbox().start()  # the notifier e-mails residents as parcels arrive
-        app = create_app(
-            {
-                "DATA_DIR": data_dir,
-                "SECRET_KEY": secrets.token_hex(32),
-                "NOTIFY_EMAIL_URL": mailbox.apprise_url,
-            }
+        app = bench_app(
+            Path(data_dir),
+            building={**BENCH_BUILDING, "floors": 20},
+            NOTIFY_EMAIL_URL=mailbox.apprise_url,
         )
-        server = ConsoleServer(app).start_in_background()
+        units = with_residents(app)
+        server = serve(app)
         timings: list[float] = []
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = launch_chromium(playwright)
                 page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
                 page.set_default_timeout(10_000)
-                page.goto(server.url + "/login")
-                page.get_by_label("用户名 · Username").fill(USERNAME)
-                page.get_by_label("密码 · Password").fill(PASSWORD)
-                page.get_by_role("button", name="登录 · Sign in").click()
-                page.wait_for_url(server.url + "/")
+                sign_in(page, server.url, BENCH_USERNAME, BENCH_PASSWORD)
                 page.goto(server.url + "/parcels/")
                 expect(page.locator("#tracking")).to_be_focused()
                 first_row = page.locator("#recent tr").first
@@ -137,21 +115,20 @@ def main() -> int:
         finally:
             server.stop()
             mailbox.stop()
-        check = open_building_db(Path(data_dir) / "lobbydesk.db")
+        check = building_db(app)
         logged = check.execute("SELECT COUNT(*) FROM parcels").fetchone()[0]
         check.close()
 
     assert logged == WARM_UP + args.parcels, logged
     print()
     print(f"{args.parcels} parcels by scripted scanner input (after {WARM_UP} warm-up), Chromium")
-    print("| metric | n | mean s | p50 s | p99 s |")
-    print("|---|--:|--:|--:|--:|")
-    print(
-        f"| one parcel: scan ⏎ unit ⏎ shelf ⏎ → saved, ready for the next scan | {len(timings)} |"
-        f" {statistics.fmean(timings):.3f} | {percentile(timings, 50):.3f} |"
-        f" {percentile(timings, 99):.3f} |"
-    )
-    print(f"| all {args.parcels} parcels, wall clock | 1 | {total:.2f} | | |")
+    one_parcel = [statistics.fmean(timings), nearest_rank(timings, 50), nearest_rank(timings, 99)]
+    rows = [
+        ["one parcel: scan ⏎ unit ⏎ shelf ⏎ → saved, ready for the next scan", len(timings)]
+        + [f"{value:.3f}" for value in one_parcel],
+        [f"all {args.parcels} parcels, wall clock", 1, f"{total:.2f}", "", ""],
+    ]
+    print(markdown_table(["metric", "n", "mean s", "p50 s", "p99 s"], rows))
     print(f"\n{args.parcels / total * 60:.0f} parcels per minute at scripted speed;")
     print(f"{len(mailbox.messages)} resident e-mails sent meanwhile by the console's notifier")
     return 0

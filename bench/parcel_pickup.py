@@ -37,13 +37,14 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import create_app
-from console.server import ConsoleServer
-from shared import kiosks, parcels
+from bench.figures import markdown_table, nearest_rank, ratio
+from shared import parcels
 from shared.clock import SystemClock, to_iso
 from shared.demo import create_building
 from shared.schema import open_building_db
 from shared.tokens import new_idempotency_key
+from tests.helpers import building_db, make_app, paired_kiosk
+from tests.servers import serve
 
 UNITS_PER_FLOOR, FLOORS = 20, 50  # 1,000 units
 PARCELS_PER_BATCH = 5
@@ -172,11 +173,6 @@ def bulk_load(path: Path, secret: str, total: int, open_units: int) -> dict:
     }
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parcels", type=int, default=1_000_000)
@@ -197,16 +193,13 @@ def main() -> int:
             f"  {loaded['count']:,} parcels: load {loaded['load_s']:.2f} s ({rate:,.0f} rows/s,"
             f" indexes dropped), indexes {loaded['index_s']:.2f} s, file {size_mb:.0f} MB"
         )
+        # bulk_load made the building, its codes signed with `secret`;
         # KIOSK_WRITE_BURST: measures verification, not the per-kiosk pacing
-        app = create_app({"DATA_DIR": data_dir, "SECRET_KEY": secret, "KIOSK_WRITE_BURST": 10**9})
-        clock = app.extensions["lobbydesk.clock"]
-        from shared.db import connect
-
-        db = connect(path)
-        tokens = []
-        for n in range(1 + args.rounds // 9 + 1):
-            created = kiosks.create(db, clock, building_id=1, name=f"bench {n}", actor="bench")
-            tokens.append(kiosks.pair(db, clock, created["pairing_code"])["token"])
+        app = make_app(
+            data_dir, testing=False, building=None, SECRET_KEY=secret, KIOSK_WRITE_BURST=10**9
+        )
+        tokens = [paired_kiosk(app, name=f"bench {n}")[1] for n in range(1 + args.rounds // 9 + 1)]
+        db = building_db(app)
         batches = {
             r["number"]: parcels.get_batch(db, r["id"])
             for r in db.query(
@@ -215,7 +208,7 @@ def main() -> int:
             )
         }
         db.close()
-        server = ConsoleServer(app).start_in_background()
+        server = serve(app)
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {tokens[0]}"
         url = server.url + "/api/v1"
@@ -266,7 +259,7 @@ def main() -> int:
         finally:
             server.stop()
 
-    base50, base99 = (percentile(timings["ping"], p) * 1000 for p in (50, 99))
+    base50, base99 = (nearest_rank(timings["ping"], p) * 1000 for p in (50, 99))
     labels = {
         "ping": "(a) kiosk GET /api/v1/ping round trip",
         "code": "(b) pickup by unit + code (verify, release, handover)",
@@ -277,15 +270,13 @@ def main() -> int:
     print(
         f"{loaded['count']:,} parcels in the database; {args.rounds} rounds after {WARM_UP} warm-up"
     )
-    print("| metric | n | p50 ms | p99 ms | ÷ (a), p50 / p99 |")
-    print("|---|--:|--:|--:|--:|")
+    rows = []
     for key, label in labels.items():
         values = timings[key]
-        p50, p99 = (percentile(values, p) * 1000 for p in (50, 99))
-        print(
-            f"| {label} | {len(values)} | {p50:.2f} | {p99:.2f} |"
-            f" {p50 / base50:.1f}× / {p99 / base99:.1f}× |"
-        )
+        p50, p99 = (nearest_rank(values, p) * 1000 for p in (50, 99))
+        ratios = f"{ratio(p50, base50)} / {ratio(p99, base99)}"
+        rows.append([label, len(values), f"{p50:.2f}", f"{p99:.2f}", ratios])
+    print(markdown_table(["metric", "n", "p50 ms", "p99 ms", "÷ (a), p50 / p99"], rows))
     print(f"\nmean of (b): {statistics.fmean(timings['code']) * 1000:.2f} ms")
     return 0
 

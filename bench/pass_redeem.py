@@ -18,7 +18,6 @@ not the pacing (a building's kiosk sees a few passes a minute).
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import tempfile
@@ -29,64 +28,43 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import create_app
-from console.server import ConsoleServer
-from shared import invitations, kiosks, residents
-from shared.clock import SystemClock
-from shared.db import connect
-from shared.demo import create_building
-from shared.schema import open_building_db
+from bench.figures import markdown_table, nearest_rank, ratio
+from shared import invitations, residents
 from shared.tokens import new_idempotency_key
+from tests.helpers import building_db, letters, make_app, paired_kiosk
+from tests.servers import BENCH_BUILDING, serve
 
 WARM_UP = 20
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-def _letters(n: int) -> str:
-    """A name has letters only: n in base 26, a-z."""
-    out = ""
-    while True:
-        n, digit = divmod(n, 26)
-        out = chr(ord("a") + digit) + out
-        if n == 0:
-            return out
-
-
-def prepare(data_dir: str, count: int) -> list[str]:
-    """A building, a resident per unit, `count` once invitations for today: their passes."""
-    clock = SystemClock()
-    db = open_building_db(Path(data_dir) / "lobbydesk.db")
-    create_building(db, clock, name="基准大厦", name_en="Bench Tower", floors=20,
-                    units_per_floor=20)  # fmt: skip
+def prepare(app, count: int) -> list[str]:
+    """A resident per unit, `count` once invitations for today: their passes."""
+    clock = app.extensions["lobbydesk.clock"]
+    db = building_db(app)
     units = [r["id"] for r in db.query("SELECT id FROM units ORDER BY id")]
     today = invitations.building_today(db, clock).isoformat()
     passes = []
     for n in range(count):
         resident = residents.create(
             db, clock, units[n % len(units)],
-            {"name": f"住户{_letters(n)}", "role": "owner", "email": f"r{n}@example.com", "channels": []},
+            {"name": f"住户{letters(n)}", "role": "owner", "email": f"r{n}@example.com", "channels": []},
             actor="bench",
         )  # fmt: skip
         invitation = invitations.create(
             db, clock, host_resident_id=resident,
-            fields={"name": f"张{_letters(n)}", "kind": "once", "starts_on": today}, actor="bench",
+            fields={"name": f"张{letters(n)}", "kind": "once", "starts_on": today}, actor="bench",
         )  # fmt: skip
-        passes.append(invitations.pass_text(db, data_dir, invitation))
+        passes.append(invitations.pass_text(db, app.config["DATA_DIR"], invitation))
     db.close()
     return passes
 
 
-def row(label: str, values: list[float], base: list[float]) -> str:
-    p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
-    b50, b99 = percentile(base, 50) * 1000, percentile(base, 99) * 1000
-    return (
-        f"| {label} | {len(values)} | {p50:.2f} | {p99:.2f} | {statistics.mean(values) * 1000:.2f}"
-        f" | {p50 / b50:.1f}× | {p99 / b99:.1f}× |"
-    )
+def row(label: str, values: list[float], base: list[float]) -> list:
+    p50, p99 = nearest_rank(values, 50) * 1000, nearest_rank(values, 99) * 1000
+    b50, b99 = nearest_rank(base, 50) * 1000, nearest_rank(base, 99) * 1000
+    mean = statistics.mean(values) * 1000
+    figures = [f"{value:.2f}" for value in (p50, p99, mean)]
+    return [label, len(values), *figures, ratio(p50, b50), ratio(p99, b99)]
 
 
 def main() -> int:
@@ -94,16 +72,17 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lobbydesk-bench-") as data_dir:
-        secret = secrets.token_hex(32)
-        app = create_app({"DATA_DIR": data_dir, "SECRET_KEY": secret,
-                          "KIOSK_WRITE_BURST": 10**9, "PASS_SCAN_LIMIT": 10**9})  # fmt: skip
-        passes = prepare(data_dir, args.rounds + WARM_UP)
-        db = connect(Path(data_dir) / "lobbydesk.db")
-        clock = app.extensions["lobbydesk.clock"]
-        created = kiosks.create(db, clock, building_id=1, name="bench", actor="bench")
-        token = kiosks.pair(db, clock, created["pairing_code"])["token"]
-        db.close()
-        server = ConsoleServer(app).start_in_background()
+        building = {**BENCH_BUILDING, "floors": 20, "units_per_floor": 20}
+        app = make_app(
+            data_dir,
+            testing=False,
+            building=building,
+            KIOSK_WRITE_BURST=10**9,
+            PASS_SCAN_LIMIT=10**9,
+        )
+        passes = prepare(app, args.rounds + WARM_UP)
+        token = paired_kiosk(app, name="bench")[1]
+        server = serve(app)
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         url = server.url + "/api/v1"
@@ -135,13 +114,15 @@ def main() -> int:
         finally:
             server.stop()
     base = timings["ping"]
-    print("| request | n | p50 ms | p99 ms | mean ms | p50 / ping | p99 / ping |")
-    print("|---|--:|--:|--:|--:|--:|--:|")
-    print(row("(a) GET /ping (baseline)", base, base))
-    print(row("(b) redeem, confirm false (the confirm screen)", timings["check"], base))
-    print(row("(c) redeem → signed in, host told", timings["redeem"], base))
     scan = [a + b for a, b in zip(timings["check"], timings["redeem"], strict=True)]
-    print(row("(b)+(c) scan → signed in, the console's share", scan, base))
+    rows = [
+        row("(a) GET /ping (baseline)", base, base),
+        row("(b) redeem, confirm false (the confirm screen)", timings["check"], base),
+        row("(c) redeem → signed in, host told", timings["redeem"], base),
+        row("(b)+(c) scan → signed in, the console's share", scan, base),
+    ]
+    header = ["request", "n", "p50 ms", "p99 ms", "mean ms", "p50 / ping", "p99 / ping"]
+    print(markdown_table(header, rows))
     return 0
 
 

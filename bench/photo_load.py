@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import base64
 import io
-import secrets
 import statistics
 import sys
 import tempfile
@@ -34,13 +33,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import create_app
+from bench.figures import ms_since, percentile
 from console.server import ConsoleServer
-from shared import kiosks
-from shared.clock import SystemClock
-from shared.demo import create_building
-from shared.schema import open_building_db
 from shared.tokens import new_idempotency_key
+from tests.helpers import make_app, paired_kiosk
+from tests.servers import BENCH_BUILDING, serve
 
 CALLERS = 8
 CALL_EVERY = 0.5  # seconds: 2 writes a second, the per-kiosk steady rate
@@ -54,23 +51,11 @@ def photo() -> str:
     return base64.b64encode(out.getvalue()).decode()
 
 
-def percentile(samples: list[float], p: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[p - 1]
-
-
 def start(data_dir: Path, workers: int) -> tuple[ConsoleServer, list[str]]:
-    clock = SystemClock()
-    db = open_building_db(data_dir / "lobbydesk.db")
-    building_id = create_building(db, clock, name="基准大厦", name_en="Bench Tower", floors=3)
-    tokens = []
-    for n in range(CALLERS + 2):
-        created = kiosks.create(db, clock, building_id=building_id, name=f"K{n}", actor="bench")
-        tokens.append(kiosks.pair(db, clock, created["pairing_code"])["token"])
-    db.close()
-    app = create_app(
-        {"DATA_DIR": str(data_dir), "SECRET_KEY": secrets.token_hex(32), "IMAGE_WORKERS": workers}
-    )
-    return ConsoleServer(app).start_in_background(), tokens
+    """A console deciding pictures on `workers` threads; the tokens of its kiosks."""
+    app = make_app(data_dir, testing=False, building=BENCH_BUILDING, IMAGE_WORKERS=workers)
+    tokens = [paired_kiosk(app, name=f"K{n}")[1] for n in range(CALLERS + 2)]
+    return serve(app), tokens
 
 
 def headers(token: str, write: bool = True) -> dict:
@@ -102,7 +87,7 @@ def pinger(url: str, token: str, stop: threading.Event, samples: list[float]) ->
     while not stop.is_set():
         started = time.perf_counter()
         session.get(f"{url}/api/v1/ping", headers=headers(token, write=False))
-        samples.append((time.perf_counter() - started) * 1000)
+        samples.append(ms_since(started))
         stop.wait(0.2)
 
 

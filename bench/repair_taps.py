@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kiosk import headless  # plain Python: sets the environment Kivy reads on import
 
@@ -35,69 +34,39 @@ from kivy.config import Config  # noqa: E402
 Config.set("graphics", "width", "1080")
 Config.set("graphics", "height", "1920")
 
-from kivy.app import App  # noqa: E402
-from kivy.base import EventLoop  # noqa: E402
-from kivy.tests.common import UnitTestTouch  # noqa: E402
-from live_queue_latency import percentile, start_console  # noqa: E402
-
-from kiosk.app import LobbyKioskApp  # noqa: E402
+from bench.figures import markdown_table, percentile  # noqa: E402
 from kiosk.config import KioskSettings  # noqa: E402
 from kiosk.store import KioskStore  # noqa: E402
 from kiosk.viewmodels import repair as rv  # noqa: E402
+from tests.servers import bench_console  # noqa: E402
+from tests.ui.driving import Taps, screen, start_app, step, stop_app, wait_until  # noqa: E402
 
 UNIT = "203"
-
-
-def frames(n: int = 1) -> None:
-    for _ in range(n):
-        EventLoop.idle()
-
-
-def wait_until(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        EventLoop.idle()
-    return bool(predicate())
+WAIT = 10.0  # seconds: the bench runs beside other work, so it waits longer than tests do
 
 
 class Resident:
     """Taps real widgets of the running kiosk; keypad digits counted apart."""
 
-    def __init__(self, app: LobbyKioskApp):
+    def __init__(self, app):
         self.app = app
-        self.taps = 0
-        self.digits = 0
+        self.tap = Taps()
 
     def screen(self):
-        return self.app.root.get_screen(self.app.root.current)
-
-    def tap(self, widget, digit: bool = False) -> None:
-        if digit:
-            self.digits += 1
-        else:
-            self.taps += 1
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        frames()
-        touch.touch_up()
-        frames(2)
+        return screen(self.app)
 
     def unit(self, digits: str = UNIT) -> None:
-        self.tap(self.app.root.get_screen("home").ids.repair)
-        for digit in digits:
-            self.tap(self.screen().ids.keypad.keys[digit], digit=True)
+        self.tap(screen(self.app, "home").ids.repair)
+        self.tap.type(self.screen().ids.keypad, digits)
         self.tap(self.screen().ids.next)
-        assert wait_until(lambda: self.app.root.current == "repair_category")
-        frames(2)
+        assert wait_until(lambda: self.app.root.current == "repair_category", WAIT)
+        step(2)
 
     def pick(self, category: str, problem: str) -> None:
         self.tap(self.screen().tiles[category])
-        frames(2)
+        step(2)
         self.tap(self.screen().chips[problem])
-        frames(2)
+        step(2)
 
 
 def common(r: Resident) -> None:
@@ -116,7 +85,7 @@ def with_note(r: Resident) -> None:
     r.unit()
     r.pick("doors", "lock_broken")
     r.tap(r.screen().ids.details)
-    frames(2)
+    step(2)
     r.tap(r.screen().places["bedroom"])
     r.tap(r.screen().ids.submit)
 
@@ -136,7 +105,7 @@ PATHS = [
 
 def run(rounds: int) -> list[tuple[str, int, int, list[float]]]:
     data = Path(tempfile.mkdtemp(prefix="lobbydesk-bench-repair-"))
-    server, token = start_console(data / "console")
+    server, token = bench_console(data / "console")
     settings = KioskSettings(console_url=server.url, data_dir=data / "kiosk")
     store = KioskStore.open(settings.db_path)
     store.save_pairing(
@@ -146,10 +115,7 @@ def run(rounds: int) -> list[tuple[str, int, int, list[float]]]:
             "building": {"name": "基准大厦", "name_en": "Bench Tower"},
         }
     )
-    app = LobbyKioskApp(settings, store)
-    EventLoop.ensure_window()
-    EventLoop.start()
-    app._run_prepare()
+    app = start_app(settings, store)
     saved_at: dict[int, float] = {}
     acked_ms: dict[int, float] = {}
     enqueue, on_acked = app.outbox.enqueue, app.worker.on_acked
@@ -166,42 +132,38 @@ def run(rounds: int) -> list[tuple[str, int, int, list[float]]]:
     app.outbox.enqueue, app.worker.on_acked = timed_enqueue, timed_ack
     results = []
     try:
-        assert wait_until(lambda: app.online), "the kiosk did not come online"
+        assert wait_until(lambda: app.online, WAIT), "the kiosk did not come online"
         for label, path, submitted_screen in PATHS:
             counts, waits = set(), []
             for _ in range(rounds):
                 resident = Resident(app)
                 path(resident)
                 assert app.root.current == submitted_screen, app.root.current
-                assert wait_until(lambda: app.repair.state == rv.SENT and app.repair.number)
+                assert wait_until(lambda: app.repair.state == rv.SENT and app.repair.number, WAIT)
                 waits.append(acked_ms[app.repair.outbox_id])
-                counts.add((resident.taps, resident.digits))
+                counts.add((resident.tap.taps, resident.tap.digits))
                 app.finish_repair()
-                frames(2)
+                step(2)
             ((taps, digits),) = counts  # the same taps every round
             results.append((label, taps, digits, waits))
     finally:
-        app.dispatch("on_stop")
-        if app.root is not None and app.root.parent is not None:
-            app.root.parent.remove_widget(app.root)
-        App._running_app = None
-        store.close()
+        stop_app(app, store)
         server.stop()
     return results
 
 
 def table(results) -> str:
-    lines = [
-        f"| request (unit {UNIT}: {len(UNIT)} digits) | taps without the unit's digits |"
-        " taps with them | outbox commit → console's ack, p50 / max ms |",
-        "|---|--:|--:|--:|",
+    header = [
+        f"request (unit {UNIT}: {len(UNIT)} digits)",
+        "taps without the unit's digits",
+        "taps with them",
+        "outbox commit → console's ack, p50 / max ms",
     ]
-    for label, taps, digits, waits in results:
-        lines.append(
-            f"| {label} | {taps} | {taps + digits} |"
-            f" {percentile(waits, 50):.0f} / {max(waits):.0f} |"
-        )
-    return "\n".join(lines)
+    rows = [
+        [label, taps, taps + digits, f"{percentile(waits, 50):.0f} / {max(waits):.0f}"]
+        for label, taps, digits, waits in results
+    ]
+    return markdown_table(header, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

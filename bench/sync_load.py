@@ -25,46 +25,27 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import create_app
-from console.server import ConsoleServer
+from bench.figures import nearest_rank
 from kiosk.client import ConsoleClient
 from kiosk.outbox import Outbox
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
-from shared import kiosks
-from shared.clock import SystemClock, to_iso
-from shared.demo import create_building
+from shared.clock import to_iso
 from shared.schema import open_building_db
 from shared.tokens import new_idempotency_key
+from tests.helpers import make_app, paired_kiosk
+from tests.servers import BENCH_BUILDING, serve
 
 
 def start_console(data_dir: Path, threads: int = 32):
-    db = open_building_db(data_dir / "lobbydesk.db")
-    create_building(db, SystemClock(), name="基准大厦", name_en="Bench Tower")
-    db.close()
-    app = create_app(
-        {
-            "DATA_DIR": str(data_dir),
-            "SECRET_KEY": "bench-" + "k" * 40,
-            "THREADS": threads,
-            "KIOSK_WRITE_BURST": 10**9,  # measures the console, not its per-kiosk pacing
-        }
+    app = make_app(
+        data_dir,
+        testing=False,
+        building=BENCH_BUILDING,
+        THREADS=threads,
+        KIOSK_WRITE_BURST=10**9,  # measures the console, not its per-kiosk pacing
     )
-    return app, ConsoleServer(app).start_in_background()
-
-
-def pair(app, name: str) -> dict:
-    db = open_building_db(Path(app.config["DATA_DIR"]) / "lobbydesk.db")
-    clock = SystemClock()
-    created = kiosks.create(db, clock, building_id=1, name=name, actor="bench")
-    answer = kiosks.pair(db, clock, created["pairing_code"])
-    db.close()
-    return answer
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return app, serve(app)
 
 
 def bench_drain(items: int) -> tuple[float, int]:
@@ -72,7 +53,9 @@ def bench_drain(items: int) -> tuple[float, int]:
         app, server = start_console(Path(tmp) / "console")
         try:
             store = KioskStore.open(Path(tmp) / "kiosk.db")
-            store.save_pairing(pair(app, "drain"))
+            store.save_pairing(
+                {"token": paired_kiosk(app, "drain")[1], "kiosk": {}, "building": {}}
+            )
             outbox = Outbox(store)
             start = datetime.now(UTC) - timedelta(days=7)
             with store.db.conn:
@@ -101,7 +84,7 @@ def bench_drain(items: int) -> tuple[float, int]:
 def bench_kiosks(n_kiosks: int, seconds: float, interval: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         app, server = start_console(Path(tmp) / "console", threads=max(32, n_kiosks // 4))
-        tokens = [pair(app, f"k{i}")["token"] for i in range(n_kiosks)]
+        tokens = [paired_kiosk(app, f"k{i}")[1] for i in range(n_kiosks)]
         latencies, errors = [], []
         lock = threading.Lock()
         stop_at = time.perf_counter() + seconds
@@ -147,8 +130,8 @@ def bench_kiosks(n_kiosks: int, seconds: float, interval: float) -> dict:
         return {
             "kiosks": n_kiosks,
             "writes_per_s": len(latencies) / elapsed,
-            "p50_ms": percentile(latencies, 50) * 1000 if latencies else float("nan"),
-            "p99_ms": percentile(latencies, 99) * 1000 if latencies else float("nan"),
+            "p50_ms": nearest_rank(latencies, 50) * 1000 if latencies else float("nan"),
+            "p99_ms": nearest_rank(latencies, 99) * 1000 if latencies else float("nan"),
             "errors": len(errors),
             "offered_per_s": n_kiosks / interval,
         }

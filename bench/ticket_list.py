@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
-import secrets
 import statistics
 import sys
 import tempfile
@@ -30,15 +28,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import create_app
-from shared import staff, ticket_catalog, tickets
+from bench.figures import markdown_table, ms_since, nearest_rank
+from shared import ticket_catalog, tickets
 from shared.clock import SystemClock, to_iso
 from shared.db import connect, write_transaction
-from shared.demo import create_building
-from shared.passwords import hasher
-from shared.schema import open_building_db
+from tests.helpers import StaffBrowser, building_db
+from tests.servers import BENCH_BUILDING, BENCH_PASSWORD, BENCH_USERNAME, bench_app
 
-USERNAME, PASSWORD = "bench.reception", "bench-" + secrets.token_hex(8)
 WARM_UP = 5
 YEARS = 3
 SLA = {"emergency": 15, "urgent": 240, "normal": 4320}
@@ -52,11 +48,6 @@ CATEGORY_WEIGHTS = {
     "security": 5,
     "other": 5,
 }
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def seed(db, count: int, now: datetime, rng: random.Random) -> None:
@@ -135,15 +126,6 @@ def seed(db, count: int, now: datetime, rng: random.Random) -> None:
         )
 
 
-def sign_in(client) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    answer = client.post(
-        "/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token}
-    )
-    assert answer.status_code == 302, answer.status_code
-
-
 def list_query(db, path: str):
     """For a list URL, the queries its view runs (tickets.search + counts), else None."""
     url = urlsplit(path)
@@ -172,14 +154,14 @@ def time_pages(client, db, pages: list[tuple[str, str]], rounds: int) -> list[tu
             started = time.perf_counter()
             response = client.get(path)
             body = response.get_data()
-            elapsed = (time.perf_counter() - started) * 1000
+            elapsed = ms_since(started)
             assert response.status_code == 200, (path, response.status_code)
             rows[path] = body.count(b"<tr data-ticket-id=")
             query = list_query(db, path)
             if query is not None:
                 started = time.perf_counter()
                 query()
-                queried = (time.perf_counter() - started) * 1000
+                queried = ms_since(started)
             if n >= WARM_UP:
                 timings[path].append(elapsed)
                 if query is not None:
@@ -202,20 +184,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="lobbydesk-bench-") as data_dir:
         clock = SystemClock()
-        db = open_building_db(Path(data_dir) / "lobbydesk.db")
-        create_building(
-            db, clock, name="基准大厦", name_en="Bench Tower", floors=40, units_per_floor=25
-        )
-        staff.create(
-            db,
-            clock,
-            hasher(),
-            username=USERNAME,
-            display_name="基准前台",
-            password=PASSWORD,
-            role="reception",
-            actor="bench",
-        )
+        building = {**BENCH_BUILDING, "floors": 40, "units_per_floor": 25}
+        app = bench_app(Path(data_dir), building=building)
+        db = building_db(app)
         started = time.perf_counter()
         seed(db, args.tickets, clock.now(), rng)
         seeded = time.perf_counter() - started
@@ -230,9 +201,9 @@ def main() -> int:
                 db.execute(f"DROP INDEX {name}")
         db.close()
 
-        app = create_app({"DATA_DIR": data_dir, "SECRET_KEY": secrets.token_hex(32)})
         client = app.test_client()
-        sign_in(client)
+        signed_in = StaffBrowser(client).login(BENCH_USERNAME, BENCH_PASSWORD)
+        assert signed_in.status_code == 302, signed_in.status_code
         pages = [
             ("default view: newest 50", "/tickets/"),
             (
@@ -259,14 +230,16 @@ def main() -> int:
         f"{args.requests} timed requests per row after {WARM_UP} warm-up rounds, signed in as"
         " reception"
     )
-    print("| GET | rows shown | p50 ms | p95 ms | max ms | mean ms | queries alone p50 / p95 ms |")
-    print("|---|--:|--:|--:|--:|--:|--:|")
-    for label, rows, timings, queries in results:
-        alone = f"{percentile(queries, 50):.2f} / {percentile(queries, 95):.2f}" if queries else "—"
-        print(
-            f"| {label} | {rows} | {percentile(timings, 50):.2f} | {percentile(timings, 95):.2f} |"
-            f" {max(timings):.2f} | {statistics.fmean(timings):.2f} | {alone} |"
+    rows = []
+    for label, shown, timings, queries in results:
+        figures = [nearest_rank(timings, 50), nearest_rank(timings, 95), max(timings)]
+        figures.append(statistics.fmean(timings))
+        alone = (
+            f"{nearest_rank(queries, 50):.2f} / {nearest_rank(queries, 95):.2f}" if queries else "—"
         )
+        rows.append([label, shown, *(f"{value:.2f}" for value in figures), alone])
+    header = ["GET", "rows shown", "p50 ms", "p95 ms", "max ms", "mean ms"]
+    print(markdown_table([*header, "queries alone p50 / p95 ms"], rows))
     return 0
 
 

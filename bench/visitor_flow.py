@@ -24,10 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from live_queue_latency import StreamStaff, percentile, start_console
-
+from bench.figures import markdown_table, percentile
+from bench.live_queue_latency import StreamStaff
 from kiosk.client import ConsoleClient
 from kiosk.outbox import Outbox
 from kiosk.store import KioskStore
@@ -35,6 +34,7 @@ from kiosk.surnames import all_surnames
 from kiosk.sync import SyncWorker
 from kiosk.viewmodels import visitor as vv
 from kiosk.viewmodels.visitor import VisitorViewModel
+from tests.servers import bench_console
 
 WARM_UP = 5
 
@@ -124,13 +124,10 @@ def effort_table() -> str:
         ("returning (one tap: 'Yes, that's me'), phone, unit", returning()),
         ("new, Latin name 'Emily Carter' on the letter pad, no phone", latin_no_phone()),
     ]
-    lines = [
-        "| visitor | taps (all) | of which letters typed | keypad digits |",
-        "|---|--:|--:|--:|",
-    ]
-    for label, c in rows:
-        lines.append(f"| {label} | {c.taps} | {c.typed} | {c.digits} |")
-    return "\n".join(lines)
+    return markdown_table(
+        ["visitor", "taps (all)", "of which letters typed", "keypad digits"],
+        [[label, c.taps, c.typed, c.digits] for label, c in rows],
+    )
 
 
 # ------------------------------------------------------------------ (2) latency
@@ -149,7 +146,7 @@ def latency(registrations: int) -> list[tuple[str, list[float]]]:
     if registrations + WARM_UP > len(names):
         raise SystemExit(f"at most {len(names) - WARM_UP} registrations (unique names)")
     with tempfile.TemporaryDirectory(prefix="lobbydesk-bench-") as data_dir:
-        server, token = start_console(Path(data_dir))
+        server, token = bench_console(Path(data_dir))
         store = KioskStore.open(Path(data_dir) / "kiosk.db")
         store.save_pairing({"token": token, "kiosk": {"id": 1, "name": "大堂 A"}, "building": {}})
         outbox = Outbox(store)
@@ -202,11 +199,13 @@ def latency(registrations: int) -> list[tuple[str, list[float]]]:
 
 
 def latency_table(results) -> str:
-    lines = ["| metric | n | p50 ms | p99 ms |", "|---|--:|--:|--:|"]
-    for name, samples in results:
-        p50, p99 = percentile(samples, 50), percentile(samples, 99)
-        lines.append(f"| {name} | {len(samples)} | {p50:.2f} | {p99:.2f} |")
-    return "\n".join(lines)
+    return markdown_table(
+        ["metric", "n", "p50 ms", "p99 ms"],
+        [
+            [name, len(samples), f"{percentile(samples, 50):.2f}", f"{percentile(samples, 99):.2f}"]
+            for name, samples in results
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,16 +1,34 @@
-"""Fixtures: a real console on real SQLite files, and people using it."""
+"""Fixtures: a real console on real SQLite files, people using it, and a kiosk's store."""
 
 from __future__ import annotations
 
 import pytest
 
+from kiosk.outbox import Outbox
+from kiosk.store import KioskStore
 from shared.clock import FrozenClock
 from tests.helpers import KioskCaller, StaffBrowser, add_staff, make_app, paired_kiosk
 
 
 @pytest.fixture
 def clock():
+    """The one frozen instant every test starts at (a module needing another overrides
+    this fixture); tests move it by hand."""
     return FrozenClock("2026-11-27T09:00:00+00:00")
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    """A kiosk's own database (kiosk.db), on the test's clock."""
+    store = KioskStore.open(tmp_path / "kiosk.db", clock)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def outbox(store):
+    """The kiosk's outbox over `store`."""
+    return Outbox(store)
 
 
 @pytest.fixture

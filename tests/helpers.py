@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
+from pathlib import Path
 
 from console import create_app
 from shared import kiosks, staff
@@ -37,36 +39,68 @@ def eventually(condition, *, timeout=20.0, interval=0.05, message="the condition
             step()
 
 
-def make_app(data_dir, clock=None, **config):
-    db = open_building_db(data_dir / "lobbydesk.db")
-    create_building(db, clock or SystemClock(), name="测试大厦", name_en="Test Tower", floors=3)
-    db.close()
-    return create_app(
-        {
-            "TESTING": True,
-            "DATA_DIR": str(data_dir),
-            "SECRET_KEY": "test-" + "x" * 40,
-            "CLOCK": clock,
-            **config,
-        }
-    )
+def letters(n: int) -> str:
+    """0 → "A", 25 → "Z", 26 → "BA": unique names for the many, since a visitor's or
+    resident's name takes letters only (no digits)."""
+    text = ""
+    while True:
+        n, digit = divmod(n, 26)
+        text = chr(ord("A") + digit) + text
+        if n == 0:
+            return text
+
+
+TEST_BUILDING = {"name": "测试大厦", "name_en": "Test Tower", "floors": 3}
+
+
+def make_app(data_dir, clock=None, *, testing=True, building=TEST_BUILDING, **config):
+    """The console app over `data_dir`, with a building made by `create_building(**building)`
+    first (building=None: the folder already has one, or the caller makes it).
+
+    testing=True is the suite's console: cheap password hashing, a fixed secret key.
+    testing=False is what `lobbydesk console` runs, for the benchmarks: argon2id at
+    production cost and a random secret key (config can still set SECRET_KEY)."""
+    if building is not None:
+        db = open_building_db(Path(data_dir) / "lobbydesk.db")
+        create_building(db, clock or SystemClock(), **building)
+        db.close()
+    base = {"DATA_DIR": str(data_dir), "CLOCK": clock}
+    if testing:
+        base |= {"TESTING": True, "SECRET_KEY": "test-" + "x" * 40}
+    else:
+        base |= {"SECRET_KEY": secrets.token_hex(32)}
+    return create_app({**base, **config})
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a console page puts in its forms."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def building_db(app):
     return open_building_db(f"{app.config['DATA_DIR']}/lobbydesk.db")
 
 
-def add_staff(app, username="wangfang", role="reception", display_name="王芳"):
+def add_staff(
+    app,
+    username="wangfang",
+    role="reception",
+    display_name="王芳",
+    *,
+    password=PASSWORD,
+    cheap=True,
+):
+    """A staff login; cheap=False hashes the password at production cost (benchmarks)."""
     from shared.passwords import hasher
 
     db = building_db(app)
     staff_id = staff.create(
         db,
         app.extensions["lobbydesk.clock"],
-        hasher(cheap=True),
+        hasher(cheap=cheap),
         username=username,
         display_name=display_name,
-        password=PASSWORD,
+        password=password,
         role=role,
         actor="test",
     )
@@ -82,16 +116,12 @@ class StaffBrowser:
         self.csrf = None
 
     def login(self, username="wangfang", password=PASSWORD):
-        page = self.client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(
-            1
-        )
+        token = csrf_token(self.client.get("/login").get_data(as_text=True))
         response = self.client.post(
             "/login", data={"username": username, "password": password, "csrf_token": token}
         )
         if response.status_code == 302:
-            home = self.client.get("/").get_data(as_text=True)
-            self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)
+            self.csrf = csrf_token(self.client.get("/").get_data(as_text=True))
         return response
 
     def post(self, path, **data):

@@ -9,11 +9,8 @@ answers come, within generous deadlines."""
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 import time
 
 import requests
@@ -24,32 +21,10 @@ from shared import feed
 from shared.db import write_transaction
 from shared.tokens import new_idempotency_key
 from tests.helpers import PASSWORD, add_staff, building_db, make_app, paired_kiosk
+from tests.servers import ConsoleProcess
 
 SECRET = "test-" + "x" * 40
 DEADLINE = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_console_process(data_dir, port):
-    env = {**os.environ, "LOBBYDESK_SECRET_KEY": SECRET}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lobbydesk", "console", "--data-dir", str(data_dir), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise AssertionError(f"console did not start: {process.communicate()[1]}")
 
 
 def _sign_in(base: str, username: str) -> requests.Session:
@@ -116,9 +91,8 @@ def test_more_waiting_kiosks_and_staff_pages_than_threads_and_a_help_call_still_
     add_staff(app, "wangfang", role="reception")
     add_staff(app, "guanli", role="admin", display_name="管理员")
     _, token = paired_kiosk(app)
-    port = _free_port()
-    process = _start_console_process(tmp_path, port)
-    base = f"http://127.0.0.1:{port}"
+    console = ConsoleProcess(tmp_path, secret_key=SECRET, start_timeout=15).start()
+    port, base = console.port, console.url
     held = []
     try:
         reception, admin = _sign_in(base, "wangfang"), _sign_in(base, "guanli")
@@ -146,8 +120,7 @@ def test_more_waiting_kiosks_and_staff_pages_than_threads_and_a_help_call_still_
     finally:
         for sock in held:
             sock.close()
-        process.terminate()
-        process.communicate(timeout=15)
+        console.stop()
 
 
 def test_near_capacity_long_polls_are_answered_early_and_writes_still_succeed(tmp_path):

@@ -11,7 +11,6 @@ import re
 import time
 
 import pytest
-import requests
 
 from console.server import ConsoleServer
 from kiosk.backoff import Backoff
@@ -33,7 +32,8 @@ from tests.helpers import (
     make_app,
     paired_kiosk,
 )
-from tests.test_sync_faults import SECRET, ConsoleProcess, _free_port, _paired_kiosk_store
+from tests.servers import ConsoleProcess, ReceptionHttp
+from tests.test_sync_faults import SECRET, _paired_kiosk_store
 
 
 def _feed(client, kiosk, after=0, epoch=None, wait=0):
@@ -232,32 +232,11 @@ def _eventually(condition, timeout=5.0) -> bool:
     return True
 
 
-class Reception:
+class Reception(ReceptionHttp):
     """A receptionist's browser, as plain HTTP against a console process."""
 
     def __init__(self, base_url):
-        self.base_url, self.http = base_url, requests.Session()
-        login = self.http.get(f"{base_url}/login", timeout=10).text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-        self.http.post(
-            f"{base_url}/login",
-            data={"username": "wangfang", "password": PASSWORD, "csrf_token": csrf},
-            timeout=10,
-        ).raise_for_status()
-        home = self.http.get(f"{base_url}/", timeout=10).text
-        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)
-
-    def on_my_way(self, escalation_id):
-        response = self.http.post(
-            f"{self.base_url}/queue/escalations/{escalation_id}/acknowledge",
-            data={"csrf_token": self.csrf},
-            allow_redirects=False,
-            timeout=10,
-        )
-        assert response.status_code == 302, response.status_code
-
-    def close(self):
-        self.http.close()
+        super().__init__(base_url, "wangfang", PASSWORD)
 
 
 class RunningKiosk:
@@ -313,7 +292,7 @@ def _console_with_kiosk(tmp_path):
     app = make_app(tmp_path / "console", SECRET_KEY=SECRET)
     add_staff(app)
     store = _paired_kiosk_store(app, tmp_path / "kiosk.db")
-    console = ConsoleProcess(tmp_path / "console", _free_port()).start()
+    console = ConsoleProcess(tmp_path / "console", secret_key=SECRET).start()
     return app, store, console
 
 

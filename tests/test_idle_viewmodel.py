@@ -12,12 +12,6 @@ from kiosk.viewmodels.repair import RepairViewModel
 from kiosk.viewmodels.session import KioskSession
 from kiosk.viewmodels.visitor import VisitorViewModel
 from shared import i18n
-from shared.clock import FrozenClock
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
 
 
 @pytest.fixture

@@ -16,14 +16,8 @@ from kiosk.viewmodels import invitation as inv
 from kiosk.viewmodels import resident_link as rl
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import i18n, pass_signing
-from shared.clock import FrozenClock
 
 BUILDING = 7
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from kiosk.salvage import open_kiosk_store
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
 from shared import kiosks
-from shared.clock import FrozenClock
 from tests.helpers import KioskCaller, StaffBrowser, add_staff, building_db, make_app, paired_kiosk
 
 PAIRING = {
@@ -31,11 +30,6 @@ PAIRING = {
     "building": {"name": "滨江花园", "name_en": "Riverside Gardens"},
 }
 WAITING = 12
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
 
 
 def help_call(outbox: Outbox, n: int) -> int:

@@ -17,7 +17,7 @@ from kiosk.main import pair_kiosk
 from kiosk.outbox import ACKED, DEAD, READY, Outbox
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
-from shared.clock import FrozenClock, parse_utc
+from shared.clock import parse_utc
 from shared.errors import PairingCodeExpired, PairingCodeInvalid, PairingCodeUsed
 from tests.stub_console import DROP, TOKEN, StubConsole
 
@@ -30,27 +30,10 @@ BODY = {
 
 
 @pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
-
-
-@pytest.fixture
 def console():
     stub = StubConsole().start()
     yield stub
     stub.stop()
-
-
-@pytest.fixture
-def store(tmp_path, clock):
-    store = KioskStore.open(tmp_path / "kiosk.db", clock)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def outbox(store):
-    return Outbox(store)
 
 
 class Recorder:

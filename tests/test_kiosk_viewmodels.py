@@ -8,13 +8,7 @@ from kiosk.viewmodels import help_call as hc
 from kiosk.viewmodels.help_call import HelpCallViewModel
 from kiosk.viewmodels.session import KioskSession
 from shared import i18n
-from shared.clock import FrozenClock
 from shared.protocol import validate_help_call
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from kiosk.errors import OutboxStateError
 from kiosk.outbox import ACKED, DEAD, IN_FLIGHT, READY, Outbox
 from kiosk.store import KioskStore
-from shared.clock import FrozenClock, to_iso
+from shared.clock import to_iso
 
 HELP_BODY = {
     "kind": "help",
@@ -20,23 +20,6 @@ HELP_BODY = {
     "language": "zh_CN",
     "screen": "home",
 }
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
-
-
-@pytest.fixture
-def store(tmp_path, clock):
-    store = KioskStore.open(tmp_path / "kiosk.db", clock)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def outbox(store):
-    return Outbox(store)
 
 
 def queue(outbox, n=1, **body):

@@ -9,14 +9,8 @@ from kiosk.viewmodels import parcel as pv
 from kiosk.viewmodels.effects import Enqueue
 from kiosk.viewmodels.session import KioskSession
 from shared import i18n
-from shared.clock import FrozenClock
 
 CODE = "123456"
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
 
 
 @pytest.fixture

@@ -11,14 +11,7 @@ from kiosk.client import PERMANENT, RETRYABLE, SUCCESS, Result
 from kiosk.viewmodels import repair as rv
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import i18n, tickets
-from shared.clock import FrozenClock, to_iso
-
-NOW = "2026-11-27T09:00:00+00:00"
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock(NOW)
+from shared.clock import to_iso
 
 
 @pytest.fixture

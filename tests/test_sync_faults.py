@@ -4,7 +4,6 @@ killed mid-send, a network that swallows packets, a week offline."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import socket
@@ -22,14 +21,9 @@ from kiosk.sync import SyncWorker
 from shared import kiosks
 from shared.clock import FrozenClock, to_iso
 from tests.helpers import building_db, make_app
+from tests.servers import ConsoleProcess, TcpProxy
 
 SECRET = "fault-test-" + "s" * 40
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _paired_kiosk_store(app, path, clock=None) -> KioskStore:
@@ -60,54 +54,16 @@ def _drain(worker: SyncWorker, outbox: Outbox, rounds: int = 50) -> None:
     raise AssertionError("the outbox did not drain")
 
 
-class ConsoleProcess:
-    """`lobbydesk console` as a real process that a test can SIGKILL."""
-
-    def __init__(self, data_dir, port):
-        self.data_dir, self.port = data_dir, port
-        self.process = None
-
-    def start(self):
-        env = {**os.environ, "LOBBYDESK_SECRET_KEY": SECRET}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "lobbydesk", "console", "--data-dir", str(self.data_dir), "--port", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.process.kill()
-        raise AssertionError(f"console did not start: {self.process.communicate()[1]}")
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.communicate(timeout=5)
-
-
-class CuttingProxy:
+class CuttingProxy(TcpProxy):
     """A TCP proxy between kiosk and console. When armed, the first response bytes
     from the console (sent only after its commit) trigger `on_response` — e.g.
     SIGKILL the console — and the kiosk's connection is cut before any byte arrives."""
 
     def __init__(self, upstream_port, on_response):
-        self.upstream_port, self.on_response = upstream_port, on_response
+        self.on_response = on_response
         self.armed = True
         self.cuts = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+        super().__init__(upstream_port)
 
     def _serve(self, client):
         try:
@@ -135,22 +91,11 @@ class CuttingProxy:
             client.close()
             upstream.close()
 
-    @staticmethod
-    def _pump(source, target):
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-
-    def close(self):
-        self.listener.close()
-
 
 def test_console_killed_after_commit_before_answering_yields_one_record(tmp_path):
     app = make_app(tmp_path / "console", SECRET_KEY=SECRET)
     store = _paired_kiosk_store(app, tmp_path / "kiosk.db")
-    console = ConsoleProcess(tmp_path / "console", _free_port()).start()
+    console = ConsoleProcess(tmp_path / "console", secret_key=SECRET).start()
     proxy = CuttingProxy(console.port, on_response=console.kill)
     try:
         outbox = Outbox(store)

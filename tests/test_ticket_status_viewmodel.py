@@ -11,12 +11,6 @@ from kiosk.client import PERMANENT, RETRYABLE, SUCCESS, UNAUTHORISED, Result
 from kiosk.viewmodels import ticket_status as tv
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import i18n
-from shared.clock import FrozenClock
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
 
 
 @pytest.fixture

@@ -12,11 +12,7 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -30,52 +26,12 @@ from kiosk.sync import SyncWorker
 from shared.backup import list_backups
 from shared.clock import to_iso
 from shared.schema import known_migrations
+from tests.helpers import letters
+from tests.servers import ConsoleProcess
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RELEASE = json.loads((FIXTURES / "release_0_5.json").read_text())
 DEADLINE = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Console:
-    """`lobbydesk console` on the data folder, as systemd would run it."""
-
-    def __init__(self, data_dir: Path, port: int):
-        self.data_dir, self.port, self.process = data_dir, port, None
-        self.url = f"http://127.0.0.1:{port}"
-
-    def start(self) -> Console:
-        env = {**os.environ, "LOBBYDESK_SECRET_KEY": RELEASE["secret_key"]}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "lobbydesk", "console", "--data-dir", str(self.data_dir), "--port", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"console exited: {self.process.communicate()[1]}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise AssertionError("console did not start")
-
-    def stop(self) -> None:
-        """What `systemctl restart` does first: SIGTERM, then wait."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.communicate(timeout=10)
 
 
 def _wait_for(condition, what: str):
@@ -123,16 +79,6 @@ def _all_acked(outbox: Outbox, ids: list[int]) -> bool:
     return states == {ACKED}
 
 
-def _letters(n: int) -> str:
-    """0 → "A", 25 → "Z", 26 → "BA": a visitor's name takes letters only."""
-    text = ""
-    while True:
-        n, digit = divmod(n, 26)
-        text = chr(ord("A") + digit) + text
-        if n == 0:
-            return text
-
-
 def _staff_session(base: str) -> requests.Session:
     session = requests.Session()
     page = session.get(f"{base}/login", timeout=30).text
@@ -174,14 +120,15 @@ def test_an_upgrade_from_the_previous_release_with_a_kiosk_queuing_loses_nothing
         "0018_handover_open_items"
     )
     old_help_calls = _query(db_path, "SELECT count(*) FROM escalations")[0][0]
-    console = Console(data_dir, _free_port())
+    # as systemd would run it, on the old database
+    console = ConsoleProcess(data_dir, secret_key=RELEASE["secret_key"], start_timeout=DEADLINE)
     store = _kiosk(tmp_path)
     outbox = Outbox(store)
     worker = SyncWorker(store, ConsoleClient(console.url, store.token))
     worker.start()  # the console is down: everything waits in the outbox
     try:
         queued = [
-            _queue_visit(outbox, f"Upgrade {_letters(n)}", f"1390000{n:04d}") for n in range(8)
+            _queue_visit(outbox, f"Upgrade {letters(n)}", f"1390000{n:04d}") for n in range(8)
         ]
         queued.append(_queue_help(outbox))
         worker.wake()
@@ -200,7 +147,7 @@ def test_an_upgrade_from_the_previous_release_with_a_kiosk_queuing_loses_nothing
         assert applied == known_migrations() and "0019_kiosk_software" in applied
         _old_records_readable(console.url)
         counts = _visit_counts(db_path)
-        assert all(counts[f"Upgrade {_letters(n)}"] == 1 for n in range(8))
+        assert all(counts[f"Upgrade {letters(n)}"] == 1 for n in range(8))
         assert _query(db_path, "SELECT count(*) FROM escalations")[0][0] == old_help_calls + 1
 
         # A restart mid-flight: the kiosk keeps queuing while the console stops and starts.
@@ -211,7 +158,7 @@ def test_an_upgrade_from_the_previous_release_with_a_kiosk_queuing_loses_nothing
             n = 0
             while not stop_queuing.is_set():
                 more.append(
-                    _queue_visit(Outbox(queuer), f"Restart {_letters(n)}", f"1370000{n:04d}")
+                    _queue_visit(Outbox(queuer), f"Restart {letters(n)}", f"1370000{n:04d}")
                 )
                 worker.wake()
                 n += 1
@@ -230,8 +177,8 @@ def test_an_upgrade_from_the_previous_release_with_a_kiosk_queuing_loses_nothing
         _wait_for(lambda: _all_acked(outbox, more), "the requests queued across the restart")
         counts = _visit_counts(db_path)
         assert len(more) >= 10
-        assert [counts.get(f"Restart {_letters(n)}") for n in range(len(more))] == [1] * len(more)
-        assert all(counts[f"Upgrade {_letters(n)}"] == 1 for n in range(8))
+        assert [counts.get(f"Restart {letters(n)}") for n in range(len(more))] == [1] * len(more)
+        assert all(counts[f"Upgrade {letters(n)}"] == 1 for n in range(8))
         assert len(list_backups(data_dir / "backups")) == 1  # nothing to migrate: no new backup
     finally:
         worker.stop()

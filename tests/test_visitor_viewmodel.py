@@ -15,14 +15,8 @@ from kiosk.viewmodels.visitor import VisitorViewModel
 from kiosk.viewmodels.visitor_returning import mask_unit
 from shared import i18n, visitors
 from shared.building import SETTING_DEFAULTS
-from shared.clock import FrozenClock
 
 PHONE = "13812345678"
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
 
 
 @pytest.fixture

@@ -17,16 +17,7 @@ from console.server import ConsoleServer
 from shared.clock import FrozenClock
 from tests.browser.actions import KioskHttp
 from tests.helpers import add_staff, make_app, paired_kiosk
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.servers import CHROMIUM, launch_chromium, serve
 
 # A short keep-alive lets an event stream whose browser has gone notice it
 # quickly, so stopping the server does not wait on parked stream threads.
@@ -51,7 +42,7 @@ def start_console(tmp_path):
 
     def start(clock: FrozenClock | None = None) -> Console:
         app = make_app(tmp_path, clock, **TEST_CONFIG)
-        server = ConsoleServer(app).start_in_background()
+        server = serve(app)
         started.append(server)
         return Console(app, server, clock)
 
@@ -77,7 +68,7 @@ def browser() -> Browser:
     # Never skipped: a missing browser is a set-up failure to see, not a pass.
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/bootstrap test"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 

@@ -7,7 +7,6 @@ import of kivy; only tests under tests/ui import Kivy (one window per process).
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from kiosk import headless  # plain Python: sets the environment Kivy reads on import
@@ -24,45 +23,18 @@ Config.set("graphics", "width", "1920")
 Config.set("graphics", "height", "1920")
 
 import pytest  # noqa: E402
-from kivy.app import App  # noqa: E402
 from kivy.base import EventLoop  # noqa: E402
 from kivy.core.text import LabelBase  # noqa: E402
-from kivy.tests.common import UnitTestTouch  # noqa: E402
 
 from kiosk.app import LobbyKioskApp  # noqa: E402
 from kiosk.config import KioskSettings  # noqa: E402
 from kiosk.salvage import open_kiosk_store  # noqa: E402
 from shared.clock import FrozenClock  # noqa: E402
 from tests.stub_console import TOKEN  # noqa: E402
+from tests.ui.driving import start_app, step, stop_app, tap, wait_until  # noqa: E402, F401
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 NOBODY_LISTENS = "http://127.0.0.1:9"  # the discard port: connection refused at once
-
-
-def step(frames: int = 1) -> None:
-    """Run the Kivy loop for some frames (layout, kv bindings, Clock callbacks)."""
-    for _ in range(frames):
-        EventLoop.idle()
-
-
-def wait_until(predicate, timeout: float = 3.0) -> bool:
-    """Step frames (never sleep) until predicate() is true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        EventLoop.idle()
-    return bool(predicate())
-
-
-def tap(widget) -> None:
-    """A finger down and up at the widget's centre."""
-    x, y = widget.to_window(*widget.center)
-    touch = UnitTestTouch(x, y)
-    touch.touch_down()
-    step()
-    touch.touch_up()
-    step(2)
 
 
 def screenshot(name: str) -> Path:
@@ -141,23 +113,16 @@ def start_kiosk(tmp_path, kiosk_clock, window):
         elif paired:
             store.save_pairing({"token": TOKEN, "kiosk": {"id": 1, "name": "Lobby A"},
                                 "building": {"name": "滨江花园", "name_en": "Riverside Gardens"}})  # fmt: skip
-        app = LobbyKioskApp(
+        app = start_app(
             settings, store, clock=kiosk_clock, start_sync=start_sync, sync_options=sync_options
         )
-        if EventLoop.status != "started":
-            EventLoop.start()
-        app._run_prepare()
         started.append((app, store))
         step(3)
         return app
 
     yield start
     for app, store in started:
-        app.dispatch("on_stop")
-        if app.root is not None and app.root.parent is not None:
-            app.root.parent.remove_widget(app.root)
-        App._running_app = None
-        store.close()
+        stop_app(app, store)
     step()
 
 
@@ -188,11 +153,11 @@ def pair_over_http(app, console_url: str) -> dict:
 @pytest.fixture
 def console(tmp_path):
     """The real console over HTTP (uvicorn), and a receptionist signed in: (app, server, staff)."""
-    from console.server import ConsoleServer
     from tests.helpers import StaffBrowser, add_staff, make_app
+    from tests.servers import serve
 
     app = make_app(tmp_path / "console")
-    server = ConsoleServer(app).start_in_background()
+    server = serve(app)
     add_staff(app)
     staff = StaffBrowser(app.test_client())
     staff.login()

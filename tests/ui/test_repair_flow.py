@@ -25,6 +25,7 @@ from shared.clock import SystemClock
 from shared.db import write_transaction
 from tests.helpers import building_db
 from tests.ui.conftest import pair_over_http, screenshot, step, tap, wait_until
+from tests.ui.driving import Taps, screen
 
 UNIT = "203"
 DESK_PHONE = "021-5555 0100"
@@ -45,27 +46,6 @@ def console(console):
         db.execute("UPDATE buildings SET desk_phone = ?", (DESK_PHONE,))
     db.close()
     return console
-
-
-class Taps:
-    """Taps the resident makes (keypad digits counted apart)."""
-
-    def __init__(self):
-        self.taps = 0
-        self.digits = 0
-
-    def __call__(self, widget):
-        self.taps += 1
-        tap(widget)
-
-    def type(self, keypad, digits):
-        for digit in digits:
-            self.digits += 1
-            tap(keypad.keys[digit])
-
-
-def screen(kiosk, name=None):
-    return kiosk.root.get_screen(name or kiosk.root.current)
 
 
 def shoot(kiosk, name: str) -> None:

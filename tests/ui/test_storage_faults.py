@@ -15,7 +15,8 @@ from kiosk.viewmodels import repair as rep
 from shared.clock import SystemClock
 from tests.full_disk import FILLER_KIND, FullDisk, track_every_connection
 from tests.ui.conftest import pair_over_http, screenshot, step, tap, wait_until
-from tests.ui.test_visitor_flow import Taps, register_new, screen, submit, visits
+from tests.ui.driving import Taps, screen
+from tests.ui.test_visitor_flow import register_new, submit, visits
 
 SALVAGE_ZH = "终端数据已损坏，已恢复 12 条待发送记录"
 SALVAGE_EN = "Kiosk storage was damaged: 12 waiting items recovered"

@@ -19,6 +19,7 @@ from kiosk.viewmodels import visitor as vv
 from shared.clock import SystemClock
 from tests.helpers import building_db
 from tests.ui.conftest import screenshot, step, tap, wait_until
+from tests.ui.driving import Taps, screen
 
 PHONE = "13812345678"
 
@@ -27,26 +28,6 @@ PHONE = "13812345678"
 def kiosk_clock():
     """Real time on both sides: the worker really sends and the feed really waits."""
     return SystemClock()
-
-
-class Taps:
-    """Taps the visitor makes (keypad digits counted apart)."""
-
-    def __init__(self):
-        self.taps = 0
-        self.digits = 0
-
-    def __call__(self, widget):
-        self.taps += 1
-        tap(widget)
-
-    def digit(self, widget):
-        self.digits += 1
-        tap(widget)
-
-
-def screen(kiosk, name=None):
-    return kiosk.root.get_screen(name or kiosk.root.current)
 
 
 def shoot(kiosk, step_name: str) -> None:
@@ -60,11 +41,6 @@ def shoot(kiosk, step_name: str) -> None:
 
 def visits(app):
     return list(building_db(app).query("SELECT * FROM visits ORDER BY id"))
-
-
-def type_digits(taps, keypad, digits):
-    for digit in digits:
-        taps.digit(keypad.keys[digit])
 
 
 def surname_chip(name_screen, surname):
@@ -81,10 +57,10 @@ def register_new(kiosk, taps, *, phone=PHONE, unit="101", shots=False, initials=
         shoot(kiosk, "privacy")
         tap(screen(kiosk).ids.agree)
         assert kiosk.root.current == "visitor_phone"
-    type_digits(taps, screen(kiosk).ids.keypad, phone[:-1])
+    taps.type(screen(kiosk).ids.keypad, phone[:-1])
     if shots:
         shoot(kiosk, "phone")
-    type_digits(taps, screen(kiosk).ids.keypad, phone[-1])  # the 11th digit goes on by itself
+    taps.type(screen(kiosk).ids.keypad, phone[-1])  # the 11th digit goes on by itself
     assert wait_until(lambda: kiosk.root.current == "visitor_name", timeout=5)
     step(2)  # lay the new screen out before tapping it
     name = screen(kiosk)
@@ -96,7 +72,7 @@ def register_new(kiosk, taps, *, phone=PHONE, unit="101", shots=False, initials=
     taps(name.ids.mr)  # the title ends the name: on to the unit
     assert name.ids.preview.text == f"{surname}先生"
     assert kiosk.root.current == "visitor_unit"
-    type_digits(taps, screen(kiosk).ids.keypad, unit)
+    taps.type(screen(kiosk).ids.keypad, unit)
     if shots:
         shoot(kiosk, "unit")
     taps(screen(kiosk).ids.register)  # visiting, one person: no purpose step
@@ -209,7 +185,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     # the same person comes back another day, to another unit
     taps = Taps()
     taps(screen(kiosk).ids.visitor)
-    type_digits(taps, screen(kiosk).ids.keypad, PHONE)
+    taps.type(screen(kiosk).ids.keypad, PHONE)
     assert wait_until(lambda: kiosk.root.current == "visitor_returning", timeout=5)
     step(2)
     returning = screen(kiosk)
@@ -222,7 +198,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     shoot(kiosk, "returning")
     taps(returning.ids.yes)  # "Yes, another unit"
     assert kiosk.root.current == "visitor_unit"
-    type_digits(taps, screen(kiosk).ids.keypad, "102")
+    taps.type(screen(kiosk).ids.keypad, "102")
     taps(screen(kiosk).ids.register)
     submit(kiosk, taps)
     assert taps.taps <= 3
@@ -236,7 +212,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     # a third visit, same as last time: the phone, then one tap
     taps = Taps()
     taps(screen(kiosk).ids.visitor)
-    type_digits(taps, screen(kiosk).ids.keypad, PHONE)
+    taps.type(screen(kiosk).ids.keypad, PHONE)
     assert wait_until(lambda: kiosk.root.current == "visitor_returning", timeout=5)
     step(2)
     assert screen(kiosk).ids.same.text.startswith("是我，同上次：1**")
@@ -251,7 +227,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     # signing out by phone on the keypad, one tap from home
     tap(screen(kiosk).ids.sign_out)
     sign_out = screen(kiosk)
-    type_digits(Taps(), sign_out.ids.keypad, PHONE)
+    Taps().type(sign_out.ids.keypad, PHONE)
     assert sign_out.ids.display.text == "138 1234 5678"  # grouped 3-4-4
     shoot(kiosk, "signout_phone")
     tap(sign_out.ids.submit)
@@ -319,7 +295,7 @@ def test_offline_the_registration_completes_at_once_and_honestly(start_kiosk):
     assert name.ids.full_name.text == "Emily Carter"
     shoot(kiosk, "name_typed")
     taps(name.ids.next)
-    type_digits(taps, screen(kiosk).ids.keypad, "101")
+    taps.type(screen(kiosk).ids.keypad, "101")
     taps(screen(kiosk).ids.next)
     assert kiosk.root.current == "visitor_purpose"
     purpose = screen(kiosk)

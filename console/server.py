@@ -270,7 +270,11 @@ class LiveFront:
             while not self.hub.closed:
                 changed = self._changed
                 if self.hub.version == seen:
-                    await asyncio.wait({changed, gone}, timeout=keepalive)
+                    # FIRST_COMPLETED: the default waits for *both* (news and a hang-up),
+                    # which held every event back until the next keep-alive tick
+                    await asyncio.wait(
+                        {changed, gone}, timeout=keepalive, return_when=asyncio.FIRST_COMPLETED
+                    )
                 if gone.done() or self.hub.closed:
                     break
                 version = self.hub.version

@@ -221,3 +221,26 @@ def test_forwarded_headers_count_only_from_the_trusted_proxy(tmp_path):
         assert stranger["headers"] == [(b"host", b"127.0.0.1:8080")]
     finally:
         front.close()
+
+
+def test_news_wakes_a_staff_stream_at_once_not_at_the_next_keepalive(tmp_path):
+    """With keep-alives an hour apart, only the news itself can carry the help call to
+    the staff page: it arrives (the stream once waited for news *and* a hang-up, so
+    every event sat until the next keep-alive tick), and a page that closes is let go."""
+    app = make_app(tmp_path, STREAM_KEEPALIVE_SECONDS=3600)
+    add_staff(app, "wangfang", role="reception")
+    add_staff(app, "guanli", role="admin", display_name="管理员")
+    _, token = paired_kiosk(app)
+    server = ConsoleServer(app).start_in_background()
+    try:
+        reception, admin = _sign_in(server.url, "wangfang"), _sign_in(server.url, "guanli")
+        cookie = "; ".join(f"{k}={v}" for k, v in reception.cookies.items())
+        stream = _open_get(server.port, "/queue/stream", {"Cookie": cookie})
+        assert b"retry: 2000" in _read_until(stream, b"retry: 2000")
+        assert _call_reception(server.url, token).status_code == 201
+        assert b"event: queue" in _read_until(stream, b"event: queue")
+
+        stream.close()  # the receptionist closes the tab
+        _wait_for(lambda: _counts(admin, server.url)[1] == 0, "the closed stream let go")
+    finally:
+        server.stop()

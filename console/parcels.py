@@ -41,9 +41,9 @@ FIELD_FOR_ERROR = {
     "invalid_shelf": "shelf",
 }
 VIEW_LABELS = {
-    "waiting": "待取 · Waiting",
+    "waiting": terms.term("parcel_status", "waiting"),
     "overdue": "逾期 · Overdue",
-    "collected": "已取 · Collected",
+    "collected": terms.term("parcel_status", "collected"),
     "all": "全部 · All",
 }
 CSV_COLUMNS = (

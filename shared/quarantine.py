@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from shared import audit, escalations, phones, signing, tickets, tokens, visitors
+from shared import audit, escalations, phones, signing, terms, tickets, tokens, visitors
 from shared import ticket_catalog as catalog
 from shared.clock import to_iso
 from shared.db import one, write_transaction
@@ -471,7 +471,7 @@ def _describe_visit(body: dict, _secret_key, _now) -> str:
 
 
 def _describe_help_call(body: dict, _secret_key, _now) -> str:
-    return f"呼叫前台 · Call reception ({_text(body.get('created_at'), 40)})"
+    return f"{terms.term('escalation_kind', 'help')} ({_text(body.get('created_at'), 40)})"
 
 
 def _describe_pickup(body: dict, _secret_key, _now) -> str:

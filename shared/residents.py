@@ -16,7 +16,7 @@ from datetime import date
 
 import sqlite_utils
 
-from shared import audit, names, phones
+from shared import audit, names, phones, terms
 from shared.clock import local_time, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, NotFound, StaleState
@@ -25,11 +25,7 @@ from shared.text import refused_character
 log = logging.getLogger(__name__)
 
 ROLES = ("owner", "tenant", "household")
-ROLE_LABELS = {
-    "owner": "业主 · Owner",
-    "tenant": "租户 · Tenant",
-    "household": "家庭成员 · Household",
-}
+ROLE_LABELS = terms.labels("resident_role")
 LANGUAGES = ("zh_CN", "en")
 CHANNEL_KINDS = ("email", "sms", "wecom", "dingtalk", "feishu", "webhook")
 CHANNEL_LABELS = {
@@ -52,11 +48,7 @@ MAX_EMAIL = 254
 MAX_URL = 500
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 INSTRUCTION_KINDS = ("do_not_admit", "parcels", "note")
-INSTRUCTION_LABELS = {
-    "do_not_admit": "禁止放行 · Do not admit",
-    "parcels": "包裹代收 · Parcels",
-    "note": "备注 · Note",
-}
+INSTRUCTION_LABELS = terms.labels("instruction_kind")
 MAX_INSTRUCTION = 300
 
 

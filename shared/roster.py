@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from shared import audit, building, residents, units
+from shared import audit, building, residents, terms, units
 from shared.clock import local_time, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, NotFound, StaleState
@@ -706,7 +706,7 @@ def export(
     return write_csv(headers, rows)
 
 
-_ROLE_OUT = {"owner": "业主 Owner", "tenant": "租户 Tenant", "household": "家庭成员 Household"}
+_ROLE_OUT = {role: " ".join(words) for role, words in terms.pairs("resident_role").items()}
 _LANGUAGE_OUT = {"zh_CN": "中文 Chinese", "en": "英文 English"}
 
 

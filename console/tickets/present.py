@@ -23,7 +23,7 @@ UPDATE_LABELS = {
     "created": "创建 · Created",
     "status": "状态 · Status",
     "triage": "分类 · Triage",
-    "assign": "派单 · Assigned",
+    "assign": tickets.status_label("assigned"),
     "note": "备注 · Note",
     "rating": "评价 · Rating",
     "complaint": "投诉记录 · Complaint record",

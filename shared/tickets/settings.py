@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from shared import building
+from shared import building, terms
 from shared.db import write_transaction
 from shared.errors import LobbyDeskError
 from shared.tickets.model import URGENCIES, urgency_label
@@ -58,7 +58,8 @@ def check_sla(sla: dict) -> dict[str, int]:
         values[urgency] = minutes
     if not values["emergency"] <= values["urgent"] <= values["normal"]:
         raise SettingsInvalid(
-            "时限应为 危急 ≤ 紧急 ≤ 一般 · The times must run emergency ≤ urgent ≤ normal."
+            f"时限应为 {' ≤ '.join(terms.term('urgency', u, 'zh') for u in terms.URGENCY_ORDER)}"
+            " · The times must run emergency ≤ urgent ≤ normal."
         )
     return values
 

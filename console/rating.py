@@ -138,7 +138,7 @@ def _too_many(retry_after: float):
         title_zh="操作太频繁",
         title_en="Too many tries",
         text_zh=f"请 {minutes} 分钟后再试。如需帮助，请联系前台。",
-        text_en=f"Please try again in {minutes} minute{'s' if minutes > 1 else ''}. "
+        text_en=f"Please try again in {terms.plural('minutes', minutes, 'en')}. "
         "For help, contact reception.",
         building=building.current(get_db()),
     )

@@ -82,12 +82,12 @@ def plural_form(forms: str | dict[str, str], n: int) -> str:
     return forms["one"] if n == 1 else forms["other"]
 
 
-def plural(key: str, n: int, language: str | None = None) -> str:
+def plural(key: str, n: int, language: str | None = None, **values) -> str:
     """A count in words: plural("parcels", 2, "en") → "2 parcels", "zh" → "2 件快递";
-    no language: "2 件快递 · 2 parcels"."""
+    no language: "2 件快递 · 2 parcels". Other placeholders come from `values`."""
     entry = PLURALS[key]
-    zh = plural_form(entry["zh_CN"], n).format(n=n)
-    en = plural_form(entry["en"], n).format(n=n)
+    zh = plural_form(entry["zh_CN"], n).format(n=n, **values)
+    en = plural_form(entry["en"], n).format(n=n, **values)
     if language in _CHINESE:
         return zh
     if language == "en":

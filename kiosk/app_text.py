@@ -17,6 +17,10 @@ class KvText:
         """A domain word (a visit purpose, a ticket status …) from the one catalogue."""
         return terms.term(group, value, language)
 
+    def term_secondary(self, group: str, value: str, language: str) -> str:
+        """The domain word's smaller English line under Chinese; nothing in English mode."""
+        return terms.term(group, value, "en") if language != "en" else ""
+
     def secondary(self, key: str, language: str) -> str:
         """The smaller English line under Chinese; nothing when English is primary."""
         return i18n.text("kiosk", key, "en") if language != "en" else ""

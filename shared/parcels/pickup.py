@@ -227,8 +227,13 @@ def _batch_by_code(db, clock, secret_key: str, kiosk_id: int, fields: dict) -> d
 def pickup_answer(parcels: list[dict], self_service: bool) -> dict:
     count = len(parcels)
     shelves = "、".join(dict.fromkeys(p["shelf"] for p in parcels if p["shelf"]))
-    key = "parcels_found_shelf" if self_service else "parcels_found_desk"  # shared/terms.py
-    zh, en = (plural(key, count, language, shelves=shelves) for language in ("zh", "en"))
+    # "1 parcel … take it", "2 parcels … take them": the catalogue's forms (shared/terms.py)
+    if self_service:
+        zh, en = (
+            plural("parcels_found_shelf", count, lang, shelves=shelves) for lang in ("zh", "en")
+        )
+    else:
+        zh, en = (plural("parcels_found_desk", count, lang) for lang in ("zh", "en"))
     return {
         "parcels": [
             {

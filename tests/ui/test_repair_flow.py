@@ -163,7 +163,7 @@ def test_a_dripping_tap_in_five_taps_gets_a_number_and_a_qr(console, kiosk):
         "Dripping tap",
     )
     burst = chips["burst_pipe"]
-    assert burst.tag == "紧急 Emergency" and burst.filled and list(burst.bg_color) == theme.RED
+    assert burst.tag == "危急 Emergency" and burst.filled and list(burst.bg_color) == theme.RED
     assert not chips["dripping_tap"].tag
     assert all(c.height >= 130 for c in chips.values())
     shoot(kiosk, "problem")

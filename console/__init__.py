@@ -79,9 +79,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     ):
         app.register_blueprint(feature.bp)
     errors.init_app(app)
-    # One source for the words of statuses, urgencies and roles: {{ term('role', r) }}
+    # One source for the words of statuses, urgencies and roles: {{ term('role', r) }},
+    # and for counts: {{ plural('fields', n, 'en') }} (docs/WORDS.md)
     app.jinja_env.globals["term"] = terms.term
     app.jinja_env.globals["labels"] = terms.labels
+    app.jinja_env.globals["plural"] = terms.plural
     app.jinja_env.globals["lobbydesk_version"] = __version__  # footer and kiosks page
     app.jinja_env.filters["term"] = lambda value, group, language=None: terms.term(
         group, value, language

@@ -157,8 +157,8 @@ def change_password():
     if errors:
         return render_template("auth/password.html", errors=errors), status
     flash(
-        f"密码已更改，其他 {ended} 个会话已退出 · Password changed; "
-        f"{ended} other session(s) signed out.",
+        f"密码已更改，{plural('other_sessions', ended, 'zh')}已退出 · Password changed; "
+        f"{plural('other_sessions', ended, 'en')} signed out.",
         "ok",
     )
     return redirect(url_for("auth.change_password"))

@@ -43,6 +43,7 @@ from shared.roster_files import (
     write_csv,
     write_xlsx,
 )
+from shared.terms import plural
 
 KINDS = ("residents", "units")
 FORMATS = ("csv", "xlsx")
@@ -102,8 +103,8 @@ class RosterHasProblems(InvalidRequest):
     def __init__(self, preview: Preview):
         count = len(preview.errors)
         super().__init__(
-            f"文件有 {count} 处问题，未导入任何内容 · "
-            f"The file has {count} problem(s); nothing was imported."
+            f"文件有 {plural('problems', count, 'zh')}，未导入任何内容 · "
+            f"The file has {plural('problems', count, 'en')}; nothing was imported."
         )
         self.preview = preview
 
@@ -208,8 +209,8 @@ def preview(db: sqlite_utils.Database, clock, content: bytes, filename: str) -> 
                 Problem(
                     0,
                     "",
-                    f"文件中没有的 {left_alone} 位住户保持不变（迁出请到其房号页面）· "
-                    f"{left_alone} resident(s) not in the file are left as they are "
+                    f"{plural('residents_left_alone', left_alone, 'zh')}（迁出请到其房号页面）· "
+                    f"{plural('residents_left_alone', left_alone, 'en')} "
                     "(move people out on their unit's page).",
                     "warning",
                 )

@@ -76,8 +76,8 @@ def _refuse_removing_busy(db, current: list[dict], kept: set[str]) -> None:
         ).fetchone()[0]
         if open_count:
             raise SettingsInvalid(
-                f"{old['name_zh']} 还有 {open_count} 张未完成工单，请先改派 · "
-                f"{old['name_en']} still has {open_count} open ticket(s): reassign them first."
+                f"{old['name_zh']} 还有 {terms.plural('open_tickets', open_count, 'zh')}，请先改派 · "
+                f"{old['name_en']} still has {terms.plural('open_tickets', open_count, 'en')}."
             )
 
 

@@ -441,7 +441,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     tap(status.ids.submit)
     assert wait_until(lambda: kiosk.root.current == "ticket_status_result", timeout=5)
     step(2)
-    assert result.ids.status.text == "已完成" and result.ids.status_english.text == "Resolved"
+    assert result.ids.status.text == "已解决" and result.ids.status_english.text == "Resolved"
     assert result.ids.latest.text == "已更换阀芯 · Valve replaced"
     assert not result.can_rate and result.ids.ratings.height == 0
     assert result.ids.ratings.opacity == 0 and result.ids.rate_title.text == ""
@@ -474,7 +474,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     assert result.ids.scan_row.opacity == 0 and result.ids.scan_hint.text == ""
     assert result.ids.scan.disabled and not result.ids.scan.focus
     assert result.ids.scan_error.text == "" and result.ids.rating_note.text == ""
-    assert result.ids.status.text == "已完成" and result.ids.status_english.text == "Resolved"
+    assert result.ids.status.text == "已解决" and result.ids.status_english.text == "Resolved"
     assert result.ids.latest.text == "已更换阀芯 · Valve replaced"
     assert result.ids.latest_caption.text.startswith("最新进展 · ")
     assert result.can_rate and len(result.rating_buttons) == 5

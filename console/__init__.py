@@ -91,9 +91,11 @@ def _register_features(app: Flask) -> None:
 
 
 def _template_helpers(app: Flask) -> None:
-    # One source for the words of statuses, urgencies and roles: {{ term('role', r) }}
+    # One source for the words of statuses, urgencies and roles: {{ term('role', r) }},
+    # and for counts: {{ plural('fields', n, 'en') }} (docs/WORDS.md)
     app.jinja_env.globals["term"] = terms.term
     app.jinja_env.globals["labels"] = terms.labels
+    app.jinja_env.globals["plural"] = terms.plural
     app.jinja_env.globals["lobbydesk_version"] = __version__  # footer and kiosks page
     app.jinja_env.filters["term"] = lambda value, group, language=None: terms.term(
         group, value, language

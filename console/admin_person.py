@@ -30,6 +30,7 @@ from console.security import role_required
 from shared import delivery, person, phones, residents, ticket_catalog, tickets
 from shared.clock import local_time
 from shared.errors import LobbyDeskError
+from shared.terms import plural
 
 SEARCH_KEPT_SECONDS = 15 * 60
 _SEARCHES = "lobbydesk.person_searches"
@@ -205,10 +206,12 @@ def person_delete():
         data_dir=current_app.config["DATA_DIR"],
     )
     flash(
-        f"已删除 {removed['visits']} 条访客记录、{removed['deny_list']} 条黑名单记录，"
-        f"已抹去 {removed['tickets']} 张报修/投诉单中的个人信息 · "
-        f"Deleted {removed['visits']} visit(s) and {removed['deny_list']} deny-list entr(ies); "
-        f"erased the person from {removed['tickets']} ticket(s).",
+        f"已删除 {plural('visits', removed['visits'], 'zh')}、"
+        f"{plural('deny_list_entries', removed['deny_list'], 'zh')}，"
+        f"已抹去 {plural('tickets', removed['tickets'], 'zh')}中的个人信息 · "
+        f"Deleted {plural('visits', removed['visits'], 'en')} and "
+        f"{plural('deny_list_entries', removed['deny_list'], 'en')}; "
+        f"erased the person from {plural('tickets', removed['tickets'], 'en')}.",
         "ok",
     )
     _remember(criteria)  # the page after shows what is left of this person's records
@@ -234,8 +237,8 @@ def person_erase_residents():
         flash(str(error), "error")
     else:
         flash(
-            f"已删除 {erased['residents']} 位已迁出住户的个人信息 · "
-            f"Erased the personal data of {erased['residents']} moved-out resident(s).",
+            f"已删除 {plural('moved_out_residents', erased['residents'], 'zh')}的个人信息 · "
+            f"Erased the personal data of {plural('moved_out_residents', erased['residents'], 'en')}.",
             "ok",
         )
     _remember(criteria)

@@ -24,7 +24,7 @@ from console import limits, live
 from console.confirm import Confirmation, confirm_page, confirmed, refused
 from console.db import get_clock, get_db
 from console.security import role_required
-from shared import announcements, building, image_work
+from shared import announcements, building, image_work, terms
 from shared.clock import local_time, to_iso
 from shared.errors import LobbyDeskError, StaleState
 
@@ -216,7 +216,8 @@ def withdraw(announcement_id: int):
         flash(str(error), "error")
         return redirect(url_for("announcements.index"))
     live.hub(current_app).publish()
-    flash(f"已撤回 · Withdrawn: {row['title_zh']} · {row['title_en']}", "ok")
+    withdrawn = terms.term("announcement_status", "withdrawn")
+    flash(f"{withdrawn}: {row['title_zh']} · {row['title_en']}", "ok")
     return redirect(url_for("announcements.index"))
 
 

@@ -23,6 +23,7 @@ from console.security import role_required
 from shared import audit, login_guard, passwords, staff
 from shared.db import write_transaction
 from shared.errors import WeakPassword
+from shared.terms import plural
 
 bp = Blueprint("auth", __name__)
 
@@ -96,7 +97,7 @@ def _source_paused(db, username: str, wait: float):
     page = _login_page(
         username,
         f"这台电脑登录失败次数太多，请 {minutes} 分钟后再试 · Too many failed sign-ins from "
-        f"this computer: try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+        f"this computer: try again in {plural('minutes', minutes, 'en')}.",
     )
     return page, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
 
@@ -156,8 +157,8 @@ def change_password():
     if errors:
         return render_template("auth/password.html", errors=errors), status
     flash(
-        f"密码已更改，其他 {ended} 个会话已退出 · Password changed; "
-        f"{ended} other session(s) signed out.",
+        f"密码已更改，{plural('other_sessions', ended, 'zh')}已退出 · Password changed; "
+        f"{plural('other_sessions', ended, 'en')} signed out.",
         "ok",
     )
     return redirect(url_for("auth.change_password"))

@@ -244,8 +244,11 @@ def ticket_sla(tickets: dict) -> str:
         return _render(chart)  # no series: pygal writes its "no data" text
     urgencies = list(dict.fromkeys(row["urgency"] for row in rows))
     chart.x_labels = [URGENCY_LABELS[u] for u in urgencies]
-    for kind, label in (("repair", "报修 · Repairs"), ("complaint", "投诉 · Complaints")):
-        chart.add(label, [_percent(row["share"]) for row in rows if row["kind"] == kind])
+    for kind in ("repair", "complaint"):
+        chart.add(
+            terms.term("ticket_kind", kind),
+            [_percent(row["share"]) for row in rows if row["kind"] == kind],
+        )
     return _render(chart)
 
 

@@ -22,7 +22,7 @@ from flask import (
 from console import query_args
 from console.db import get_clock, get_db
 from console.security import role_required
-from shared import building, handover
+from shared import building, handover, terms
 from shared.clock import local_time
 from shared.errors import LobbyDeskError, StaleState
 
@@ -30,7 +30,7 @@ bp = Blueprint("handover", __name__, url_prefix="/handover")
 STAFF = ("reception", "manager")
 MANAGERS = ("manager",)
 LOG_PAGE_SIZE = 20
-STATUS_LABELS = {"open": "未完成 · Open", "done": "已完成 · Done"}
+STATUS_LABELS = terms.labels("handover_status")
 _NOT_LOOKED_UP = object()
 
 

@@ -22,14 +22,14 @@ from console import live
 from console.confirm import Confirmation, confirm_page, confirmed, refused
 from console.db import get_db
 from console.security import role_required
-from shared import kiosk_software, kiosks, quarantine, tickets
+from shared import kiosk_software, kiosks, quarantine, terms, tickets
 from shared.clock import local_time, parse_utc
 from shared.db import one
 from shared.errors import LobbyDeskError
 
 bp = Blueprint("kiosks", __name__, url_prefix="/admin/kiosks")
 QUARANTINE_KINDS = {
-    "/api/v1/escalations": "呼叫前台 · Call reception",
+    "/api/v1/escalations": terms.term("escalation_kind", "help"),
     "/api/v1/visits": "访客登记 · Visitor registration",
     "/api/v1/visits/sign-out": "访客签退 · Visitor sign-out",
     "/api/v1/parcels/pickup": "取件 · Parcel pickup",

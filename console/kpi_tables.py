@@ -158,7 +158,7 @@ def _tickets_tables(tickets: dict) -> list[Table]:
                 ("urgency", "紧急程度 Urgency"),
                 ("sla", "时限 SLA"),
                 ("received", "新收 Received"),
-                ("resolved", "已解决 Resolved"),
+                ("resolved", " ".join(terms.pair("ticket_status", "resolved"))),
                 ("p50", "解决用时 p50"),
                 ("p90", "解决用时 p90"),
                 ("share", "按时解决 Within SLA"),

@@ -7,6 +7,7 @@ the page and of the PDF.
 
 from __future__ import annotations
 
+from shared import terms
 from shared.ticket_catalog import LOW_RATING
 
 DASH = "—"
@@ -95,7 +96,7 @@ def headline(kpis: dict) -> list[dict]:
         {
             "label": "快递逾期 · Parcels overdue now",
             "value": str(kpis["volumes"]["parcels_overdue"]),
-            "detail": f"待取 · waiting {kpis['volumes']['parcels_waiting']}",
+            "detail": f"{terms.term('parcel_status', 'waiting')} {kpis['volumes']['parcels_waiting']}",
             "state": "warn" if kpis["volumes"]["parcels_overdue"] else "ok",
         },
     ]

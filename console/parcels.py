@@ -41,9 +41,9 @@ FIELD_FOR_ERROR = {
     "invalid_shelf": "shelf",
 }
 VIEW_LABELS = {
-    "waiting": "待取 · Waiting",
+    "waiting": terms.term("parcel_status", "waiting"),
     "overdue": "逾期 · Overdue",
-    "collected": "已取 · Collected",
+    "collected": terms.term("parcel_status", "collected"),
     "all": "全部 · All",
 }
 CSV_COLUMNS = (
@@ -392,15 +392,16 @@ def desk_hand_over():
 
 def _handed_over(count: int, typed: dict) -> str:
     """The success message, saying how the collector was checked and, by ID, who it was."""
+    parcels_en = terms.plural("parcels", count, "en")  # "1 parcel", "2 parcels"
     if typed.get("code"):
-        return f"已凭取件码交付 {count} 件 · Handed over {count} parcel(s) on the pickup code."
+        return f"已凭取件码交付 {count} 件 · Handed over {parcels_en} on the pickup code."
     name = " ".join(typed.get("collector", "").split())
     if name:
         return (
-            f"已交付 {count} 件给 {name}（已核对证件）· Handed over {count} parcel(s) to {name}"
+            f"已交付 {count} 件给 {name}（已核对证件）· Handed over {parcels_en} to {name}"
             " (ID checked)."
         )
-    return f"已交付 {count} 件 · Handed over {count} parcel(s)."
+    return f"已交付 {count} 件 · Handed over {parcels_en}."
 
 
 @bp.post("/handovers/<int:handover_id>/done")
@@ -433,7 +434,7 @@ def _kiosk_pickup_done(db, handover_id: int) -> str:
     )
     return (
         f"已交付 {done['number']} 的 {done['n']} 件快递，已移出队列 · Handed over "
-        f"{done['n']} parcel(s) for {done['number']}; removed from the queue."
+        f"{terms.plural('parcels', done['n'], 'en')} for {done['number']}; removed from the queue."
     )
 
 

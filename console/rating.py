@@ -20,7 +20,7 @@ import math
 from flask import Blueprint, current_app, render_template, request
 
 from console.db import get_clock, get_db
-from shared import building, rate_limit, signing, tickets
+from shared import building, rate_limit, signing, terms, tickets
 from shared import ticket_catalog as catalog
 from shared.clock import local_time
 from shared.errors import InvalidRequest, LobbyDeskError
@@ -31,13 +31,9 @@ log = logging.getLogger(__name__)
 POST_LIMIT = 20  # rating posts per client address …
 POST_WINDOW_SECONDS = 600  # … in any 10 minutes
 
-RATING_LABELS = {
-    5: ("非常满意", "Excellent"),
-    4: ("满意", "Good"),
-    3: ("一般", "Fair"),
-    2: ("不满意", "Poor"),
-    1: ("很不满意", "Very poor"),
-}
+# The stars' words (shared/terms.py "rating"): (zh, en) by the number of stars.
+RATING_LABELS = {int(stars): words for stars, words in terms.pairs("rating").items()}
+
 # Why a link does not work, in both languages, by error code.
 REFUSALS = {
     "token_invalid": (
@@ -142,7 +138,7 @@ def _too_many(retry_after: float):
         title_zh="操作太频繁",
         title_en="Too many tries",
         text_zh=f"请 {minutes} 分钟后再试。如需帮助，请联系前台。",
-        text_en=f"Please try again in {minutes} minute{'s' if minutes > 1 else ''}. "
+        text_en=f"Please try again in {terms.plural('minutes', minutes, 'en')}. "
         "For help, contact reception.",
         building=building.current(get_db()),
     )

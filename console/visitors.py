@@ -80,7 +80,7 @@ def sign_out(visit_id: int):
     visitors.sign_out(
         get_db(), get_clock(), visit_id, method="staff", actor=f"staff:{g.staff['id']}"
     )
-    flash("已签退 · Signed out.", "ok")
+    flash(terms.term("visit_status", "signed_out") + ".", "ok")
     return redirect(request.referrer or url_for("visitors.on_site"))
 
 

@@ -5,13 +5,21 @@ language argument in each call makes kv re-bind when the language changes."""
 from __future__ import annotations
 
 from kiosk.viewmodels import home as tiles
-from shared import i18n
+from shared import i18n, terms
 from shared.version import __version__
 
 
 class KvText:
     def t(self, key: str, language: str, **values) -> str:
         return i18n.text("kiosk", key, language, **values)
+
+    def term(self, group: str, value: str, language: str) -> str:
+        """A domain word (a visit purpose, a ticket status …) from the one catalogue."""
+        return terms.term(group, value, language)
+
+    def term_secondary(self, group: str, value: str, language: str) -> str:
+        """The domain word's smaller English line under Chinese; nothing in English mode."""
+        return terms.term(group, value, "en") if language != "en" else ""
 
     def secondary(self, key: str, language: str) -> str:
         """The smaller English line under Chinese; nothing when English is primary."""
@@ -38,7 +46,7 @@ class KvText:
         """The English name; offline, why the tile is greyed (both languages)."""
         reason = tiles.reason_key(service, online)
         if reason is None:
-            return self.secondary(f"home.{service}", language)
+            return self.secondary(tiles.TILE_KEYS[service], language)
         if language == "en":
             return self.t(reason, "en")
         return f"{self.t(reason, language)} · {self.t(tiles.UNAVAILABLE, 'en')}"

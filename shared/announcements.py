@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from shared import audit, building, emergency_broadcast
+from shared import audit, building, emergency_broadcast, terms
 from shared.clock import local_time, parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import LobbyDeskError, NotFound, StaleState
@@ -41,12 +41,7 @@ IMAGE_FOLDER = "announcements"
 FOR_KIOSKS_LIMIT = 20
 FORM_TIME = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 
-STATUS_LABELS = {
-    "scheduled": "待发布 · Scheduled",
-    "active": "展示中 · Showing",
-    "ended": "已结束 · Ended",
-    "withdrawn": "已撤回 · Withdrawn",
-}
+STATUS_LABELS = terms.labels("announcement_status")
 
 
 class AnnouncementInvalid(LobbyDeskError):

@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import sqlite_utils
 
-from shared import residents
+from shared import residents, terms
 from shared.clock import to_iso
 from shared.db import one, write_transaction
 from shared.errors import NotFound, StaleState
@@ -89,12 +89,7 @@ KIND_LABELS = {
     "parcel.reminder": "快递提醒 · Parcel reminder",
     "resident.link": "住户页链接 · Resident page link",
 }
-STATE_LABELS = {
-    "pending": "待发送 · Pending",
-    "sent": "已发送 · Sent",
-    "failed": "失败 · Failed",
-    "cancelled": "已取消 · Cancelled",
-}
+STATE_LABELS = terms.labels("message_state")
 
 
 @dataclass(frozen=True)

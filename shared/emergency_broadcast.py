@@ -14,7 +14,7 @@ import re
 
 import sqlite_utils
 
-from shared import audit, building, feed, visitors
+from shared import audit, building, feed, terms, visitors
 from shared.clock import local_time, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound
@@ -23,11 +23,10 @@ EVENT_STARTED = "emergency.started"
 EVENT_ENDED = "emergency.ended"
 MAX_INSTRUCTIONS = 500
 
-# What staff pick, with instructions prefilled in both languages (editable).
-KINDS = {
+# What staff pick, with instructions prefilled in both languages (editable). The
+# kinds' names are the catalogue's (shared/terms.py "emergency_kind"), as on the kiosk.
+_INSTRUCTIONS = {
     "fire": {
-        "title_zh": "火警",
-        "title_en": "Fire alarm",
         "instructions_zh": "请保持冷静，立即从最近的安全出口经楼梯疏散到室外集合点。"
         "不要乘坐电梯，不要返回取物品。请听从工作人员指挥。",
         "instructions_en": "Stay calm and leave now by the nearest exit and the stairs to the "
@@ -35,8 +34,6 @@ KINDS = {
         "Follow staff instructions.",
     },
     "power": {
-        "title_zh": "停电",
-        "title_en": "Power cut",
         "instructions_zh": "大楼停电，电梯已停止运行，请勿乘坐电梯；走楼梯时请扶好扶手。"
         "如有人被困电梯，请立即告知前台。",
         "instructions_en": "The building has lost power and the lifts are stopped: do not use "
@@ -44,8 +41,6 @@ KINDS = {
         "reception at once.",
     },
     "water": {
-        "title_zh": "漏水 / 停水",
-        "title_en": "Burst pipe / water cut",
         "instructions_zh": "大楼发生漏水或停水。请远离积水区域和电气设备，不要乘坐电梯。"
         "请听从工作人员指挥。",
         "instructions_en": "There is a burst pipe or a water cut in the building. Keep away "
@@ -53,12 +48,18 @@ KINDS = {
         "staff instructions.",
     },
     "other": {
-        "title_zh": "紧急情况",
-        "title_en": "Emergency",
         "instructions_zh": "大楼发生紧急情况。请保持冷静，听从工作人员指挥。",
         "instructions_en": "There is an emergency in the building. Stay calm and follow staff "
         "instructions.",
     },
+}
+KINDS = {
+    kind: {
+        "title_zh": terms.term("emergency_kind", kind, "zh"),
+        "title_en": terms.term("emergency_kind", kind, "en"),
+        **texts,
+    }
+    for kind, texts in _INSTRUCTIONS.items()
 }
 
 

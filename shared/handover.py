@@ -14,7 +14,7 @@ import json
 
 import sqlite_utils
 
-from shared import audit
+from shared import audit, terms
 from shared.clock import local_day_start, parse_utc, to_iso
 from shared.db import one, write_transaction
 from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
@@ -22,13 +22,7 @@ from shared.text import refusal_message, refused_character
 
 MAX_TEXT_LENGTH = 1000
 MAX_UNIT_LENGTH = 12
-CATEGORIES = {
-    "todo": "待办 · To do",
-    "visitor": "访客 · Visitor",
-    "parcel": "快递 · Parcel",
-    "repair": "报修 · Repair",
-    "other": "其他 · Other",
-}
+CATEGORIES = terms.labels("handover_category")
 STATUSES = ("open", "done")
 # Whose pages carry the unread-handover banner: the receptionists taking over.
 MUST_ACKNOWLEDGE_ROLES = ("reception",)
@@ -201,12 +195,10 @@ def current_shift(db: sqlite_utils.Database) -> dict:
     return {"previous": previous, "notes": notes, "since_note_id": since}
 
 
-ESCALATION_LABELS = {
-    "emergency": "紧急求助 · Emergency",
-    "help": "呼叫前台 · Call for reception",
-    "unknown_unit": "未知房号 · Unknown unit",
-    "code_lockout": "取件码锁定 · Pickup code locked",
-}
+# The live queue's words for an escalation (shared/terms.py), so the handover says what
+# the queue said.
+ESCALATION_LABELS = terms.labels("escalation_kind")
+
 # The order the open items are listed in: what endangers people first.
 OPEN_KINDS = ("emergency_broadcast", "escalation", "visitor", "parcel_handover", "ticket")
 

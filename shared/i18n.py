@@ -12,6 +12,7 @@ from fnmatch import fnmatch
 from functools import cache
 
 from shared.resources import asset
+from shared.terms import plural_form
 
 DEFAULT_LANGUAGE = "zh_CN"
 LANGUAGES = ("zh_CN", "en")
@@ -43,8 +44,12 @@ def catalogue(surface: str) -> dict[str, dict[str, str]]:
 
 
 def text(surface: str, key: str, language: str, **values) -> str:
+    """A key's words in a language; an entry that counts (a form for "one" and one for
+    "other", see docs/WORDS.md) takes its form from the value `n`."""
     try:
         template = catalogue(surface)[key][language]
+        if isinstance(template, dict):
+            template = plural_form(template, values["n"])
     except KeyError as error:
         raise MissingTranslation(f"{surface}:{key}:{language}") from error
     return template.format(**values) if values else template

@@ -25,6 +25,7 @@ import sqlite_utils
 from shared.clock import parse_utc, to_iso
 from shared.db import one
 from shared.errors import LobbyDeskError
+from shared.terms import plural
 
 FREE_FAILURES = 10
 HOURLY_LIMIT = 100
@@ -43,7 +44,7 @@ class SignInPaused(LobbyDeskError):
         minutes = max(1, math.ceil(retry_after / 60))
         super().__init__(
             f"登录尝试过多，请 {minutes} 分钟后再试 · Too many attempts for this username: "
-            f"try again in {minutes} minute{'s' if minutes > 1 else ''}."
+            f"try again in {plural('minutes', minutes, 'en')}."
         )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from shared import phones, signing, tickets
+from shared import phones, signing, terms, tickets
 from shared import ticket_catalog as catalog
 from shared.errors import LobbyDeskError
 
@@ -108,7 +108,7 @@ def _describe_visit(body: dict, _secret_key, _now) -> str:
 
 
 def _describe_help_call(body: dict, _secret_key, _now) -> str:
-    return f"呼叫前台 · Call reception ({_text(body.get('created_at'), 40)})"
+    return f"{terms.term('escalation_kind', 'help')} ({_text(body.get('created_at'), 40)})"
 
 
 def _describe_pickup(body: dict, _secret_key, _now) -> str:

@@ -1,82 +1,45 @@
 """The one bilingual word for each domain value (a status, an urgency, a role …).
 
-Pages, charts, the monthly PDF and CSV exports all say a value through `term()`, so
-a ticket that is 危急 · Emergency on its own page is 危急 · Emergency on the dashboard
-too (issue 4: the dashboard once said 紧急 for what the ticket page called 危急).
-Chinese first, English second (STANDARDS.md S14). Each group lists every value the
-schema allows (tests/test_terms.py checks the CHECK constraints against it).
+The words live in one catalogue, assets/translations/terms.json (package data, read
+through shared/resources.py); this module only reads it. Pages, charts, the monthly
+PDF, CSV/XLSX exports, the kiosk and the residents' messages all say a value through
+`term()`, so a ticket that is 危急 · Emergency on its own page is 危急 · Emergency on
+the dashboard and on the kiosk too (issue 4: the dashboard once said 紧急 for what the
+ticket page called 危急). Chinese first, English second (STANDARDS.md S14). Each group
+lists every value the schema allows (tests/test_terms.py checks the CHECK constraints
+against it). Counts are said with `plural()`. Why and where: docs/WORDS.md.
 """
 
 from __future__ import annotations
 
+import json
+from functools import cache
+
+from shared.resources import asset
+
 SEPARATOR = " · "
+CATALOGUE = asset("translations", "terms.json")
+# "zh" is what pages pass; "zh_CN" is the kiosk's and the residents' language code.
+_CHINESE = ("zh", "zh_CN")
 
-TERMS: dict[str, dict[str, tuple[str, str]]] = {
-    # staff.role
-    "role": {
-        "reception": ("前台", "Reception"),
-        "manager": ("物业经理", "Property manager"),
-        "admin": ("管理员", "Administrator"),
-    },
-    # tickets.urgency, most urgent first: the ticket pages' words (S5 "by urgency")
-    "urgency": {
-        "emergency": ("危急", "Emergency"),
-        "urgent": ("紧急", "Urgent"),
-        "normal": ("一般", "Normal"),
-    },
-    "ticket_status": {
-        "new": ("待处理", "New"),
-        "assigned": ("已派工", "Assigned"),
-        "in_progress": ("处理中", "In progress"),
-        "resolved": ("已解决", "Resolved"),
-        "closed": ("已关闭", "Closed"),
-    },
-    "ticket_kind": {"repair": ("报修", "Repair"), "complaint": ("投诉", "Complaint")},
-    "visit_status": {
-        "pending": ("待核实", "Pending"),
-        "confirmed": ("在场", "On site"),
-        "denied": ("已拒绝", "Denied"),
-        "signed_out": ("已签退", "Signed out"),
-    },
-    "parcel_status": {
-        "waiting": ("待取", "Waiting"),
-        "collected": ("已取", "Collected"),
-        "returned": ("已退回", "Returned"),
-    },
-    "escalation_kind": {
-        "help": ("呼叫前台", "Call reception"),
-        "unknown_unit": ("未知房号", "Unknown unit"),
-        "code_lockout": ("取件码锁定", "Code lockout"),
-        "emergency": ("危急情况", "Emergency"),
-    },
-    # escalations.screen of a help call from the kiosk's home "紧急求助 · Emergency"
-    # (kiosk/viewmodels/sos.py): the queue names the hazard, not just "call reception".
-    "sos_screen": {
-        "sos_elevator": ("紧急求助：有人被困电梯", "Emergency: someone trapped in a lift"),
-        "sos_fire": ("紧急求助：烟雾或火情", "Emergency: smoke or fire"),
-        "sos_water": ("紧急求助：爆管/大量漏水", "Emergency: burst pipe / major leak"),
-    },
-    "escalation_status": {
-        "open": ("待处理", "Waiting"),
-        "acknowledged": ("已响应", "On the way"),
-        "resolved": ("已处理", "Resolved"),
-    },
-    # roster_imports.status: an uploaded roster or units file
-    "import_status": {
-        "previewed": ("待确认", "Awaiting confirmation"),
-        "applied": ("已导入", "Imported"),
-        "discarded": ("已放弃", "Discarded"),
-    },
-    # a message to a resident (shared.delivery.state)
-    "message_state": {
-        "pending": ("待发送", "Pending"),
-        "sent": ("已发送", "Sent"),
-        "failed": ("失败", "Failed"),
-        "cancelled": ("已取消", "Cancelled"),
-    },
-}
 
-# The dashboard and the PDF list urgencies most urgent first.
+@cache
+def _catalogue() -> dict:
+    return json.loads(CATALOGUE.read_text(encoding="utf-8"))
+
+
+def _load_terms() -> dict[str, dict[str, tuple[str, str]]]:
+    return {
+        group: {value: (words["zh_CN"], words["en"]) for value, words in values.items()}
+        for group, values in _catalogue()["terms"].items()
+    }
+
+
+# {group: {value: (zh, en)}}, in the catalogue's order.
+TERMS: dict[str, dict[str, tuple[str, str]]] = _load_terms()
+PLURALS: dict[str, dict] = _catalogue()["plurals"]
+
+# The dashboard and the PDF list urgencies most urgent first (the catalogue's order).
 URGENCY_ORDER = tuple(TERMS["urgency"])
 
 
@@ -84,13 +47,13 @@ def pair(group: str, value: str | None) -> tuple[str, str]:
     """(zh, en) for a value; an unknown value is shown as it is in both (never a 500)."""
     if value is None:
         return ("—", "—")
-    return TERMS[group].get(value, (str(value), str(value)))
+    return TERMS[group].get(str(value), (str(value), str(value)))
 
 
 def term(group: str, value: str | None, language: str | None = None) -> str:
-    """ "中文 · English" (or one language: "zh", "en") for a value of a group."""
+    """ "中文 · English" (or one language: "zh"/"zh_CN", "en") for a value of a group."""
     zh, en = pair(group, value)
-    if language == "zh":
+    if language in _CHINESE:
         return zh
     if language == "en":
         return en
@@ -109,3 +72,24 @@ def pairs(group: str) -> dict[str, tuple[str, str]]:
 def formatter(group: str):
     """A one-argument function saying a group's values (CSV columns take these)."""
     return lambda value: term(group, value)
+
+
+def plural_form(forms: str | dict[str, str], n: int) -> str:
+    """The form of a catalogue entry for a count: Chinese has one form (a string),
+    English "one" for exactly 1 and "other" for any other count (0 parcels, 2 parcels)."""
+    if isinstance(forms, str):
+        return forms
+    return forms["one"] if n == 1 else forms["other"]
+
+
+def plural(key: str, n: int, language: str | None = None, **values) -> str:
+    """A count in words: plural("parcels", 2, "en") → "2 parcels", "zh" → "2 件快递";
+    no language: "2 件快递 · 2 parcels". Other placeholders come from `values`."""
+    entry = PLURALS[key]
+    zh = plural_form(entry["zh_CN"], n).format(n=n, **values)
+    en = plural_form(entry["en"], n).format(n=n, **values)
+    if language in _CHINESE:
+        return zh
+    if language == "en":
+        return en
+    return f"{zh}{SEPARATOR}{en}"

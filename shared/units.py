@@ -14,7 +14,7 @@ import string
 
 import sqlite_utils
 
-from shared import audit
+from shared import audit, terms
 from shared.building import UnknownUnit
 from shared.clock import to_iso
 from shared.db import one, write_transaction
@@ -22,7 +22,7 @@ from shared.errors import InvalidRequest, NotFound, StaleState
 from shared.text import refused_character
 
 KINDS = ("home", "shop", "office")
-KIND_LABELS = {"home": "住宅 · Home", "shop": "商铺 · Shop", "office": "办公 · Office"}
+KIND_LABELS = terms.labels("unit_kind")
 MAX_LABEL = 24
 MAX_PART = 12
 MAX_KEYPAD = 8  # the kiosk's unit field (kiosk/viewmodels/unit_entry.py)

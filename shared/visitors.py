@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from shared import audit, building, feed, kiosk_time, names, notifications, phones, signing
+from shared import audit, building, feed, kiosk_time, names, notifications, phones, signing, terms
 from shared.clock import local_day_start, to_iso
 from shared.db import one, write_transaction
 
@@ -23,13 +23,7 @@ from shared.errors import InvalidRequest, LobbyDeskError, NotFound, StaleState
 from shared.rate_limit import RateLimited
 
 PURPOSES = ("visit", "delivery", "contractor", "interview", "other")
-PURPOSE_LABELS = {
-    "visit": "拜访住户 · Visiting a resident",
-    "delivery": "送货 · Delivery",
-    "contractor": "施工维修 · Contractor / repair",
-    "interview": "面试 · Interview",
-    "other": "其他 · Other",
-}
+PURPOSE_LABELS = terms.labels("visit_purpose")  # the kiosk's purpose chips say these too
 DECISIONS = {"confirm_id": "confirmed", "confirm_host": "confirmed", "deny": "denied"}
 DECISION_LABELS = {
     "confirm_id": "已核验证件 · ID checked",

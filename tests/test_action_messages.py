@@ -67,7 +67,7 @@ def test_handing_over_without_script_says_what_happened(app, client, kiosk, rece
     done = reception.post(f"/parcels/handovers/{handover_id}/done")
     assert done.status_code == 302
     queue = text(reception.client.get(done.headers["Location"]))
-    assert "Handed over 1 parcel(s) for 101; removed from the queue." in queue
+    assert "Handed over 1 parcel for 101; removed from the queue." in queue
     assert "已交付 101 的 1 件快递" in queue
     again = reception.post(f"/parcels/handovers/{handover_id}/done")
     assert "already completed" in text(reception.client.get(again.headers["Location"]))

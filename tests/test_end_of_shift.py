@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from shared import emergency_broadcast, handover
+from shared import emergency_broadcast, handover, terms
 from shared.clock import to_iso
 from shared.tokens import new_idempotency_key
 from tests.helpers import StaffBrowser, add_staff, building_db
@@ -64,10 +64,9 @@ def test_the_open_items_put_what_endangers_people_first(app, clock, kiosk):
     kinds = [i["kind"] for i in items]
     assert kinds[0] == "emergency_broadcast"
     escalation_texts = [i["text"] for i in items if i["kind"] == "escalation"]
-    assert escalation_texts[0].startswith(
-        "紧急求助 · Emergency"
-    )  # the entrapment, before the help call
-    assert escalation_texts[1].startswith("呼叫前台 · Call for reception")
+    # the entrapment, before the help call; in the live queue's words (shared/terms.py)
+    assert escalation_texts[0].startswith(terms.term("escalation_kind", "emergency"))
+    assert escalation_texts[1].startswith("呼叫前台 · Call reception")
     visitors = [i for i in items if i["kind"] == "visitor"]
     assert len(visitors) == 2 and all(v["waited"] > 60 for v in visitors)
     assert all("欧阳娜娜" not in i["text"] for i in items)  # no names kept in a handover

@@ -88,7 +88,7 @@ def test_success_lists_the_parcels_and_where_to_collect(vm):
     assert vm.on_acked(7, answer) is True
     assert vm.state == pv.COLLECT and vm.finished
     assert vm.parcels == answer["parcels"] and vm.shelves == "A-3"
-    assert vm.result_keys() == ("parcel.found_one", "parcel.collect.shelf")  # one parcel
+    assert vm.result_keys() == ("parcel.found", "parcel.collect.shelf")  # one parcel
     assert vm.message("zh_CN") == "请到货架 A-3 自取。"
     assert vm.message("en") == "Please take them from shelf A-3."
     assert texts("parcel.collect.shelf", shelves="A-3")["zh_CN"] == "请到货架 A-3 自取。"
@@ -153,13 +153,15 @@ def test_the_tries_left_reach_the_screen_through_the_error_description(vm):
     vm.on_dead(7, classify(Answer()).describe())
     assert (vm.error_key, vm.error_values) == ("parcel.error.wrong_code_left", {"n": 2})
     assert "还可尝试 2 次" in texts(vm.error_key, n=2)["zh_CN"]
+    assert texts(vm.error_key, n=1)["en"].endswith("1 try left.")
+    assert texts(vm.error_key, n=2)["en"].endswith("2 tries left.")
 
 
 def test_one_parcel_is_one_parcel_in_english(vm):
     sent(vm)
     vm.on_acked(7, {"parcels": [{"carrier": "SF", "shelf": "", "tracking_tail": "1234"}]})
-    assert vm.result_keys() == ("parcel.found_one", "parcel.collect.desk")
-    assert texts("parcel.found_one")["en"] == "We found 1 parcel"
+    assert vm.result_keys() == ("parcel.found", "parcel.collect.desk")
+    assert texts("parcel.found", n=1)["en"] == "We found 1 parcel"
     assert texts("parcel.found", n=2)["en"] == "We found 2 parcels"
 
 

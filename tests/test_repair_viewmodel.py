@@ -160,7 +160,7 @@ def test_urgent_in_english(vm):
 
 def test_expected_time_comes_from_the_cached_settings(clock):
     vm = rv.RepairViewModel(clock, {"ticket_sla_minutes": {"normal": 1440, "urgent": 90}})
-    assert vm.expected("normal") == ("repair.within.day", {"n": 1})
+    assert vm.expected("normal") == ("repair.within.days", {"n": 1})
     assert vm.expected("urgent") == ("repair.within.minutes", {"n": 90})
     assert vm.expected("emergency") == ("repair.within.minutes", {"n": 15})  # the default
     defaults = rv.RepairViewModel(clock)
@@ -168,7 +168,16 @@ def test_expected_time_comes_from_the_cached_settings(clock):
     assert both(key, **values) == {"zh_CN": "3 天内处理", "en": "within 3 days"}
     key, values = defaults.expected("urgent")
     assert both(key, **values) == {"zh_CN": "4 小时内处理", "en": "within 4 hours"}
-    assert rv.duration_key(60) == ("repair.within.hour", {"n": 1})
+    assert rv.duration_key(60) == ("repair.within.hours", {"n": 1})
+    # one entry, a form for one and for other counts (no "s" glued on)
+    said = {m: both(key, **values) for m, (key, values) in _durations(60, 120, 1).items()}
+    assert said[60] == {"zh_CN": "1 小时内处理", "en": "within 1 hour"}
+    assert said[120] == {"zh_CN": "2 小时内处理", "en": "within 2 hours"}
+    assert said[1]["en"] == "within 1 minute"
+
+
+def _durations(*minutes):
+    return {m: rv.duration_key(m) for m in minutes}
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ def test_every_error_is_shown_beside_its_field_at_once(app):
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "correct the 4 field(s) marked below" in page
+    assert "correct the 4 fields marked below" in page
     for name, message in (
         ("username", "A username cannot contain spaces."),
         ("display_name", "Enter the name colleagues know this person by."),

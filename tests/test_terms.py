@@ -32,6 +32,11 @@ DOMAIN_ENUMS = {
     ("escalations", "status"): "escalation_status",
     ("parcel_notices", "status"): "message_state",
     ("roster_imports", "status"): "import_status",
+    ("emergencies", "kind"): "emergency_kind",
+    ("handover_notes", "status"): "handover_status",
+    ("handover_notes", "category"): "handover_category",
+    ("unit_instructions", "kind"): "instruction_kind",
+    ("invitations", "kind"): "invitation_kind",
 }
 TEMPLATES = Path(console.__file__).parent / "templates"
 # A template's own table of words: {% set x_labels = {...} %} or {'pending': '待核实 · …'}.

@@ -10,7 +10,7 @@ import pytest
 from kiosk.client import PERMANENT, RETRYABLE, SUCCESS, UNAUTHORISED, Result
 from kiosk.viewmodels import ticket_status as tv
 from kiosk.viewmodels.effects import Enqueue, Query
-from shared import i18n
+from shared import i18n, terms
 
 
 @pytest.fixture
@@ -122,8 +122,8 @@ def test_a_scanned_qr_is_looked_up(vm):
 def test_the_found_ticket_is_shown_in_both_languages(vm):
     found(vm)
     assert vm.number_digits == vm.unit_digits == ""
-    assert vm.status_key() == "ticket.status.in_progress"
-    assert both(vm.status_key()) == {"zh_CN": "处理中", "en": "In progress"}
+    assert (vm.status_words("zh_CN"), vm.status_words("en")) == ("处理中", "In progress")
+    assert vm.status_words("zh_CN") == terms.term("ticket_status", "in_progress", "zh")
     assert vm.what("zh_CN") == "水管/漏水 · 水龙头漏水"
     assert vm.what("en") == "Water & plumbing · Dripping tap"
     assert vm.latest_text.startswith("师傅明天上午上门")
@@ -133,7 +133,7 @@ def test_the_found_ticket_is_shown_in_both_languages(vm):
 
 def test_every_status_has_a_name(vm):
     for status in tv.STATUSES:
-        assert all(both(f"ticket.status.{status}").values())
+        assert terms.pair("ticket_status", status) != (status, status)
     assert tv.local_time("not a time") == "" and tv.local_time("2026-11-26T02:30:00") == ""
 
 
@@ -221,7 +221,7 @@ def test_a_ticket_found_by_number_asks_for_its_qr_to_rate_it(vm):
     assert vm.summary["can_rate"] and not vm.can_rate and vm.scan_to_rate
     assert vm.rate(5) is None and vm.rate(2) is None and not vm.asks_reasons
     assert vm.submit_rating() is None and vm.state == tv.FOUND
-    assert vm.latest_text.startswith("师傅明天上午上门") and vm.status_key()
+    assert vm.latest_text.startswith("师傅明天上午上门") and vm.status_words("en")
     assert note(vm) == {
         "zh_CN": "如需评价，请扫描报修单上的二维码",
         "en": "To rate, scan the QR code on your ticket",

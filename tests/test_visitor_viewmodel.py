@@ -13,7 +13,7 @@ from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.sign_out import SignOutViewModel
 from kiosk.viewmodels.visitor import VisitorViewModel
 from kiosk.viewmodels.visitor_returning import mask_unit
-from shared import i18n, visitors
+from shared import i18n, terms, visitors
 from shared.building import SETTING_DEFAULTS
 
 PHONE = "13812345678"
@@ -599,9 +599,12 @@ def test_every_message_key_exists_in_both_languages():
     keys |= set(so._FAILURES.values())
     keys |= {f"visitor.outcome.{state}" for state in ("saving", "waiting", "offline", "sent",
              "reminded", "confirmed", "denied")}  # fmt: skip
-    keys |= {f"visitor.purpose.{code}" for code in vv.PURPOSES}
+    keys |= set(vv._OUTCOME_KEYS.values())
     for key in keys:
         assert set(catalogue[key]) == {"zh_CN", "en"}, key
+    # the purpose chips say the catalogue's words, as the console does (shared/terms.py)
+    for code in vv.PURPOSES:
+        assert terms.pair("visit_purpose", code) != (code, code), code
 
 
 def test_the_eleventh_digit_of_a_chinese_mobile_looks_the_visitor_up_without_next(vm):

@@ -26,6 +26,7 @@ import pytest
 import requests
 
 from kiosk import surnames
+from shared import terms
 from shared.version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,11 +149,13 @@ def test_staff_pages_show_the_console_version_and_the_sign_in_page_does_not(clie
 PROBE = """
 import json, console, kiosk, lobbydesk, shared
 from kiosk import surnames
-from shared import i18n, resources
+from shared import i18n, resources, terms
 print(json.dumps({
     "modules": [m.__file__ for m in (console, kiosk, lobbydesk, shared)],
     "assets": str(resources.asset("translations", "kiosk.json")),
     "catalogue": i18n.catalogue("kiosk"),
+    "terms_file": str(terms.CATALOGUE),
+    "terms": terms.TERMS,
     "surnames": [s.text for s in surnames.search("zh")],
 }, ensure_ascii=False))
 """
@@ -160,13 +163,18 @@ print(json.dumps({
 
 def test_the_installed_code_and_its_data_come_from_the_wheel(installed):
     found = json.loads(_in_venv(installed, [installed["python"], "-c", PROBE]).stdout)
-    for place in [*found["modules"], found["assets"]]:
+    for place in [*found["modules"], found["assets"], found["terms_file"]]:
         assert Path(place).is_relative_to(installed["site_packages"]), place
         assert not Path(place).is_relative_to(ROOT), place
     checkout = {}
     for path in sorted((ROOT / "assets" / "translations").glob("kiosk*.json")):
         checkout.update(json.loads(path.read_text(encoding="utf-8")))
     assert found["catalogue"] == checkout  # every feature's file, not only kiosk.json
+    words = {
+        group: {v: list(pair) for v, pair in values.items()}
+        for group, values in terms.TERMS.items()
+    }
+    assert found["terms"] == words  # the one catalogue of domain words ships too
     assert found["surnames"] == [s.text for s in surnames.search("zh")]
     assert "张" in found["surnames"]
     version = _in_venv(installed, [installed["lobbydesk"], "--version"]).stdout

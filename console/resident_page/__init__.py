@@ -21,6 +21,7 @@ from console import limits
 from console.db import get_clock, get_db
 from shared import building, resident_links, signing
 from shared.errors import LobbyDeskError
+from shared.terms import plural
 
 bp = Blueprint("resident_page", __name__, url_prefix="/me")
 log = logging.getLogger(__name__)
@@ -107,8 +108,7 @@ def too_many(error: resident_links.TooMany):
         "操作太频繁",
         "Too many tries",
         f"请 {minutes} 分钟后再试。如需帮助，请联系前台。",
-        f"Please try again in {minutes} minute{'s' if minutes > 1 else ''}. "
-        "For help, ask at the desk.",
+        f"Please try again in {plural('minutes', minutes, 'en')}. For help, ask at the desk.",
         429,
         {"Retry-After": str(error.retry_after)},
     )

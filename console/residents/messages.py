@@ -13,12 +13,13 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from console.db import get_db
 from console.residents import READ, bp
 from console.security import role_required
-from shared import building, delivery, notifications, parcels, residents
+from shared import building, delivery, notifications, parcels, residents, terms
 from shared.clock import local_time
 from shared.errors import LobbyDeskError
 
 LIMIT = 200
-ATTEMPT_OUTCOMES = {"sent": "成功 · Sent", "failed": "失败 · Failed"}
+# An attempt's outcome in the words of the message's own state (shared/terms.py).
+ATTEMPT_OUTCOMES = {outcome: terms.term("message_state", outcome) for outcome in ("sent", "failed")}
 
 
 def _filters(values) -> dict:

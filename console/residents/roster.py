@@ -21,7 +21,7 @@ from flask import (
 from console.db import get_clock, get_db
 from console.residents import EDIT, bp
 from console.security import role_required
-from shared import building, roster
+from shared import building, roster, terms
 from shared.clock import local_time
 from shared.errors import InvalidRequest, StaleState
 from shared.roster import MAX_BYTES, MAX_ROWS, RESIDENT_COLUMNS, UNIT_COLUMNS
@@ -162,7 +162,7 @@ def roster_apply(import_id: int):
     except StaleState as error:
         return _preview_page(import_id, error=str(error), status=409)
     flash(
-        f"已导入 · Imported: 新增 {summary['add']} · added, 更新 {summary['update']} · updated, "
+        f"{terms.term('import_status', 'applied')}: 新增 {summary['add']} · added, 更新 {summary['update']} · updated, "
         f"迁出 {summary['move_out']} · moved out, 不变 {summary['unchanged']} · unchanged.",
         "ok",
     )

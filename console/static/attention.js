@@ -72,7 +72,8 @@
     part("status").textContent = summary.count ? "等待中 · waiting" : "无人等待 · none waiting";
     const target = summary.items[0]; // emergencies first, then the longest wait
     badge.href = queueUrl + (target ? "#" + target.anchor : "");
-    const urgent = summary.emergencies ? "危急 · Emergency · " : "";
+    // the badge's own word for it (the catalogue's, shared/terms.py), not a copy here
+    const urgent = summary.emergencies ? part("emergency").textContent + " · " : "";
     document.title = summary.count
       ? "(" + summary.count + ") " + urgent + (first ? seconds + " s · " : "") + baseTitle
       : baseTitle;

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import url_for
 
 from console.db import get_db
-from shared import building, phones, ticket_catalog, tickets
+from shared import building, phones, terms, ticket_catalog, tickets
 from shared import clock as shared_clock
 from shared.clock import parse_utc
 from shared.errors import LobbyDeskError
@@ -18,19 +18,19 @@ from shared.errors import LobbyDeskError
 STATUS_LABELS = {key: tickets.status_label(key) for key in tickets.STATUSES}
 URGENCY_LABELS = {key: tickets.urgency_label(key) for key in tickets.URGENCIES}
 KIND_LABELS = {key: tickets.kind_label(key) for key in tickets.KINDS}
-SOURCE_LABELS = {"kiosk": "终端 · Kiosk", "desk": "前台 · Desk"}
+SOURCE_LABELS = terms.labels("ticket_source")
 UPDATE_LABELS = {
     "created": "创建 · Created",
     "status": "状态 · Status",
     "triage": "分类 · Triage",
-    "assign": "派单 · Assigned",
+    "assign": tickets.status_label("assigned"),
     "note": "备注 · Note",
     "rating": "评价 · Rating",
     "complaint": "投诉记录 · Complaint record",
 }
 BUTTON_LABELS = {
     "in_progress": "开始处理 · Start work",
-    "resolved": "已解决 · Resolved",
+    "resolved": tickets.status_label("resolved"),
     "closed": "关闭 · Close",
     "reopen": "重新打开 · Reopen",
 }

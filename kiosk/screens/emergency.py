@@ -14,7 +14,7 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 import kiosk.widgets  # noqa: F401  (WrapLabel: Chinese line breaking)
-from shared import i18n
+from shared import i18n, terms
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -33,9 +33,8 @@ class EmergencyOverlay(BoxLayout):
 
     def show(self, emergency: dict) -> None:
         """Copy the view-model's emergency in: Chinese and English together, always."""
-        key = f"broadcast.kind.{emergency['kind']}"
-        self.title_zh = i18n.text("kiosk", key, "zh_CN")
-        self.title_en = i18n.text("kiosk", key, "en")
+        self.title_zh = terms.term("emergency_kind", emergency["kind"], "zh_CN")
+        self.title_en = terms.term("emergency_kind", emergency["kind"], "en")
         self.instructions_zh = emergency["instructions_zh"]
         self.instructions_en = emergency["instructions_en"]
         weight = len(self.instructions_zh) + len(self.instructions_en) / 2

@@ -11,6 +11,7 @@ from kivy.properties import StringProperty
 from kiosk import icons, theme
 from kiosk.screens.repair_widgets import ChoiceCard, bilingual
 from kiosk.screens.visitor_base import VisitorScreen
+from shared import terms
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -46,9 +47,10 @@ class RepairProblemScreen(VisitorScreen):
         grid = self.ids.chips
         grid.clear_widgets()
         self.chips = {}
-        tag = session.text("repair.problem.emergency")
+        # the urgency such a problem gets, in the catalogue's word (危急, as on the tickets)
+        tag = terms.term("urgency", "emergency", language)
         if language != "en":
-            tag = f"{tag} {session.text_in('en', 'repair.problem.emergency')}"
+            tag = f"{tag} {terms.term('urgency', 'emergency', 'en')}"
         for problem in vm.problems():
             primary, secondary = bilingual(language, problem.zh, problem.en)
             chip = ChoiceCard(

@@ -109,9 +109,8 @@ class TicketStatusResultScreen(VisitorScreen):
             self.can_rate = self.asks_reasons = False
             return
         self.title_text = session.text("ticket.result.title", number=summary["number"])
-        key = vm.status_key()
-        self.status_text = session.text(key)
-        self.status_english = session.text_in("en", key) if language != "en" else ""
+        self.status_text = vm.status_words(language)
+        self.status_english = vm.status_words("en") if language != "en" else ""
         self.status_colour = STATUS_COLOURS.get(summary["status"], theme.INK)
         self.what_text = vm.what(language)
         if language != "en":

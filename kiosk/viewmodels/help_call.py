@@ -23,6 +23,15 @@ SENT = "sent"
 COMING = "coming"
 RESOLVED = "resolved"
 FAILED = "failed"
+# Each state's message, its key named in full (never built from the state's name), so a
+# test can find every key the kiosk uses (tests/test_word_catalogue.py).
+_MESSAGE_KEYS = {
+    IDLE: "help.idle",
+    SAVING: "help.saving",
+    SENT: "help.sent",
+    RESOLVED: "help.resolved",
+    FAILED: "help.failed",
+}
 
 KIND = "escalation.help"
 METHOD = "POST"
@@ -160,7 +169,7 @@ class HelpCallViewModel:
             return "help.waiting_online" if self.online else "help.waiting_offline"
         if self.state == COMING:
             return "help.coming_named" if self.staff_name else "help.coming"
-        return f"help.{self.state}"
+        return _MESSAGE_KEYS[self.state]
 
     @property
     def message_values(self) -> dict:

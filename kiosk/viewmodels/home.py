@@ -12,6 +12,13 @@ from __future__ import annotations
 
 NEEDS_CONSOLE = {"parcel": "home.offline.parcel_reason"}
 UNAVAILABLE = "home.offline.unavailable"
+# Each tile's name, its key named in full (tests/test_word_catalogue.py finds them).
+TILE_KEYS = {
+    "visitor": "home.visitor",
+    "parcel": "home.parcel",
+    "repair": "home.repair",
+    "help": "home.help",
+}
 
 
 def available(service: str, online: bool) -> bool:

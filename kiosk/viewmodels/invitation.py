@@ -37,6 +37,14 @@ SIGNED_IN = "signed_in"
 SEE_STAFF = "see_staff"
 REFUSED = "refused"
 RESULT_STATES = (SAVING, WAITING, RECORDED, SIGNED_IN, SEE_STAFF, REFUSED)
+_MESSAGE_KEYS = {
+    CHECKING: "invite.checking",
+    SAVING: "invite.saving",
+    WAITING: "invite.waiting",
+    RECORDED: "invite.recorded",
+    SIGNED_IN: "invite.signed_in",
+    SEE_STAFF: "invite.see_staff",
+}
 
 KIND = "invitation.redeem"
 CHECK_KIND = "invitation.check"  # a refusal found at the kiosk, sent for the console's audit
@@ -50,20 +58,22 @@ _REASONS = {
     "truncated": "pass_truncated",
     "tampered": "pass_tampered",
 }
-REFUSALS = (
-    "pass_expired",
-    "pass_revoked",
-    "pass_tampered",
-    "pass_truncated",
-    "pass_malformed",
-    "pass_other_building",
-    "pass_used",
-    "pass_not_today",
-    "throttled",
-    "no_key",
-    "not_saved",
-    "refused",
-)
+# Each refusal's message, its key named in full (tests/test_word_catalogue.py finds them).
+REFUSAL_KEYS = {
+    "pass_expired": "invite.refused.pass_expired",
+    "pass_revoked": "invite.refused.pass_revoked",
+    "pass_tampered": "invite.refused.pass_tampered",
+    "pass_truncated": "invite.refused.pass_truncated",
+    "pass_malformed": "invite.refused.pass_malformed",
+    "pass_other_building": "invite.refused.pass_other_building",
+    "pass_used": "invite.refused.pass_used",
+    "pass_not_today": "invite.refused.pass_not_today",
+    "throttled": "invite.refused.throttled",
+    "no_key": "invite.refused.no_key",
+    "not_saved": "invite.refused.not_saved",
+    "refused": "invite.refused.refused",
+}
+REFUSALS = tuple(REFUSAL_KEYS)
 
 
 def refusal_code(code: str | None, reason=None) -> str:
@@ -236,10 +246,10 @@ class InvitationViewModel:
     @property
     def message_key(self) -> str | None:
         if self.state == REFUSED:
-            return f"invite.refused.{self.refusal}"
+            return REFUSAL_KEYS[self.refusal]
         if self.state == CONFIRM and not self.greeting_zh:
             return "invite.welcome_offline"
-        return None if self.state in (IDLE, CONFIRM) else f"invite.{self.state}"
+        return _MESSAGE_KEYS.get(self.state)
 
     def greeting(self, language: str) -> str:
         return self.greeting_en if language == "en" else self.greeting_zh

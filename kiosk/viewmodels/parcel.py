@@ -281,7 +281,7 @@ class ParcelViewModel:
             return _FAILURES.get(self.failure_code or "", _REFUSED)
         if self.state == COLLECT:
             key = "parcel.collect.shelf" if self.collect_at == "shelf" else "parcel.collect.desk"
-            return ("parcel.found_one" if len(self.parcels) == 1 else "parcel.found"), key
+            return "parcel.found", key  # one entry, a form for one parcel and for more
         return None, None
 
     @property

@@ -111,14 +111,13 @@ def categories() -> list:
 
 
 def duration_key(minutes: int) -> tuple[str, dict]:
-    """(translation key, values) for "within 3 days" / "within 4 hours" / "within 15 minutes"."""
+    """(translation key, values) for "within 3 days" / "within 4 hours" / "within 15 minutes":
+    the entry has a form for one and for other counts (shared.i18n picks it by n)."""
     if minutes >= 1440 and minutes % 1440 == 0:
-        unit, n = "day", minutes // 1440
-    elif minutes >= 60 and minutes % 60 == 0:
-        unit, n = "hour", minutes // 60
-    else:
-        unit, n = "minute", minutes
-    return f"repair.within.{unit}{'' if n == 1 else 's'}", {"n": n}
+        return "repair.within.days", {"n": minutes // 1440}
+    if minutes >= 60 and minutes % 60 == 0:
+        return "repair.within.hours", {"n": minutes // 60}
+    return "repair.within.minutes", {"n": minutes}
 
 
 def clean_note(text: str) -> str:

@@ -23,6 +23,8 @@ WAITING = "waiting"
 OFFLINE = "offline"
 DONE = "done"
 FAILED = "failed"
+# Each state's message, its key named in full (tests/test_word_catalogue.py finds them).
+_MESSAGE_KEYS = {SAVING: "signout.saving", WAITING: "signout.waiting", OFFLINE: "signout.offline"}
 
 KIND = "visit.sign_out"
 PATH = "/api/v1/visits/sign-out"
@@ -147,7 +149,7 @@ class SignOutViewModel:
             return "signout.goodbye_named" if self.masked_name else "signout.goodbye"
         if self.state == FAILED:
             return _FAILURES.get(self.failure_code or "", "signout.failed.refused")
-        return f"signout.{self.state}" if self.state != IDLE else None
+        return _MESSAGE_KEYS.get(self.state)
 
     @property
     def message_values(self) -> dict:

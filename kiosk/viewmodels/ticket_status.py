@@ -28,6 +28,7 @@ from datetime import datetime
 from kiosk.client import PERMANENT, Result, error_code_of
 from kiosk.viewmodels.digit_entry import TwoFieldEntry
 from kiosk.viewmodels.effects import Enqueue, Query
+from shared import terms
 from shared import ticket_catalog as catalog
 from shared.errors import LobbyDeskError
 
@@ -386,8 +387,10 @@ class TicketStatusViewModel:
     def unit_display(self) -> str:
         return self.unit_digits
 
-    def status_key(self) -> str | None:
-        return f"ticket.status.{self.summary['status']}" if self.summary else None
+    def status_words(self, language: str) -> str:
+        """The found ticket's status in one language, from the one catalogue of words
+        (shared/terms.py): the kiosk says what the console and the messages say."""
+        return terms.term("ticket_status", self.summary["status"], language) if self.summary else ""
 
     def what(self, language: str) -> str:
         """ "水管/漏水 · 水龙头漏水" for the found ticket."""

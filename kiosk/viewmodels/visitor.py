@@ -95,6 +95,15 @@ _FAILURES = {
     "invalid_name": "visitor.failed.invalid",
     "not_saved": "visitor.failed.not_saved",
 }
+# Each outcome's message, its key named in full (tests/test_word_catalogue.py finds them).
+_OUTCOME_KEYS = {
+    SAVING: "visitor.outcome.saving",
+    WAITING: "visitor.outcome.waiting",
+    OFFLINE: "visitor.outcome.offline",
+    SENT: "visitor.outcome.sent",
+    CONFIRMED: "visitor.outcome.confirmed",
+    DENIED: "visitor.outcome.denied",
+}
 
 
 def settings_from(body: dict | None) -> dict:
@@ -430,7 +439,7 @@ class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
             return "visitor.outcome.reminded"
         if self.state == FAILED:
             return _FAILURES.get(self.failure_code or "", "visitor.failed.refused")
-        return f"visitor.outcome.{self.state}"
+        return _OUTCOME_KEYS[self.state]
 
     def outcome_detail_key(self, now: datetime | None = None) -> str | None:
         if self.state == WAITING and not self.online:

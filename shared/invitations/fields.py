@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from shared import names, phones
+from shared import names, phones, terms
 from shared.errors import InvalidRequest
 from shared.visitors import MAX_PARTY_SIZE, PURPOSE_LABELS, PURPOSES
 
 KINDS = ("once", "window", "recurring")
-KIND_LABELS = {
-    "once": "单次 · One visit",
-    "window": "时间段 · Date window",
-    "recurring": "定期 · Recurring",
-}
+KIND_LABELS = terms.labels("invitation_kind")
 WEEKDAY_LABELS = {
     1: "周一 · Mon",
     2: "周二 · Tue",

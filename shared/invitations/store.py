@@ -10,19 +10,13 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from shared import audit, building, emergency_broadcast, pass_signing, residents
+from shared import audit, building, emergency_broadcast, pass_signing, residents, terms
 from shared.clock import to_iso
 from shared.db import one, write_transaction
 from shared.errors import NotFound, StaleState
 from shared.invitations import fields as rules
 
-STATE_LABELS = {
-    "expected": "待到访 · Expected",
-    "waiting": "待前台核实 · Waiting for staff",
-    "arrived": "已到达 · Arrived",
-    "left": "已离开 · Left",
-    "revoked": "已取消 · Revoked",
-}
+STATE_LABELS = terms.labels("invitation_state")
 _SELECT = (
     "SELECT i.*, u.number AS unit_number, r.name AS host_name FROM invitations i"
     " JOIN units u ON u.id = i.unit_id LEFT JOIN residents r ON r.id = i.host_resident_id"

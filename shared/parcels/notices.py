@@ -14,6 +14,7 @@ from shared.db import one
 from shared.parcels.batches import get_batch, waiting_in_batch
 from shared.parcels.codes import pickup_token, qr_png, unseal_code
 from shared.parcels.tracking import carrier_label, tracking_tail
+from shared.terms import plural
 
 NOTICE_BATCH = 20
 QR_FILENAME = "pickup-qr.png"
@@ -59,15 +60,24 @@ def render_notice(db, batch: dict, parcels: list[dict], code: str, *, kind: str)
     until = local_time(batch["expires_at"], current["timezone"], "%Y-%m-%d")
     count = len(parcels)
     if kind == "parcel.reminder":
-        subject = f"快递待取提醒 · Reminder: {count} parcel(s) waiting — {current['name']}"
+        subject = (
+            f"快递待取提醒 · Reminder: {plural('parcels', count, 'en')} waiting — {current['name']}"
+        )
         lead_zh, lead_en = "温馨提醒：", "Reminder: "
     else:
-        subject = f"您有快递待取 · {count} parcel(s) waiting for you — {current['name']}"
+        subject = (
+            f"您有快递待取 · {plural('parcels', count, 'en')} waiting for you — {current['name']}"
+        )
         lead_zh, lead_en = "", ""
     where_zh, where_en = (
         ("请到货架自取", "take them from the shelf")
         if settings["parcel_self_service"]
         else ("请到大堂服务台领取", "collect them at the lobby desk")
+    )
+    # "1 parcel … is", "2 parcels … are": the catalogue's forms for a count (shared/terms.py)
+    at_lobby_zh, at_lobby_en = (
+        plural("parcels_at_lobby", count, language, unit=batch["unit_number"])
+        for language in ("zh", "en")
     )
     lines = [
         f"{carrier_label(p['carrier'])} {tracking_tail(p['tracking_number'])}"
@@ -75,18 +85,17 @@ def render_notice(db, batch: dict, parcels: list[dict], code: str, *, kind: str)
         for p in parcels
     ]
     text = (
-        f"{lead_zh}您好！{batch['unit_number']} 有 {count} 件快递在大堂，{where_zh}。\n"
+        f"{lead_zh}您好！{at_lobby_zh}，{where_zh}。\n"
         f"取件码：{code}（请在大堂终端输入房号 {batch['unit_number']} 和取件码，或扫描二维码）\n"
         f"有效期至 {until}。\n\n"
-        f"{lead_en}Hello! {count} parcel(s) for {batch['unit_number']} are at the lobby; {where_en}.\n"
+        f"{lead_en}Hello! {at_lobby_en}; {where_en}.\n"
         f"Pickup code: {code} (enter unit {batch['unit_number']} and the code at the lobby kiosk, "
         f"or scan the QR code). Valid until {until}.\n\n" + "\n".join(lines) + "\n"
     )
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
     body_html = (
-        f"<p>{html.escape(lead_zh)}您好！{html.escape(batch['unit_number'])} 有 {count} 件快递在大堂，"
-        f"{where_zh}。<br>{html.escape(lead_en)}Hello! {count} parcel(s) for "
-        f"{html.escape(batch['unit_number'])} are at the lobby; {where_en}.</p>"
+        f"<p>{html.escape(lead_zh)}您好！{html.escape(at_lobby_zh)}，"
+        f"{where_zh}。<br>{html.escape(lead_en)}Hello! {html.escape(at_lobby_en)}; {where_en}.</p>"
         f'<p style="font-size:20px">取件码：<b style="letter-spacing:3px">{code}</b>'
         " · Pickup code</p>"
         f"<p>在大堂终端扫描二维码，或输入房号和取件码。有效期至 {until}。<br>"

@@ -23,6 +23,7 @@ from shared.parcels.guessing import (
 )
 from shared.parcels.handover import create_handover
 from shared.parcels.tracking import carrier_label, tracking_tail
+from shared.terms import plural
 
 RELEASE_METHODS = {
     "kiosk_code": "终端取件码 · Kiosk, code",
@@ -226,12 +227,13 @@ def _batch_by_code(db, clock, secret_key: str, kiosk_id: int, fields: dict) -> d
 def pickup_answer(parcels: list[dict], self_service: bool) -> dict:
     count = len(parcels)
     shelves = "、".join(dict.fromkeys(p["shelf"] for p in parcels if p["shelf"]))
+    # "1 parcel … take it", "2 parcels … take them": the catalogue's forms (shared/terms.py)
     if self_service:
-        zh = f"已为您找到 {count} 件快递，请到货架 {shelves} 自取。"
-        en = f"We found {count} parcel(s) for you. Please take them from shelf {shelves}."
+        zh, en = (
+            plural("parcels_found_shelf", count, lang, shelves=shelves) for lang in ("zh", "en")
+        )
     else:
-        zh = f"已为您找到 {count} 件快递，请到服务台领取，工作人员正在为您取件。"
-        en = f"We found {count} parcel(s) for you. Please come to the desk; staff are fetching them now."
+        zh, en = (plural("parcels_found_desk", count, lang) for lang in ("zh", "en"))
     return {
         "parcels": [
             {

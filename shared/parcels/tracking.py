@@ -8,7 +8,7 @@ import unicodedata
 
 import sqlite_utils
 
-from shared import building
+from shared import building, terms
 from shared.clock import local_time
 from shared.db import one
 from shared.errors import LobbyDeskError
@@ -76,7 +76,7 @@ class DuplicateTracking(LobbyDeskError):
 
 
 def _status_zh(status: str) -> str:
-    return {"waiting": "待取", "collected": "已取", "returned": "已退回"}.get(status, status)
+    return terms.term("parcel_status", status, "zh")
 
 
 def normalise_tracking(text) -> str:

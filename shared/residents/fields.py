@@ -7,16 +7,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from shared import names, phones
+from shared import names, phones, terms
 from shared.errors import InvalidRequest
 from shared.text import refused_character
 
 ROLES = ("owner", "tenant", "household")
-ROLE_LABELS = {
-    "owner": "业主 · Owner",
-    "tenant": "租户 · Tenant",
-    "household": "家庭成员 · Household",
-}
+ROLE_LABELS = terms.labels("resident_role")
 LANGUAGES = ("zh_CN", "en")
 CHANNEL_KINDS = ("email", "sms", "wecom", "dingtalk", "feishu", "webhook")
 CHANNEL_LABELS = {
@@ -39,11 +35,7 @@ MAX_EMAIL = 254
 MAX_URL = 500
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 INSTRUCTION_KINDS = ("do_not_admit", "parcels", "note")
-INSTRUCTION_LABELS = {
-    "do_not_admit": "禁止放行 · Do not admit",
-    "parcels": "包裹代收 · Parcels",
-    "note": "备注 · Note",
-}
+INSTRUCTION_LABELS = terms.labels("instruction_kind")
 MAX_INSTRUCTION = 300
 # The columns a resident's form or file row writes, in the order the UPDATEs name them.
 FIELDS = ("name", "role", "phone", "alt_phone", "email", "language", "moved_in_on")

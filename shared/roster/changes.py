@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from shared import audit
 from shared.errors import InvalidRequest
 from shared.roster.formats import RESIDENT_COLUMNS, UNIT_COLUMNS, Problem, parse_moment, word
+from shared.terms import plural
 
 KINDS = ("residents", "units")
 FORMATS = ("csv", "xlsx")
@@ -59,8 +60,8 @@ class RosterHasProblems(InvalidRequest):
     def __init__(self, preview: Preview):
         count = len(preview.errors)
         super().__init__(
-            f"文件有 {count} 处问题，未导入任何内容 · "
-            f"The file has {count} problem(s); nothing was imported."
+            f"文件有 {plural('problems', count, 'zh')}，未导入任何内容 · "
+            f"The file has {plural('problems', count, 'en')}; nothing was imported."
         )
         self.preview = preview
 

@@ -8,7 +8,7 @@ import io
 
 import sqlite_utils
 
-from shared import audit, building
+from shared import audit, building, terms
 from shared.clock import local_time
 from shared.db import write_transaction
 from shared.errors import InvalidRequest
@@ -37,7 +37,7 @@ def export(
     return write_csv(headers, rows)
 
 
-_ROLE_OUT = {"owner": "业主 Owner", "tenant": "租户 Tenant", "household": "家庭成员 Household"}
+_ROLE_OUT = {role: " ".join(words) for role, words in terms.pairs("resident_role").items()}
 _LANGUAGE_OUT = {"zh_CN": "中文 Chinese", "en": "英文 English"}
 
 

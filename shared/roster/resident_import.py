@@ -11,6 +11,7 @@ from shared.roster.changes import Preview, RosterHasProblems, finish, record_imp
 from shared.roster.formats import RESIDENT_COLUMNS, Problem
 from shared.roster.reading import read_table
 from shared.roster.resident_rows import Context, resident_row
+from shared.terms import plural
 
 
 def preview(db: sqlite_utils.Database, clock, content: bytes, filename: str) -> Preview:
@@ -46,8 +47,8 @@ def preview(db: sqlite_utils.Database, clock, content: bytes, filename: str) -> 
                 Problem(
                     0,
                     "",
-                    f"文件中没有的 {left_alone} 位住户保持不变（迁出请到其房号页面）· "
-                    f"{left_alone} resident(s) not in the file are left as they are "
+                    f"{plural('residents_left_alone', left_alone, 'zh')}（迁出请到其房号页面）· "
+                    f"{plural('residents_left_alone', left_alone, 'en')} "
                     "(move people out on their unit's page).",
                     "warning",
                 )

@@ -126,8 +126,8 @@ class LookupThrottled(RateLimited):
         super().__init__(
             retry_after,
             f"查询未找到的次数太多，请 {minutes} 分钟后再试，或扫描报修单二维码、呼叫前台 · "
-            f"Too many look-ups found no ticket: try again in {minutes} minute"
-            f"{'s' if minutes > 1 else ''}, scan the ticket's QR code, or call reception.",
+            f"Too many look-ups found no ticket: try again in {terms.plural('minutes', minutes, 'en')}"
+            ", scan the ticket's QR code, or call reception.",
         )
 
 

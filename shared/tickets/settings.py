@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from shared import building
+from shared import building, terms
 from shared.db import write_transaction
 from shared.errors import LobbyDeskError
 from shared.tickets.model import URGENCIES, urgency_label
@@ -58,7 +58,8 @@ def check_sla(sla: dict) -> dict[str, int]:
         values[urgency] = minutes
     if not values["emergency"] <= values["urgent"] <= values["normal"]:
         raise SettingsInvalid(
-            "时限应为 危急 ≤ 紧急 ≤ 一般 · The times must run emergency ≤ urgent ≤ normal."
+            f"时限应为 {' ≤ '.join(terms.term('urgency', u, 'zh') for u in terms.URGENCY_ORDER)}"
+            " · The times must run emergency ≤ urgent ≤ normal."
         )
     return values
 
@@ -75,8 +76,8 @@ def _refuse_removing_busy(db, current: list[dict], kept: set[str]) -> None:
         ).fetchone()[0]
         if open_count:
             raise SettingsInvalid(
-                f"{old['name_zh']} 还有 {open_count} 张未完成工单，请先改派 · "
-                f"{old['name_en']} still has {open_count} open ticket(s): reassign them first."
+                f"{old['name_zh']} 还有 {terms.plural('open_tickets', open_count, 'zh')}，请先改派 · "
+                f"{old['name_en']} still has {terms.plural('open_tickets', open_count, 'en')}."
             )
 
 

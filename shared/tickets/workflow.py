@@ -192,7 +192,7 @@ def assign(db: sqlite_utils.Database, clock, ticket_id: int, *, staff_id: int, a
             _queue_for_department(db, clock, updated, contact)
         if new_status != ticket["status"]:
             _notify_residents(
-                db, clock, updated, kind="ticket.status", headline=("已派工", "assigned")
+                db, clock, updated, kind="ticket.status", headline=_headline("assigned")
             )
         audit.record(
             db,
@@ -224,13 +224,19 @@ def _assignee(db, assignee) -> tuple[dict | None, int | None]:
     raise InvalidRequest("assignee must be dept:<key> or staff:<id>")
 
 
-_HEADLINES = {
-    "assigned": ("已派工", "assigned"),
+# What happened, for the residents' message: the new status's own word (the catalogue,
+# shared/terms.py) except where an event reads better than the status it leads to.
+_EVENT_HEADLINES = {
     "in_progress": ("正在处理", "work has started"),
-    "resolved": ("已解决", "resolved"),
-    "closed": ("已关闭", "closed"),
     "new": ("已重新打开", "reopened"),
 }
+
+
+def _headline(status: str) -> tuple[str, str]:
+    if status in _EVENT_HEADLINES:
+        return _EVENT_HEADLINES[status]
+    zh, en = STATUS_LABELS[status]
+    return zh, en.lower()  # mid-sentence: "Ticket 12: assigned"
 
 
 def set_status(
@@ -252,7 +258,7 @@ def set_status(
         target, sql, params = _move(ticket, status, to_iso(clock.now()))
         if db.execute(sql, params).rowcount != 1:
             raise StaleState()
-        headline = ("已重新打开", "reopened") if status == "reopen" else _HEADLINES[target]
+        headline = _headline("new" if status == "reopen" else target)
         add_update(
             db,
             clock,

@@ -20,7 +20,7 @@ def test_ending_a_shift_lists_what_is_open_and_needs_the_tick(
     page.goto(console.url + "/handover/")
     open_items = page.locator("tr.open-item")
     expect(open_items).to_have_count(1)
-    expect(open_items.first).to_contain_text("呼叫前台 · Call for reception")
+    expect(open_items.first).to_contain_text("呼叫前台 · Call reception")
     page.get_by_role("button", name="交班 · End shift").click()
     expect(page.locator("#end-shift-error")).to_contain_text("Tick the confirmation first")
     expect(page.locator("tr.open-item")).to_have_count(1)
@@ -31,7 +31,7 @@ def test_ending_a_shift_lists_what_is_open_and_needs_the_tick(
     expect(
         page.get_by_role("heading", name=re.compile("Still waiting or open at handover"))
     ).to_be_visible()
-    expect(page.locator("tr.open-item")).to_contain_text("呼叫前台 · Call for reception")
+    expect(page.locator("tr.open-item")).to_contain_text("呼叫前台 · Call reception")
 
 
 def test_removing_from_the_deny_list_asks_first(page, console, reception_staff):

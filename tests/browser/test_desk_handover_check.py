@@ -89,7 +89,7 @@ def test_the_desk_checks_who_collects_before_handing_over(page, console, recepti
     page.get_by_label("取件码 · Pickup code").fill(code)
     hand_over.click()
     expect(page.get_by_role("status")).to_have_text(
-        "已凭取件码交付 1 件 · Handed over 1 parcel(s) on the pickup code."
+        "已凭取件码交付 1 件 · Handed over 1 parcel on the pickup code."
     )
     [release] = releases(console)
     assert release["check"] == "code"

@@ -22,7 +22,7 @@ def test_staff_form_error_fix_success_then_back_works(page, console):
     form.get_by_role("button", name="创建 · Create").click()
 
     # Both errors at once, each beside its field; the username and the name are kept.
-    expect(page.get_by_role("alert")).to_contain_text("correct the 2 field(s) marked below")
+    expect(page.get_by_role("alert")).to_contain_text("correct the 2 fields marked below")
     username = form.get_by_label("用户名 · Username")
     expect(username).to_have_value("li ming")
     expect(username).to_be_focused()

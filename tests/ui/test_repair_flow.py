@@ -143,7 +143,7 @@ def test_a_dripping_tap_in_five_taps_gets_a_number_and_a_qr(console, kiosk):
         "Dripping tap",
     )
     burst = chips["burst_pipe"]
-    assert burst.tag == "紧急 Emergency" and burst.filled and list(burst.bg_color) == theme.RED
+    assert burst.tag == "危急 Emergency" and burst.filled and list(burst.bg_color) == theme.RED
     assert not chips["dripping_tap"].tag
     assert all(c.height >= 130 for c in chips.values())
     shoot(kiosk, "problem")
@@ -398,7 +398,8 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     step(2)
     result = screen(kiosk)
     assert result.ids.title.text == f"报修单 {number}"
-    assert result.ids.status.text == "已受理" and result.ids.status_english.text == "Received"
+    # The console's word for a new ticket (shared/terms.py), not a kiosk-only one.
+    assert result.ids.status.text == "待处理" and result.ids.status_english.text == "New"
     assert result.ids.what.text == "水管/漏水 · 水龙头漏水\nWater & plumbing · Dripping tap"
     assert result.ids.latest.text == "暂无进展说明，工作人员处理后会更新。"
     assert not result.can_rate and result.ids.ratings.height == 0
@@ -420,7 +421,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     tap(status.ids.submit)
     assert wait_until(lambda: kiosk.root.current == "ticket_status_result", timeout=5)
     step(2)
-    assert result.ids.status.text == "已完成" and result.ids.status_english.text == "Resolved"
+    assert result.ids.status.text == "已解决" and result.ids.status_english.text == "Resolved"
     assert result.ids.latest.text == "已更换阀芯 · Valve replaced"
     assert not result.can_rate and result.ids.ratings.height == 0
     assert result.ids.ratings.opacity == 0 and result.ids.rate_title.text == ""
@@ -453,7 +454,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     assert result.ids.scan_row.opacity == 0 and result.ids.scan_hint.text == ""
     assert result.ids.scan.disabled and not result.ids.scan.focus
     assert result.ids.scan_error.text == "" and result.ids.rating_note.text == ""
-    assert result.ids.status.text == "已完成" and result.ids.status_english.text == "Resolved"
+    assert result.ids.status.text == "已解决" and result.ids.status_english.text == "Resolved"
     assert result.ids.latest.text == "已更换阀芯 · Valve replaced"
     assert result.ids.latest_caption.text.startswith("最新进展 · ")
     assert result.can_rate and len(result.rating_buttons) == 5

@@ -188,10 +188,10 @@ EVERYDAY_WORDS = {"其他", "备注"}  # "other" and "note": in every form
 ALLOWED = {
     # KPI columns and chart series count things ("报修 Repairs", "呼叫前台 Help calls"): a
     # measure's heading, not the word for one item's kind or status.
-    ("console/dashboard.py", "已响应"),
-    ("console/dashboard.py", "呼叫前台"),
-    ("console/dashboard.py", "报修"),
-    ("console/dashboard.py", "投诉"),
+    ("console/kpi_tables.py", "已响应"),
+    ("console/kpi_tables.py", "呼叫前台"),
+    ("console/kpi_tables.py", "报修"),
+    ("console/kpi_tables.py", "投诉"),
     ("console/charts.py", "呼叫前台"),
     # "已拒绝 王芳 入内": a sentence with a name in it.
     ("console/queue.py", "已拒绝"),
@@ -205,14 +205,14 @@ ALLOWED = {
     # A message channel's consent withdrawn, not an announcement's status.
     ("console/templates/admin/person.html", "已撤回"),
     # The words a roster file may use for a role or a unit kind (synonyms accepted on input).
-    ("shared/roster_files.py", "业主"),
-    ("shared/roster_files.py", "租户"),
-    ("shared/roster_files.py", "家庭成员"),
-    ("shared/roster_files.py", "住宅"),
-    ("shared/roster_files.py", "商铺"),
-    ("shared/roster_files.py", "办公"),
+    ("shared/roster/formats.py", "业主"),
+    ("shared/roster/formats.py", "租户"),
+    ("shared/roster/formats.py", "家庭成员"),
+    ("shared/roster/formats.py", "住宅"),
+    ("shared/roster/formats.py", "商铺"),
+    ("shared/roster/formats.py", "办公"),
     # An SQL comment in the schema.
-    ("shared/schema.py", "商铺"),
+    ("shared/migrations/m0014_building_roster.py", "商铺"),
 }
 # A run of Chinese (with its punctuation): a word inside a longer run is prose.
 CJK_RUN = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef/]+")

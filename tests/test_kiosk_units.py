@@ -16,13 +16,9 @@ LOBBYDESK = str(Path(sys.executable).parent / "lobbydesk")  # the installed prog
 def _verify(unit: Path) -> subprocess.CompletedProcess:
     analyze = shutil.which("systemd-analyze")
     assert analyze, "systemd-analyze is missing: apt-get install systemd (it checks the unit)"
+    # --man=no: the unit's Documentation=man:cage(1) is not ours to check
     return subprocess.run(
-        [
-            analyze,
-            "verify",
-            "--man=no",
-            str(unit),
-        ]  # Documentation=man:… is not ours to check, capture_output=True, text=True, timeout=60
+        [analyze, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60
     )
 
 

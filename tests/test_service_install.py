@@ -29,13 +29,9 @@ def verify(unit: Path) -> None:
         "systemd-analyze is missing: install the Debian package `systemd` "
         "(scripts/bootstrap test does)"
     )
+    # --man=no: a unit's Documentation=man:… page is not ours to check
     result = subprocess.run(
-        [
-            analyze,
-            "verify",
-            "--man=no",
-            str(unit),
-        ]  # Documentation=man:… is not ours to check, capture_output=True, text=True, timeout=60
+        [analyze, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60
     )
     said = (result.stdout + result.stderr).strip()
     # verify exits 0 after an unknown key or a bad value ("…, ignoring"): read what it says.

@@ -7,6 +7,8 @@ widget tree after real layout and text rendering:
   `shorten` or `max_lines`);
 - Back in one place and one size on every screen that has one (per orientation).
 
+One kiosk per orientation and language walks every screen in turn.
+
 Screenshots: tests/screenshots/layout/<screen>_<orientation>_<language>.png.
 """
 
@@ -244,15 +246,20 @@ def _rlink_done(app):
     app.show_resident_link()
 
 
-def open_screen(start_kiosk, name, orientation, language):
-    app = start_kiosk(orientation=orientation)
-    if language != app.language:
+def visit_screen(app, name, language):
+    """From home to screen `name` (a state after "+") in `language`, as a person would
+    leave it: one kiosk walks every screen, since starting one per screen (~150 starts)
+    cost most of the audit's time."""
+    app.go_home()
+    app.help_call.reset()  # a call from the help screen must not follow the next screen
+    app.show_countdown(None)
+    if app.language != language:
         app.toggle_language()
     SCREENS[name](app)
     step(3)
     screen_name = name.split("+")[0]  # "parcel_pickup+wrong_code": a state of one screen
-    assert app.root.current == screen_name, f"the driver reached {app.root.current}"
-    return app, app.root.get_screen(screen_name)
+    assert app.root.current == screen_name, f"{name}: the driver reached {app.root.current}"
+    return app.root.get_screen(screen_name)
 
 
 # -- reading the widget tree ---------------------------------------------------------
@@ -347,30 +354,19 @@ def problems_on(screen, window) -> list[str]:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
-@pytest.mark.parametrize("name", list(SCREENS))
-def test_every_screen_fits(start_kiosk, window, name, orientation, language):
-    app, screen = open_screen(start_kiosk, name, orientation, language)
+def test_every_screen_fits_and_back_stays_in_one_place(start_kiosk, window, orientation, language):
+    app = start_kiosk(orientation=orientation)
     (SCREENSHOTS / "layout").mkdir(parents=True, exist_ok=True)
-    screenshot(f"layout/{name}_{orientation}_{language}.png")
-    problems = problems_on(screen, window)
-    assert not problems, "\n".join(problems)
-
-
-@pytest.mark.parametrize("orientation", ORIENTATIONS)
-def test_back_is_in_the_same_place_on_every_screen(start_kiosk, orientation):
-    places = {}
-    app = start_kiosk(orientation=orientation)  # one kiosk, every screen in turn: ~40 in 300 s
+    found, back_places = [], {}
     for name in SCREENS:
-        app.go_home()
-        SCREENS[name](app)
-        step(3)
-        screen = app.root.get_screen(name.split("+")[0])
-        assert app.root.current == screen.name, f"the driver reached {app.root.current}"
+        screen = visit_screen(app, name, language)
+        screenshot(f"layout/{name}_{orientation}_{language}.png")
+        found += [f"{name}: {problem}" for problem in problems_on(screen, window)]
         back = screen.ids.get("back") or screen.ids.get("done")  # Back, or Done at the end
         if back is not None and back.opacity > 0:
-            places[name] = tuple(round(v) for v in (*window_box(back),))
-        app.go_home()
-    assert len(set(places.values())) == 1, places
+            back_places[name] = tuple(round(v) for v in window_box(back))
+    assert not found, "\n".join(found)
+    assert len(set(back_places.values())) == 1, back_places
 
 
 def test_a_wrong_code_does_not_move_the_keypad(start_kiosk):
@@ -389,27 +385,25 @@ def test_a_wrong_code_does_not_move_the_keypad(start_kiosk):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
-@pytest.mark.parametrize("name", ["visitor_outcome", "visitor_phone", "repair_sos"])
-def test_the_idle_countdown_leaves_the_navbar_free(
-    start_kiosk, window, name, orientation, language
-):
+def test_the_idle_countdown_leaves_the_navbar_free(start_kiosk, window, orientation, language):
     """The last 10 s: the bar with "More time" sits above the NavBar, so Back, Done and
     the primary button stay where the finger expects them, and fits the screen."""
-    app, screen = open_screen(start_kiosk, name, orientation, language)
-    app.show_countdown(8)
-    step(3)
-    bar = app.countdown
-    assert bar.parent is window
-    shot = f"layout/{name}+countdown_{orientation}_{language}.png"
+    app = start_kiosk(orientation=orientation)
     (SCREENSHOTS / "layout").mkdir(parents=True, exist_ok=True)
-    screenshot(shot)
-    nav = next(w for w in screen.walk() if isinstance(w, NavBar))
-    buttons = [w for w in visible_widgets(nav) if is_tappable(w)]
-    assert buttons, "no button in the NavBar"
-    for button in buttons:
-        assert not overlap(window_box(bar), window_box(button)), (button.text, window_box(bar))
-    bar_box = window_box(bar)
-    assert bar_box[0] >= -SLACK and bar_box[2] <= window.width + SLACK
-    assert bar.ids.more_time.height >= theme.MIN_TARGET
-    for label in (w for w in visible_widgets(bar) if isinstance(w, Label)):
-        assert not clipped(label), label.text
+    for name in ("visitor_outcome", "visitor_phone", "repair_sos"):
+        screen = visit_screen(app, name, language)
+        app.show_countdown(8)
+        step(3)
+        bar = app.countdown
+        assert bar.parent is window, name
+        screenshot(f"layout/{name}+countdown_{orientation}_{language}.png")
+        nav = next(w for w in screen.walk() if isinstance(w, NavBar))
+        buttons = [w for w in visible_widgets(nav) if is_tappable(w)]
+        assert buttons, f"{name}: no button in the NavBar"
+        for button in buttons:
+            assert not overlap(window_box(bar), window_box(button)), (name, button.text)
+        bar_box = window_box(bar)
+        assert bar_box[0] >= -SLACK and bar_box[2] <= window.width + SLACK, name
+        assert bar.ids.more_time.height >= theme.MIN_TARGET, name
+        for label in (w for w in visible_widgets(bar) if isinstance(w, Label)):
+            assert not clipped(label), (name, label.text)

@@ -125,10 +125,13 @@ def _ticket_found(app):
         {
             "number": "2026-0042",
             "status": "resolved",
-            "category": "plumbing",
-            "problem": "leak",
+            "category": "water",
+            "problem": "dripping_tap",
             "urgency": "normal",
-            "latest_update": {"text": "师傅已更换厨房水槽下的软管，请检查是否还漏水。", "at": ""},
+            "latest_update": {
+                "text": "师傅已更换厨房水槽下的软管，请检查是否还漏水。",
+                "at": "2026-11-27T08:40:00+00:00",
+            },
             "can_rate": True,
         }
     )

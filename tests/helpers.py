@@ -37,6 +37,28 @@ def eventually(condition, *, timeout=20.0, interval=0.05, message="the condition
             step()
 
 
+def holds_for(condition, seconds, *, interval=0.05, message="the condition held", step=None):
+    """Check that condition() stays truthy for `seconds`; return True, or raise at once.
+
+    Only for a deliberate "nothing happens" check (nothing more arrives, a notice is
+    not moved on early), where no event marks the end of the wait. A busy machine can
+    only make it check less often, never fail it: the one way it fails is the
+    condition turning false. Anything that *should* happen is waited for with
+    eventually(), never with this. `step` as for eventually().
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if not value:
+            raise AssertionError(f"stopped holding: {message} (value: {value!r})")
+        if time.monotonic() >= deadline:
+            return True
+        if step is None:
+            time.sleep(interval)
+        else:
+            step()
+
+
 def make_app(data_dir, clock=None, **config):
     db = open_building_db(data_dir / "lobbydesk.db")
     create_building(db, clock or SystemClock(), name="测试大厦", name_en="Test Tower", floors=3)

@@ -7,7 +7,6 @@ import of kivy; only tests under tests/ui import Kivy (one window per process).
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from kiosk import headless  # plain Python: sets the environment Kivy reads on import
@@ -33,6 +32,7 @@ from kiosk.app import LobbyKioskApp  # noqa: E402
 from kiosk.config import KioskSettings  # noqa: E402
 from kiosk.salvage import open_kiosk_store  # noqa: E402
 from shared.clock import FrozenClock  # noqa: E402
+from tests.helpers import eventually, holds_for  # noqa: E402
 from tests.stub_console import TOKEN  # noqa: E402
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
@@ -45,14 +45,19 @@ def step(frames: int = 1) -> None:
         EventLoop.idle()
 
 
-def wait_until(predicate, timeout: float = 3.0) -> bool:
-    """Step frames (never sleep) until predicate() is true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        EventLoop.idle()
-    return bool(predicate())
+def wait_until(predicate, timeout: float = 20.0, message: str = "the kiosk got there"):
+    """Step frames (never sleep) until predicate() is true; return its value.
+
+    Raises AssertionError at the deadline rather than returning False, so a call
+    without `assert` still fails loudly. The deadline is generous (tests/helpers.py,
+    eventually): a passing test returns as soon as the state is there."""
+    return eventually(predicate, timeout=timeout, message=message, step=step)
+
+
+def holds_for_frames(predicate, seconds: float, message: str = "nothing changed") -> bool:
+    """A deliberate "nothing happens for `seconds`" check, stepping frames meanwhile
+    (tests/helpers.py, holds_for): fails the moment predicate() turns false."""
+    return holds_for(predicate, seconds, message=message, step=step)
 
 
 def tap(widget) -> None:
@@ -210,5 +215,5 @@ def kiosk(console, start_kiosk):
         console_url=server.url, start_sync=True, pairing=pair_over_http(app, server.url)
     )
     bar = running.root.get_screen("home").ids.top_bar.ids
-    assert wait_until(lambda: bar.status_label.text == "在线", timeout=5)
+    assert wait_until(lambda: bar.status_label.text == "在线")
     return running

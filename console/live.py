@@ -27,6 +27,7 @@ class LiveHub:
         self._changed = threading.Condition()
         self._version = 0
         self._listeners: list[Callable[[], None]] = []
+        self._waiting = 0
         self.closed = False
 
     @property
@@ -42,12 +43,22 @@ class LiveHub:
         for listener in listeners:
             listener()
 
+    @property
+    def waiting(self) -> int:
+        """Threads blocked in wait_for_change now (read-only; tests wait for a parked stream)."""
+        with self._changed:
+            return self._waiting
+
     def wait_for_change(self, seen_version: int, timeout: float) -> int:
         """Block until the version moves past `seen_version`, time runs out, or we close."""
         with self._changed:
-            self._changed.wait_for(
-                lambda: self._version != seen_version or self.closed, timeout=timeout
-            )
+            self._waiting += 1
+            try:
+                self._changed.wait_for(
+                    lambda: self._version != seen_version or self.closed, timeout=timeout
+                )
+            finally:
+                self._waiting -= 1
             return self._version
 
     def listen(self, callback: Callable[[], None]) -> None:

@@ -39,6 +39,28 @@ def eventually(condition, *, timeout=20.0, interval=0.05, message="the condition
             step()
 
 
+def holds_for(condition, seconds, *, interval=0.05, message="the condition held", step=None):
+    """Check that condition() stays truthy for `seconds`; return True, or raise at once.
+
+    Only for a deliberate "nothing happens" check (nothing more arrives, a notice is
+    not moved on early), where no event marks the end of the wait. A busy machine can
+    only make it check less often, never fail it: the one way it fails is the
+    condition turning false. Anything that *should* happen is waited for with
+    eventually(), never with this. `step` as for eventually().
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if not value:
+            raise AssertionError(f"stopped holding: {message} (value: {value!r})")
+        if time.monotonic() >= deadline:
+            return True
+        if step is None:
+            time.sleep(interval)
+        else:
+            step()
+
+
 def letters(n: int) -> str:
     """0 → "A", 25 → "Z", 26 → "BA": unique names for the many, since a visitor's or
     resident's name takes letters only (no digits)."""

@@ -43,7 +43,9 @@ class Mailbox:
     def stop(self):
         self._controller.stop()
 
-    def wait_for(self, count: int, timeout: float = 5.0):
+    def wait_for(self, count: int, timeout: float = 20.0):
+        """The messages once `count` have arrived (or all there are at a generous
+        deadline: callers check how many)."""
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.02)

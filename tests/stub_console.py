@@ -38,6 +38,7 @@ class StubConsole:
             "OLDDD-CODEE": "expired",
         }
         self.polls_waiting = 0
+        self.polls_timed_out = 0  # long polls that ended by their deadline, not by news
         self.closing = False
         self._ids = itertools.count(1)
         self._event_ids = itertools.count(1)
@@ -215,10 +216,11 @@ class _Handler(BaseHTTPRequestHandler):
         with stub.lock:
             stub.polls_waiting += 1
             stub.lock.notify_all()
-            stub.lock.wait_for(
+            woken = stub.lock.wait_for(
                 lambda: stub.closing or any(e["id"] > after for e in stub.events), timeout=wait
             )
             stub.polls_waiting -= 1
+            stub.polls_timed_out += 0 if woken else 1
             events = [e for e in stub.events if e["id"] > after]
         cursor = events[-1]["id"] if events else after
         return self._answer(200, {"events": events, "cursor": cursor})

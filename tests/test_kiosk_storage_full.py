@@ -18,16 +18,7 @@ from kiosk.viewmodels.storage import StorageNoticeModel
 from shared import i18n
 from shared.clock import FrozenClock
 from tests.full_disk import FILLER_KIND, FullDisk, track_every_connection
-from tests.helpers import KioskCaller, building_db, make_app, paired_kiosk
-
-
-def wait_for(predicate, timeout=20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
+from tests.helpers import KioskCaller, building_db, eventually, make_app, paired_kiosk
 
 
 def test_sqlite_errors_are_told_apart():
@@ -135,8 +126,8 @@ def test_a_full_disk_neither_kills_nor_spins_the_sender(tmp_path, monkeypatch):
     worker = SyncWorker(store, ConsoleClient(server.url, token), sleep=sleep, ping_interval=0.2)
     try:
         worker.start()
-        assert wait_for(lambda: ("full", "kiosk-sender") in heard)
-        assert wait_for(lambda: outbox.get(good).state == ACKED)  # the queue moved on
+        eventually(lambda: ("full", "kiosk-sender") in heard)
+        eventually(lambda: outbox.get(good).state == ACKED)  # the queue moved on
         # Recording the refusal needed room: the item is kept, body and all, and is
         # tried again (never dead without its report).
         assert outbox.get(refused).state in ("ready", "in_flight")
@@ -146,8 +137,8 @@ def test_a_full_disk_neither_kills_nor_spins_the_sender(tmp_path, monkeypatch):
         disk.lift()
         outbox.recover()  # what StorageDesk does once a write succeeds again
         worker.wake()
-        assert wait_for(lambda: outbox.get(refused).state == "dead")
-        assert wait_for(lambda: outbox.items()[-1].kind == "kiosk.refused")  # reported at last
+        eventually(lambda: outbox.get(refused).state == "dead")
+        eventually(lambda: outbox.items()[-1].kind == "kiosk.refused")  # reported at last
         assert all(thread.is_alive() for thread in worker._threads)
     finally:
         worker.stop()

@@ -1,9 +1,9 @@
 """The reception live queue: S3's clock, actions, live updates."""
 
 import threading
-import time
 
-from tests.helpers import building_db
+from console import live
+from tests.helpers import building_db, eventually
 
 
 def test_a_call_shows_in_the_queue_with_its_clock(app, client, kiosk, reception, clock):
@@ -51,13 +51,14 @@ def test_the_stream_announces_a_new_call(app, client, kiosk, reception):
     chunks = response.response  # the live generator
     assert next(chunks).decode().startswith("retry:")
     received = []
-    reader = threading.Thread(target=lambda: received.append(next(chunks).decode()))
+    reader = threading.Thread(target=lambda: received.append(next(chunks).decode()), daemon=True)
     reader.start()
-    time.sleep(0.05)
-    kiosk.call_reception()
-    reader.join(timeout=3)
+    hub = live.hub(app)
+    eventually(lambda: hub.waiting == 1, message="the stream is parked, waiting for news")
+    kiosk.call_reception()  # wakes it: the call is news
+    eventually(lambda: received, message="the stream said something")
     response.close()
-    assert received and received[0].startswith("event: queue")
+    assert received[0].startswith("event: queue")
 
 
 def test_the_kiosk_emergency_button_reads_as_an_emergency_in_the_queue(client, kiosk, reception):

@@ -13,7 +13,7 @@ from shared import maintenance, retention
 from shared.clock import to_iso
 from shared.db import connect
 from shared.tokens import new_idempotency_key
-from tests.helpers import StaffBrowser, add_resident, add_staff, building_db
+from tests.helpers import StaffBrowser, add_resident, add_staff, building_db, eventually
 
 UNIQUE_NAME = "欧阳娜娜"
 
@@ -173,14 +173,10 @@ def test_the_background_thread_runs_housekeeping(app, monkeypatch):
     app.config["NOTIFY_INTERVAL_SECONDS"] = 0.01
     jobs = background.BackgroundJobs(app).start()
     try:
-        import time
-
-        deadline = time.monotonic() + 5
-        while not calls and time.monotonic() < deadline:
-            time.sleep(0.01)
+        eventually(lambda: calls, message="housekeeping ran")
     finally:
         jobs.stop()
-    assert calls and calls[0][2] == app.config["DATA_DIR"] and calls[0][3] == 24
+    assert calls[0][2] == app.config["DATA_DIR"] and calls[0][3] == 24
 
 
 def test_no_building_yet_means_nothing_to_purge(tmp_path, clock):

@@ -9,6 +9,7 @@ from shared import db as dbmod
 from shared.clock import FrozenClock, local_time, parse_utc, to_iso
 from shared.errors import DatabaseSettingsWrong
 from shared.schema import migrations, open_building_db
+from tests.helpers import eventually
 
 
 def test_every_connection_is_durable(tmp_path):
@@ -90,16 +91,22 @@ def test_processes_starting_together_migrate_once_without_failing(tmp_path):
 
     path, go = tmp_path / "b.db", tmp_path / "go"
     code = (
-        "import os, time\nfrom shared.schema import open_building_db\n"
-        f"while not os.path.exists({str(go)!r}): time.sleep(0.001)\n"
+        "import os, sys, time\nfrom pathlib import Path\nfrom shared.schema import open_building_db\n"
+        "Path(sys.argv[1]).touch()\n"  # imported: ready at the line
+        "deadline = time.monotonic() + 120\n"
+        f"while not os.path.exists({str(go)!r}) and time.monotonic() < deadline: time.sleep(0.001)\n"
         f"open_building_db({str(path)!r})"
     )
+    ready = [tmp_path / f"ready-{n}" for n in range(6)]
     starters = [
-        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(6)
+        subprocess.Popen([sys.executable, "-c", code, str(mark)], stderr=subprocess.PIPE)
+        for mark in ready
     ]
-    import time
-
-    time.sleep(1.5)  # every process imported and waiting at the line
+    eventually(
+        lambda: all(mark.exists() for mark in ready) or any(p.poll() is not None for p in starters),
+        timeout=60,
+        message="every process imported and waiting at the line",
+    )
     go.touch()
     errors = [p.communicate(timeout=60)[1] for p in starters]
     assert [p.returncode for p in starters] == [0] * 6, errors

@@ -132,7 +132,7 @@ def test_an_upgrade_from_the_previous_release_with_a_kiosk_queuing_loses_nothing
         ]
         queued.append(_queue_help(outbox))
         worker.wake()
-        time.sleep(1)
+        _wait_for(lambda: outbox.get(queued[0]).attempts >= 1, "a send tried and refused")
         assert not any(outbox.get(item_id).state == ACKED for item_id in queued)
 
         console.start()  # the upgraded console on the old database
@@ -162,16 +162,21 @@ def test_an_upgrade_from_the_previous_release_with_a_kiosk_queuing_loses_nothing
                 )
                 worker.wake()
                 n += 1
-                time.sleep(0.1)
+                stop_queuing.wait(0.1)  # a visitor every tenth of a second: pacing, not a wait
             queuer.close()
+
+        def queued_more(count: int, what: str) -> None:
+            """Wait until `count` more visits are queued from now (the phases below)."""
+            target = len(more) + count
+            _wait_for(lambda: len(more) >= target, what)
 
         queuing = threading.Thread(target=keep_queuing)
         queuing.start()
-        time.sleep(0.5)
+        queued_more(4, "visits queued while the console runs")
         console.stop()
-        time.sleep(1)
+        queued_more(3, "visits queued while the console is down")
         console.start()
-        time.sleep(0.5)
+        queued_more(3, "visits queued after it is back")
         stop_queuing.set()
         queuing.join()
         _wait_for(lambda: _all_acked(outbox, more), "the requests queued across the restart")

@@ -33,7 +33,7 @@ class KioskHttp:
                 "screen": "home",
             },
             headers={"Idempotency-Key": new_idempotency_key()},
-            timeout=5,
+            timeout=30,  # generous: a busy machine; never reached when all is well
         )
         assert response.status_code == 201, response.text
         return response.json()
@@ -42,7 +42,7 @@ class KioskHttp:
         response = self.session.get(
             f"{self.base_url}/api/v1/feed",
             params={"after": after, "wait": wait, "epoch": self.epoch},
-            timeout=wait + 5,
+            timeout=wait + 30,
         )
         assert response.status_code == 200, response.text
         self.epoch = response.json()["epoch"]

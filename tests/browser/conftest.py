@@ -11,13 +11,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from console.server import ConsoleServer
 from shared.clock import FrozenClock
 from tests.browser.actions import KioskHttp
 from tests.helpers import add_staff, make_app, paired_kiosk
 from tests.servers import CHROMIUM, launch_chromium, serve
+
+# How long an action or an expect() waits for the page before failing. Generous: a
+# busy two-core machine can be many times slower than a quiet one, and a passing
+# test goes on the moment the page is right, so only a real failure pays for it.
+PAGE_TIMEOUT_MS = 20_000
+expect.set_options(timeout=PAGE_TIMEOUT_MS)
 
 # A short keep-alive lets an event stream whose browser has gone notice it
 # quickly, so stopping the server does not wait on parked stream threads.
@@ -81,7 +87,7 @@ def page(browser, start_console) -> Page:
         viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai"
     )
     page = context.new_page()
-    page.set_default_timeout(5_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()
 

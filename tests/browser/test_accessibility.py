@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.accessibility import blocking_violations, describe
 from tests.browser.actions import KioskHttp, sign_in
+from tests.browser.conftest import PAGE_TIMEOUT_MS
 from tests.browser.desk_day import ADMIN, RECEPTION, seed_desk_day
 
 
@@ -25,7 +26,7 @@ def a11y_page(browser, start_console) -> Page:
         bypass_csp=True,
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import expect
 
+from console import live
 from shared import kiosks
 from tests.browser.actions import SCREENSHOTS, open_live_queue, sign_in
-from tests.helpers import add_staff, building_db
+from tests.helpers import add_staff, building_db, eventually
 
 ON_MY_WAY = "我这就去 · On my way"
 DONE = "已处理 · Done"
@@ -28,26 +28,23 @@ def row(page, escalation_id):
     return page.locator(f'tr.item[data-id="{escalation_id}"]')
 
 
-def test_a_kiosk_call_appears_at_once_and_its_clock_ticks(page, console, kiosk, reception_staff):
+def test_a_kiosk_call_appears_live_and_its_clock_ticks(page, console, kiosk, reception_staff):
     open_live_queue(page, console.url, reception_staff)
     page.evaluate("window.__sameDocument = true")
 
-    started = time.perf_counter()
     escalation_id = kiosk.call_reception()["id"]
-    page.wait_for_selector(f'tr.item[data-id="{escalation_id}"]', timeout=1_000)
-    elapsed = time.perf_counter() - started
-
-    assert elapsed < 1.0, f"the call took {elapsed * 1000:.0f} ms to reach the staff page"
-    assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
     call = row(page, escalation_id)
+    expect(call).to_be_visible()  # how fast: bench/live_queue_latency.py
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
     expect(call).to_contain_text("呼叫前台 · Call reception")
     expect(call).to_contain_text("大堂 A · Lobby A")
     expect(call).to_have_class(re.compile(r"\bok\b"))
     waited = call.locator(".waited")
-    assert waited.inner_text() == "0 s"
+    expect(waited).to_have_text(re.compile(r"^\d+ s$"))
+    shown = int(waited.inner_text().removesuffix(" s"))  # 0 s unless the machine is busy
     # The clock ticks in the browser, with no further request.
-    expect(waited).not_to_have_text("0 s", timeout=2_000)
-    assert int(waited.inner_text().removesuffix(" s")) >= 1
+    expect(waited).not_to_have_text(f"{shown} s")
+    assert int(waited.inner_text().removesuffix(" s")) > shown
 
 
 def test_the_row_turns_amber_then_red_by_the_consoles_clock(
@@ -80,9 +77,11 @@ def test_on_my_way_tells_the_kiosk_who_is_coming(page, console, kiosk, reception
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The kiosk is already waiting on its feed when reception answers.
-        news = pool.submit(kiosk.feed, after=0, wait=5)
+        news = pool.submit(kiosk.feed, after=0, wait=25)
+        parked = live.connections(console.app)
+        eventually(lambda: parked.feeds == 1, message="the kiosk's long-poll parked")
         call.get_by_role("button", name=ON_MY_WAY).click()
-        feed = news.result(timeout=8)
+        feed = news.result(timeout=60)
 
     [event] = feed["events"]
     assert event["kind"] == "escalation.acknowledged"

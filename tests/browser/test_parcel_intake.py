@@ -8,6 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.actions import SCREENSHOTS, sign_in
+from tests.browser.conftest import PAGE_TIMEOUT_MS
 from tests.helpers import add_resident, building_db
 from tests.mailbox import Mailbox
 
@@ -103,9 +104,7 @@ def _log_three_parcels(page, console, reception_staff, mailbox):
     assert page.evaluate("window.__cspViolations") == []
     page.screenshot(path=SCREENSHOTS / "console_parcels_intake.png", full_page=True)
 
-    assert (
-        len(mailbox.wait_for(3, timeout=10)) == 3
-    )  # one message per resident, sent by the console
+    assert len(mailbox.wait_for(3)) == 3  # one message per resident, sent by the console
     page.goto(console.url + "/parcels/list?view=waiting")
     expect(page.locator("tr[data-parcel-id]")).to_have_count(3)
     expect(page.locator("tr[data-parcel-id]").filter(has_text="李秀英")).to_have_count(1)
@@ -120,7 +119,7 @@ def test_without_javascript_the_browser_walks_the_required_fields(
         viewport={"width": 1280, "height": 800}, locale="zh-CN", java_script_enabled=False
     )
     page = context.new_page()
-    page.set_default_timeout(5_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     try:
         sign_in(page, console.url, reception_staff)
         page.goto(console.url + "/parcels/")

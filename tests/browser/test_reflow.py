@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.actions import KioskHttp, sign_in
+from tests.browser.conftest import PAGE_TIMEOUT_MS
 from tests.browser.desk_day import ADMIN, seed_desk_day
 
 VIEWPORTS = {"200% zoom on 1366x768": (683, 384), "320 px phone": (320, 640)}
@@ -31,7 +32,7 @@ def _context_page(browser, size, **options) -> Page:
         **options,
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     return page
 
 

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from shared import parcels, resident_links, residents
 from tests.browser.accessibility import blocking_violations, describe
+from tests.browser.conftest import PAGE_TIMEOUT_MS
 from tests.helpers import add_resident, add_staff, building_db
 
 PHONE = {"width": 390, "height": 844}
@@ -27,7 +28,7 @@ def phone_page(browser, start_console) -> Page:
         is_mobile=True, has_touch=True, device_scale_factor=3,
     )  # fmt: skip
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()
 
@@ -38,7 +39,7 @@ def axe_page(browser, start_console) -> Page:
         viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", bypass_csp=True
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()
 

@@ -6,8 +6,29 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import expect
 
+from console import live
 from shared.tokens import new_idempotency_key
 from tests.browser.actions import SCREENSHOTS, open_live_queue
+
+# Installed before any page script: the version each "queue" event of the page's stream
+# carried, so a test can wait until the page has heard a given change.
+RECORD_QUEUE_EVENTS = """
+window.__queueVersions = [];
+const RealEventSource = window.EventSource;
+window.EventSource = class extends RealEventSource {
+  constructor(url, init) {
+    super(url, init);
+    this.addEventListener("queue", (event) => window.__queueVersions.push(Number(event.data)));
+  }
+};
+"""
+
+
+def heard(page, version: int) -> None:
+    """Wait until the page's stream has delivered the change numbered `version`. The
+    recorder was added before the page's own listener, and one event's listeners all
+    run before any other script: when this returns, the page has handled it too."""
+    page.wait_for_function(f"() => window.__queueVersions.some((v) => v >= {version})")
 
 
 def _register(kiosk, name, phone, unit="101"):
@@ -25,6 +46,7 @@ def _register(kiosk, name, phone, unit="101"):
 def test_reception_confirms_one_visitor_and_denies_another_live(
     page, console, kiosk, reception_staff
 ):
+    page.add_init_script(RECORD_QUEUE_EVENTS)
     open_live_queue(page, console.url, reception_staff)
     first = _register(kiosk, "张先生", "13812345678")
     second = _register(kiosk, "李女士", "13900001111")
@@ -40,7 +62,7 @@ def test_reception_confirms_one_visitor_and_denies_another_live(
     reason = second_row.get_by_label("拒绝原因 · Reason for denial")
     reason.fill("住户不在家")
     third = _register(kiosk, "王先生", "13700002222")  # the queue changes while she types …
-    page.wait_for_timeout(600)
+    heard(page, live.hub(console.app).version)
     expect(reason).to_have_value("住户不在家")  # … and what she typed is not wiped
     second_row.get_by_role("button", name="拒绝 · Deny").click()
     expect(second_row).to_have_count(0)

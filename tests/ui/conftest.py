@@ -31,7 +31,14 @@ from kiosk.config import KioskSettings  # noqa: E402
 from kiosk.salvage import open_kiosk_store  # noqa: E402
 from shared.clock import FrozenClock  # noqa: E402
 from tests.stub_console import TOKEN  # noqa: E402
-from tests.ui.driving import start_app, step, stop_app, tap, wait_until  # noqa: E402, F401
+from tests.ui.driving import (  # noqa: E402, F401
+    holds_for_frames,
+    start_app,
+    step,
+    stop_app,
+    tap,
+    wait_until,
+)
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 NOBODY_LISTENS = "http://127.0.0.1:9"  # the discard port: connection refused at once
@@ -175,5 +182,5 @@ def kiosk(console, start_kiosk):
         console_url=server.url, start_sync=True, pairing=pair_over_http(app, server.url)
     )
     bar = running.root.get_screen("home").ids.top_bar.ids
-    assert wait_until(lambda: bar.status_label.text == "在线", timeout=5)
+    assert wait_until(lambda: bar.status_label.text == "在线")
     return running

@@ -8,13 +8,12 @@ environment when first imported.
 
 from __future__ import annotations
 
-import time
-
 from kivy.app import App
 from kivy.base import EventLoop
 from kivy.tests.common import UnitTestTouch
 
 from kiosk.app import LobbyKioskApp
+from tests.helpers import eventually, holds_for
 
 
 def step(frames: int = 1) -> None:
@@ -23,14 +22,19 @@ def step(frames: int = 1) -> None:
         EventLoop.idle()
 
 
-def wait_until(predicate, timeout: float = 3.0) -> bool:
-    """Step frames (never sleep) until predicate() is true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        EventLoop.idle()
-    return bool(predicate())
+def wait_until(predicate, timeout: float = 20.0, message: str = "the kiosk got there"):
+    """Step frames (never sleep) until predicate() is true; return its value.
+
+    Raises AssertionError at the deadline rather than returning False, so a call
+    without `assert` still fails loudly. The deadline is generous (tests/helpers.py,
+    eventually): a passing test returns as soon as the state is there."""
+    return eventually(predicate, timeout=timeout, message=message, step=step)
+
+
+def holds_for_frames(predicate, seconds: float, message: str = "nothing changed") -> bool:
+    """A deliberate "nothing happens for `seconds`" check, stepping frames meanwhile
+    (tests/helpers.py, holds_for): fails the moment predicate() turns false."""
+    return holds_for(predicate, seconds, message=message, step=step)
 
 
 def tap(widget) -> None:

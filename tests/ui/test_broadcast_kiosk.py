@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import math
 import socket
-import time
 
 import pytest
 from PIL import Image
@@ -20,7 +19,14 @@ from kiosk.backoff import Backoff
 from kiosk.viewmodels.broadcast import reading_seconds
 from shared import kiosks
 from tests.helpers import StaffBrowser, add_staff, building_db, make_app
-from tests.ui.conftest import pair_over_http, screenshot, step, tap, wait_until
+from tests.ui.conftest import (
+    holds_for_frames,
+    pair_over_http,
+    screenshot,
+    step,
+    tap,
+    wait_until,
+)
 
 WATER = {
     "title_zh": "周五停水通知",
@@ -119,15 +125,14 @@ def test_an_announcement_published_on_the_console_appears_in_the_carousel(
     manager = _manager(app)
     assert not carousel(kiosk).shown  # nothing published: the greeting has the room
 
-    published = time.monotonic()
+    # The kiosk hears it through its feed (a parked long-poll woken: proven without a
+    # window in tests/test_emergency_broadcast.py); how fast is measured in bench/.
     water = publish(manager, WATER, _picture())
     ids = carousel(kiosk).ids
-    assert wait_until(lambda: ids.title.text == "周五停水通知", timeout=5)
-    shown_after = time.monotonic() - published
-    assert shown_after < 5, f"shown after {shown_after:.1f} s"  # the feed event, not the poll
+    assert wait_until(lambda: ids.title.text == "周五停水通知")
     assert ids.body.text.startswith("11月28日（周五）")
     assert ids.secondary.text.startswith("Water off on Friday — Friday 28 November")
-    assert wait_until(lambda: carousel(kiosk).image_source.endswith(".jpg"), timeout=5)
+    assert wait_until(lambda: carousel(kiosk).image_source.endswith(".jpg"))
     assert ids.position.text == ""  # only one
     assert home(kiosk).ids.footer.opacity == 1  # the notices' room is reserved: nothing makes way
     for name in ("visitor", "parcel", "repair", "help"):  # the tiles stay big
@@ -137,16 +142,18 @@ def test_an_announcement_published_on_the_console_appears_in_the_carousel(
     screenshot("broadcast_carousel_zh.png")
 
     market = publish(manager, MARKET)
-    assert wait_until(lambda: ids.position.text == "1 / 2", timeout=5)
+    assert wait_until(lambda: ids.position.text == "1 / 2")
     assert ids.title.text == "周五停水通知"  # priority 7 before priority 2
     # each notice stays for its reading time (at least 8 s), then the next one
     kiosk_clock.advance(seconds=stays(WATER) - 1)
-    assert not wait_until(lambda: ids.title.text != "周五停水通知", timeout=2.5)  # not yet read
+    holds_for_frames(
+        lambda: ids.title.text == "周五停水通知", 2.5, "not moved on before it is read"
+    )
     kiosk_clock.advance(seconds=1)
-    assert wait_until(lambda: ids.title.text == "周末社区市集", timeout=3)
+    assert wait_until(lambda: ids.title.text == "周末社区市集")
     assert ids.position.text == "2 / 2" and carousel(kiosk).image_source == ""
     kiosk_clock.advance(seconds=stays(MARKET))
-    assert wait_until(lambda: ids.title.text == "周五停水通知", timeout=3)
+    assert wait_until(lambda: ids.title.text == "周五停水通知")
 
     tap(home(kiosk).ids.top_bar.ids.language)
     assert ids.title.text == "Water off on Friday"
@@ -159,10 +166,10 @@ def test_an_announcement_published_on_the_console_appears_in_the_carousel(
 
     response = manager.post(f"/announcements/{water}/withdraw", confirm="yes")
     assert response.status_code == 302
-    assert wait_until(lambda: ids.title.text == "周末社区市集", timeout=5)
+    assert wait_until(lambda: ids.title.text == "周末社区市集")
     assert ids.position.text == ""
     manager.post(f"/announcements/{market}/withdraw", confirm="yes")
-    assert wait_until(lambda: not carousel(kiosk).shown, timeout=5)
+    assert wait_until(lambda: not carousel(kiosk).shown)
     assert home(kiosk).ids.footer.opacity == 1
 
 
@@ -171,9 +178,9 @@ def test_the_kiosk_keeps_its_notices_when_the_console_is_gone(console, kiosk, ki
     manager = _manager(app)
     publish(manager, WATER)
     ids = carousel(kiosk).ids
-    assert wait_until(lambda: ids.title.text == "周五停水通知", timeout=5)
+    assert wait_until(lambda: ids.title.text == "周五停水通知")
     server.stop()
-    assert wait_until(lambda: not kiosk.online, timeout=5)
+    assert wait_until(lambda: not kiosk.online)
     # the console's cache in the kiosk store, as a restarted kiosk would read it
     from kiosk.viewmodels.broadcast import CACHE_KEY, BroadcastViewModel
 
@@ -182,17 +189,14 @@ def test_the_kiosk_keeps_its_notices_when_the_console_is_gone(console, kiosk, ki
     assert ids.title.text == "周五停水通知"  # still shown, offline
 
 
-def test_an_emergency_takes_over_the_kiosk_within_2s_and_ending_it_restores_home(console, kiosk):
+def test_an_emergency_takes_over_the_kiosk_and_ending_it_restores_home(console, kiosk):
     app, _server, reception = console
     # someone is half-way through registering as a visitor
     tap(home(kiosk).ids.visitor)
     assert kiosk.root.current == "visitor_phone"  # (phone first: kiosk-flow)
 
-    clicked = time.monotonic()
-    emergency_id = start_emergency(reception, "fire")
-    assert wait_until(lambda: overlay_shows(kiosk, "火警"), timeout=2)
-    shown_after = time.monotonic() - clicked
-    assert shown_after < 2.0, f"shown after {shown_after:.2f} s"
+    emergency_id = start_emergency(reception, "fire")  # how fast: bench/emergency_broadcast.py
+    assert wait_until(lambda: overlay_shows(kiosk, "火警"))
 
     overlay = kiosk.emergency_overlay
     assert overlay.ids.title_en.text == "Fire alarm"
@@ -209,10 +213,8 @@ def test_an_emergency_takes_over_the_kiosk_within_2s_and_ending_it_restores_home
     step(5)
     screenshot("broadcast_emergency.png")
 
-    ended = time.monotonic()
     assert reception.post(f"/emergency/{emergency_id}/end", confirm="yes").status_code == 302
-    assert wait_until(lambda: not overlay.is_open, timeout=2)
-    assert time.monotonic() - ended < 2.0
+    assert wait_until(lambda: not overlay.is_open)
     assert kiosk.root.current == "home" and kiosk.language == "zh_CN"
     tap(home(kiosk).ids.parcel)  # the kiosk works again
     assert kiosk.root.current == "parcel_pickup"
@@ -226,12 +228,12 @@ def test_edited_instructions_in_landscape(console, start_kiosk):
         start_sync=True,
         pairing=pair_over_http(app, server.url),
     )
-    assert wait_until(lambda: kiosk.online, timeout=5)
+    assert wait_until(lambda: kiosk.online)
     start_emergency(
         reception, "power", zh="大楼停电，电梯停运。请走楼梯，并听从工作人员指挥。",
         en="Power cut: the lifts are stopped. Use the stairs and follow staff instructions.",
     )  # fmt: skip
-    assert wait_until(lambda: overlay_shows(kiosk, "停电"), timeout=2)
+    assert wait_until(lambda: overlay_shows(kiosk, "停电"))
     ids = kiosk.emergency_overlay.ids
     assert ids.instructions_zh.text == "大楼停电，电梯停运。请走楼梯，并听从工作人员指挥。"
     assert ids.instructions_en.text.startswith("Power cut: the lifts are stopped.")
@@ -260,9 +262,9 @@ def test_a_kiosk_cut_off_from_the_console_shows_the_emergency_on_reconnect(tmp_p
             pairing=pair_over_http(app, server.url),
             backoff=Backoff(base=0.2, cap=1.0),
         )
-        assert wait_until(lambda: kiosk.online, timeout=5)
+        assert wait_until(lambda: kiosk.online)
         server.stop()  # the console goes away …
-        assert wait_until(lambda: not kiosk.online, timeout=5)
+        assert wait_until(lambda: not kiosk.online)
 
         add_staff(app)  # … staff start the emergency meanwhile (the console's own pages)
         reception = StaffBrowser(app.test_client())
@@ -274,10 +276,8 @@ def test_a_kiosk_cut_off_from_the_console_shows_the_emergency_on_reconnect(tmp_p
         again = create_app({"TESTING": True, "DATA_DIR": str(data_dir),
                             "SECRET_KEY": app.config["SECRET_KEY"]})  # fmt: skip
         restarted = ConsoleServer(again, port=port).start_in_background()
-        back = time.monotonic()
-        assert wait_until(lambda: overlay_shows(kiosk, "漏水 / 停水"), timeout=10)
-        assert wait_until(lambda: kiosk.online, timeout=2)
-        print(f"shown {time.monotonic() - back:.2f} s after the console came back")
+        assert wait_until(lambda: overlay_shows(kiosk, "漏水 / 停水"))
+        assert wait_until(lambda: kiosk.online)
     finally:
         server.stop() if restarted is None else restarted.stop()
 
@@ -297,7 +297,7 @@ def test_a_kiosk_started_during_an_emergency_shows_it_at_once(console, start_kio
         f"{server.url}/api/v1/pair", json={"code": created["pairing_code"]}, timeout=5
     ).json()
     kiosk = start_kiosk(console_url=server.url, start_sync=True, pairing=pairing)
-    assert wait_until(lambda: overlay_shows(kiosk, "紧急情况"), timeout=5)
+    assert wait_until(lambda: overlay_shows(kiosk, "紧急情况"))
     assert kiosk.emergency_overlay.ids.instructions_en.text == "Please wait in the lobby for staff."
 
 
@@ -310,11 +310,11 @@ def test_the_longest_instructions_still_fit_on_the_screen(console, start_kiosk, 
         start_sync=True,
         pairing=pair_over_http(app, server.url),
     )
-    assert wait_until(lambda: kiosk.online, timeout=5)
+    assert wait_until(lambda: kiosk.online)
     zh = ("请保持冷静，听从工作人员指挥，从最近的楼梯疏散。" * 25)[:500]
     en = ("Stay calm, follow staff and leave by the nearest stairs. " * 10)[:500]
     start_emergency(reception, "other", zh=zh, en=en)
-    assert wait_until(lambda: overlay_shows(kiosk, "紧急情况"), timeout=2)
+    assert wait_until(lambda: overlay_shows(kiosk, "紧急情况"))
     step(5)
     overlay = kiosk.emergency_overlay
     ids = overlay.ids
@@ -336,11 +336,11 @@ def test_landscape_home_with_a_notice_beside_the_greeting(console, start_kiosk):
         start_sync=True,
         pairing=pair_over_http(app, server.url),
     )
-    assert wait_until(lambda: kiosk.online, timeout=5)
+    assert wait_until(lambda: kiosk.online)
     publish(_manager(app), WATER, _picture())
     ids = home(kiosk).ids
-    assert wait_until(lambda: carousel(kiosk).ids.title.text == "周五停水通知", timeout=5)
-    assert wait_until(lambda: carousel(kiosk).image_source.endswith(".jpg"), timeout=5)
+    assert wait_until(lambda: carousel(kiosk).ids.title.text == "周五停水通知")
+    assert wait_until(lambda: carousel(kiosk).image_source.endswith(".jpg"))
     step(5)
     assert ids.carousel.x >= ids.greeting.right - 1  # side by side, not on top of each other
     assert ids.carousel.right <= kiosk.root.width

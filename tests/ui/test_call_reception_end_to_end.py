@@ -8,7 +8,6 @@ tap "call reception" → kiosk outbox → worker → console → queue page →
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 import requests
@@ -17,7 +16,7 @@ from console.server import ConsoleServer
 from shared import kiosks
 from shared.clock import SystemClock
 from tests.helpers import StaffBrowser, add_staff, building_db, make_app
-from tests.ui.conftest import screenshot, tap, wait_until
+from tests.ui.conftest import holds_for_frames, screenshot, tap, wait_until
 
 
 @pytest.fixture
@@ -57,27 +56,21 @@ def test_call_reception_reaches_the_desk_and_the_answer_reaches_the_kiosk(tmp_pa
     try:
         kiosk = start_kiosk(console_url=server.url, start_sync=True, pairing=_pair(app, server.url))
         home = kiosk.root.get_screen("home")
-        assert wait_until(lambda: home.ids.top_bar.ids.status_label.text == "在线", timeout=5)
+        assert wait_until(lambda: home.ids.top_bar.ids.status_label.text == "在线")
 
         add_staff(app)
         staff = StaffBrowser(app.test_client())
         staff.login()
 
-        tapped = time.monotonic()
-        tap(home.ids.help)
-        assert wait_until(lambda: len(_escalations(app)) == 1, timeout=3)
-        delivered = time.monotonic() - tapped
-        assert delivered < 1.0, f"call reached the console after {delivered:.2f} s"
+        tap(home.ids.help)  # how fast it arrives is measured in bench/, not asserted here
+        assert wait_until(lambda: len(_escalations(app)) == 1, message="the call reached the desk")
         rows = staff.client.get("/queue/rows").get_data(as_text=True)
         assert "呼叫前台 · Call reception" in rows and "大堂 A" in rows
 
         help_screen = kiosk.root.get_screen("help")
         escalation_id = _escalations(app)[0]["id"]
-        clicked = time.monotonic()
         staff.post(f"/queue/escalations/{escalation_id}/acknowledge")
-        assert wait_until(lambda: "正在赶来" in help_screen.ids.status.text, timeout=2)
-        shown = time.monotonic() - clicked
-        assert shown < 2.0, f"'reception is coming' shown after {shown:.2f} s"
+        assert wait_until(lambda: "正在赶来" in help_screen.ids.status.text)
         assert "王芳" in help_screen.ids.status.text
         screenshot("kiosk_help_coming_live_zh.png")
         assert len(_escalations(app)) == 1
@@ -94,21 +87,20 @@ def test_with_the_console_down_the_tap_is_answered_at_once_and_delivered_once_la
     kiosk = start_kiosk(console_url=f"http://127.0.0.1:{port}", start_sync=True, pairing=pairing)
     home = kiosk.root.get_screen("home")
 
-    tapped = time.monotonic()
-    tap(home.ids.help)
+    tap(home.ids.help)  # read right after the touch below: nothing waited for
     help_screen = kiosk.root.get_screen("help")
     assert kiosk.root.current == "help"
     assert help_screen.ids.status.text  # an answer on screen at once …
-    assert time.monotonic() - tapped < 0.5
-    assert wait_until(lambda: home.ids.top_bar.ids.status_label.text == "离线", timeout=5)
+    assert wait_until(lambda: home.ids.top_bar.ids.status_label.text == "离线")
     assert "网络恢复" in help_screen.ids.status.text  # … and an honest one
     assert _escalations(app) == []
 
     server = ConsoleServer(app, port=port).start_in_background()
     try:
-        assert wait_until(lambda: len(_escalations(app)) == 1, timeout=15)
-        assert wait_until(lambda: home.ids.top_bar.ids.status_label.text == "在线", timeout=5)
-        wait_until(lambda: False, timeout=1.0)  # a further second of syncing: nothing more arrives
+        assert wait_until(lambda: len(_escalations(app)) == 1)
+        assert wait_until(lambda: home.ids.top_bar.ids.status_label.text == "在线")
+        # a further second of syncing: nothing more arrives
+        holds_for_frames(lambda: len(_escalations(app)) == 1, 1.0, "one call at the desk")
         [row] = _escalations(app)
         assert row["kind"] == "help" and row["status"] == "open"
     finally:

@@ -23,7 +23,7 @@ def test_the_last_ten_seconds_count_down_and_more_time_keeps_the_screen(kiosk_ap
     kiosk_app._tick()
     assert not bar_on_window(kiosk_app)  # at 45 s nothing changes yet
     kiosk_clock.advance(seconds=7)
-    assert wait_until(lambda: bar_on_window(kiosk_app), timeout=5)
+    assert wait_until(lambda: bar_on_window(kiosk_app))
     bar = kiosk_app.countdown
     assert bar.ids.countdown.text == "8 秒后返回首页 · Back to start in 8 s"
     assert bar.ids.more_time.text == "还需要时间 · More time"
@@ -35,7 +35,7 @@ def test_the_last_ten_seconds_count_down_and_more_time_keeps_the_screen(kiosk_ap
     kiosk_app._tick()
     assert kiosk_app.root.current == "repair_unit" and not bar_on_window(kiosk_app)
     kiosk_clock.advance(seconds=16)
-    assert wait_until(lambda: kiosk_app.root.current == "home", timeout=5)
+    assert wait_until(lambda: kiosk_app.root.current == "home")
     assert not bar_on_window(kiosk_app) and kiosk_app.repair.is_reset
 
 
@@ -57,7 +57,7 @@ def test_reception_on_the_way_stays_three_minutes(kiosk_app, kiosk_clock):
     kiosk_app._tick()
     assert bar_on_window(kiosk_app)  # the last 10 s of the 3 minutes
     kiosk_clock.advance(seconds=9)
-    assert wait_until(lambda: kiosk_app.root.current == "home", timeout=5)
+    assert wait_until(lambda: kiosk_app.root.current == "home")
     assert call.is_reset
 
 

@@ -52,7 +52,7 @@ def _invite(app, name="张先生", phone=None) -> str:
 def _scan(kiosk, text: str) -> None:
     """The USB scanner: types into home's focused field, then Enter."""
     field = kiosk.root.get_screen("home").ids.scan
-    assert wait_until(lambda: field.focus, timeout=5)  # ready for the scanner at home
+    assert wait_until(lambda: field.focus)  # ready for the scanner at home
     field.insert_text(text)
     field.dispatch("on_text_validate")
     step(2)
@@ -85,20 +85,20 @@ def test_an_invited_visitor_scans_confirms_and_is_signed_in(console, start_kiosk
     kiosk = start_kiosk(
         console_url=server.url, start_sync=True, pairing=pair_over_http(app, server.url)
     )
-    assert wait_until(lambda: pass_keys.verifying_key(kiosk.store) is not None, timeout=10)
+    assert wait_until(lambda: pass_keys.verifying_key(kiosk.store) is not None)
     text = _invite(app)
 
     _scan(kiosk, text)
     confirm = _confirm_screen(kiosk)
     assert kiosk.root.current == "invitation_confirm"
-    assert wait_until(lambda: confirm.ids.greeting.text == "欢迎 张** · 拜访 101", timeout=10)
+    assert wait_until(lambda: confirm.ids.greeting.text == "欢迎 张** · 拜访 101")
     assert confirm.ids.greeting_english.text == "Welcome 张** · visiting 101"
     assert "张先生" not in confirm.ids.greeting.text  # only the masked name reaches the screen
 
     tap(confirm.ids.confirm)  # the one tap: 确认入场 · Sign in
     result = _result(kiosk)
     assert kiosk.root.current == "invitation_result"
-    assert wait_until(lambda: result.ids.status.text == "已签到，欢迎！", timeout=10)
+    assert wait_until(lambda: result.ids.status.text == "已签到，欢迎！")
     assert result.ids.status_english.text == "You are signed in. Welcome!"
     assert result.ids.go_to.text == "请前往 101" and result.qr_texture is not None
 
@@ -118,7 +118,7 @@ def test_a_bad_pass_gets_its_own_message_and_call_reception(console, start_kiosk
     kiosk = start_kiosk(
         console_url=server.url, start_sync=True, pairing=pair_over_http(app, server.url)
     )
-    assert wait_until(lambda: pass_keys.verifying_key(kiosk.store) is not None, timeout=10)
+    assert wait_until(lambda: pass_keys.verifying_key(kiosk.store) is not None)
     text = _invite(app)
     _scan(kiosk, text[:-9])  # read only in part
     result = _result(kiosk)
@@ -129,7 +129,6 @@ def test_a_bad_pass_gets_its_own_message_and_call_reception(console, start_kiosk
     # the console audits it once the queued check reaches it
     assert wait_until(
         lambda: _rows(app, "SELECT 1 FROM audit_log WHERE action = 'invitation.pass_refused'"),
-        timeout=10,
     )
     tap(result.ids.call)
     assert kiosk.root.current == "help"
@@ -149,10 +148,10 @@ def test_with_the_console_stopped_the_pass_is_verified_here_and_delivered_later(
             pairing=pair_over_http(app, server.url),
             backoff=Backoff(base=0.2, cap=1.0),
         )
-        assert wait_until(lambda: pass_keys.verifying_key(kiosk.store) is not None, timeout=10)
+        assert wait_until(lambda: pass_keys.verifying_key(kiosk.store) is not None)
         text = _invite(app)
         server.stop()
-        assert wait_until(lambda: not kiosk.online, timeout=10)
+        assert wait_until(lambda: not kiosk.online)
 
         for _use in range(2):  # the same once pass, twice while offline
             _scan(kiosk, text)
@@ -168,7 +167,7 @@ def test_with_the_console_stopped_the_pass_is_verified_here_and_delivered_later(
         assert _rows(app, "SELECT * FROM visits") == []
 
         restarted = ConsoleServer(app, port=port).start_in_background()
-        assert wait_until(lambda: len(_rows(app, "SELECT * FROM escalations")) == 1, timeout=20)
+        assert wait_until(lambda: len(_rows(app, "SELECT * FROM escalations")) == 1)
         [visit] = _rows(app, "SELECT * FROM visits")
         assert visit["status"] == "confirmed" and visit["invitation_id"] is not None
         [escalation] = _rows(app, "SELECT * FROM escalations")
@@ -202,7 +201,6 @@ def test_a_resident_asks_for_their_page_link_at_the_kiosk(console, start_kiosk):
     assert screen.ids.status_english.text == "If the details match, a link has been sent"
     assert wait_until(
         lambda: _rows(app, "SELECT detail FROM audit_log WHERE action = 'resident_link.request'"),
-        timeout=10,
     )
     [row] = _rows(app, "SELECT detail FROM audit_log WHERE action = 'resident_link.request'")
     assert json.loads(row["detail"]) == {"matched": 1, "sent": 1}

@@ -68,7 +68,7 @@ def test_the_new_tenant_collects_with_the_code_from_their_notice(console, kiosk)
     open_pickup(kiosk)
     type_on_keypad(kiosk, "101", code)
     tap(parcel_screen(kiosk).ids.submit)
-    assert wait_until(lambda: kiosk.parcel.state == pv.COLLECT, timeout=10)
+    assert wait_until(lambda: kiosk.parcel.state == pv.COLLECT)
     step(2)
     assert parcel_screen(kiosk).ids.status.text == "找到 1 件快递"
     status = db.execute("SELECT status FROM parcels").fetchone()[0]

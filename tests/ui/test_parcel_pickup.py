@@ -60,7 +60,7 @@ def statuses(app, unit="101"):
 
 def open_pickup(kiosk):
     # offline the tile is greyed and opens nothing (kiosk/viewmodels/home.py)
-    assert wait_until(lambda: kiosk.online, timeout=10)
+    assert wait_until(lambda: kiosk.online)
     tap(kiosk.root.get_screen("home").ids.parcel)
     assert kiosk.root.current == SCREEN
     step(2)  # lay out, and focus the scanner field
@@ -93,7 +93,7 @@ def test_unit_and_code_release_the_parcels_once(console, kiosk):
     for digit in code[4:]:
         tap(ids.keypad.keys[digit])
     tap(ids.submit)
-    assert wait_until(lambda: kiosk.parcel.state == pv.COLLECT, timeout=5)
+    assert wait_until(lambda: kiosk.parcel.state == pv.COLLECT)
     step(2)
     assert ids.status.text == "找到 1 件快递" and ids.status_english.text == "We found 1 parcel"
     assert "顺丰" in ids.parcels.text and "A-3" in ids.parcels.text and "…0123" in ids.parcels.text
@@ -112,7 +112,7 @@ def test_unit_and_code_release_the_parcels_once(console, kiosk):
     open_pickup(kiosk)
     type_on_keypad(kiosk, "101", code)
     tap(ids.submit)
-    assert wait_until(lambda: kiosk.parcel.state == pv.FAILED, timeout=5)
+    assert wait_until(lambda: kiosk.parcel.state == pv.FAILED)
     step(2)
     assert ids.status.text == "此取件码无法使用"
     assert "请到前台" in ids.detail.text and ids.call.opacity == 1
@@ -130,7 +130,7 @@ def test_the_scanned_qr_releases_the_parcels(console, kiosk):
         Window.dispatch("on_textinput", ch)
     Window.dispatch("on_key_down", 13, 40, None, [])
     step(2)
-    assert wait_until(lambda: kiosk.parcel.state == pv.COLLECT, timeout=5)
+    assert wait_until(lambda: kiosk.parcel.state == pv.COLLECT)
     step(2)
     ids = parcel_screen(kiosk).ids
     assert "圆通" in ids.parcels.text and "B-1" in ids.parcels.text
@@ -146,7 +146,7 @@ def test_a_wrong_code_says_so_and_lets_the_person_retry(console, kiosk):
     open_pickup(kiosk)
     type_on_keypad(kiosk, "101", other_code(code))
     tap(parcel_screen(kiosk).ids.submit)
-    assert wait_until(lambda: kiosk.parcel.error_key is not None, timeout=5)
+    assert wait_until(lambda: kiosk.parcel.error_key is not None)
     step(2)
     ids = parcel_screen(kiosk).ids
     assert kiosk.parcel.state == pv.ENTRY and kiosk.parcel.field == pv.CODE
@@ -158,7 +158,7 @@ def test_a_wrong_code_says_so_and_lets_the_person_retry(console, kiosk):
     for digit in code:
         tap(ids.keypad.keys[digit])
     tap(ids.submit)
-    assert wait_until(lambda: kiosk.parcel.state == pv.COLLECT, timeout=5)
+    assert wait_until(lambda: kiosk.parcel.state == pv.COLLECT)
     assert statuses(app) == ["collected"]
 
 
@@ -215,7 +215,7 @@ def test_after_the_last_try_reception_has_been_told_and_no_call_is_offered(conso
     for attempt in range(5):
         tap(ids.submit)
         assert wait_until(lambda: kiosk.parcel.state in (pv.ENTRY, pv.FAILED)
-                          and kiosk.parcel.outbox_id is None, timeout=10)  # fmt: skip
+                          and kiosk.parcel.outbox_id is None)  # fmt: skip
         step(2)
         if kiosk.parcel.state == pv.FAILED:
             break

@@ -71,13 +71,13 @@ def unit_id(app, number):
 def open_repair(kiosk, taps):
     taps(screen(kiosk, "home").ids.repair)
     assert kiosk.root.current == "repair_unit"
-    assert wait_until(lambda: kiosk.repair.desk_phone == DESK_PHONE, timeout=5)
+    assert wait_until(lambda: kiosk.repair.desk_phone == DESK_PHONE)
 
 
 def enter_unit(kiosk, taps, unit=UNIT):
     taps.type(screen(kiosk).ids.keypad, unit)
     taps(screen(kiosk).ids.next)
-    assert wait_until(lambda: kiosk.root.current == "repair_category", timeout=5)
+    assert wait_until(lambda: kiosk.root.current == "repair_category")
     step(2)
 
 
@@ -120,7 +120,7 @@ def test_a_dripping_tap_in_five_taps_gets_a_number_and_a_qr(console, kiosk):
     assert ids.display.text == UNIT
     shoot(kiosk, "unit")
     taps(ids.next)
-    assert wait_until(lambda: kiosk.root.current == "repair_category", timeout=5)
+    assert wait_until(lambda: kiosk.root.current == "repair_category")
     assert kiosk.repair.unit_checked  # the console knows the unit
     step(2)
 
@@ -165,7 +165,7 @@ def test_a_dripping_tap_in_five_taps_gets_a_number_and_a_qr(console, kiosk):
     assert (taps.taps, taps.digits) == (5, 3)
 
     done = screen(kiosk)
-    assert wait_until(lambda: kiosk.repair.state == rv.SENT, timeout=5)
+    assert wait_until(lambda: kiosk.repair.state == rv.SENT)
     step(3)
     [row] = ticket_rows(app)
     assert (row["category"], row["problem"], row["urgency"]) == ("water", "dripping_tap", "normal")
@@ -237,7 +237,7 @@ def test_details_offline_say_saved_then_show_the_number_when_sent(console, start
 
     # Back online while the resident is still there: the number appears.
     kiosk.start_sync_worker()
-    assert wait_until(lambda: kiosk.repair.state == rv.SENT, timeout=8)
+    assert wait_until(lambda: kiosk.repair.state == rv.SENT)
     step(3)
     [row] = ticket_rows(app)
     assert (row["category"], row["problem"], row["urgency"]) == (
@@ -255,7 +255,7 @@ def test_an_unknown_unit_says_so_in_both_languages(console, kiosk):
     ids = screen(kiosk).ids
     taps.type(ids.keypad, "999")
     taps(ids.next)
-    assert wait_until(lambda: kiosk.repair.error_key == "repair.unit.error_unknown", timeout=5)
+    assert wait_until(lambda: kiosk.repair.error_key == "repair.unit.error_unknown")
     step(2)
     assert kiosk.root.current == "repair_unit"
     assert ids.error.text.startswith("没有找到房号\u00a0999。")
@@ -289,7 +289,7 @@ def test_an_emergency_shows_instructions_at_once_and_alerts_reception(console, k
     assert ids.steps_other.text.startswith("1. If it is safe, turn off the main water valve.")
     assert ids.phone.text == DESK_PHONE and ids.phone_caption.text == "前台电话 · Desk phone"
     assert ids.what.text == "水管/漏水 · 大量漏水/爆管\nWater & plumbing · Burst pipe / major leak"
-    assert wait_until(lambda: kiosk.repair.state == rv.SENT, timeout=5)
+    assert wait_until(lambda: kiosk.repair.state == rv.SENT)
     step(3)
     assert ids.status.text == "已通知前台" and ids.status_other.text == "Reception has been alerted"
     [row] = ticket_rows(app)
@@ -345,7 +345,7 @@ def test_an_emergency_while_the_connection_drops(console, start_kiosk):
     assert ids.call.opacity == 1 and ids.call.height >= theme.MIN_TARGET
     shoot(kiosk, "emergency_offline")
     kiosk.start_sync_worker()
-    assert wait_until(lambda: kiosk.repair.state == rv.SENT, timeout=8)
+    assert wait_until(lambda: kiosk.repair.state == rv.SENT)
     step(2)
     assert ids.status.text == "已通知前台" and ids.call.opacity == 0
     [row] = ticket_rows(app)
@@ -360,7 +360,7 @@ def submit_common(kiosk, taps, problem="dripping_tap"):
     step(2)
     taps(screen(kiosk).chips[problem])
     taps(screen(kiosk).ids.normal)
-    assert wait_until(lambda: kiosk.repair.state == rv.SENT, timeout=5)
+    assert wait_until(lambda: kiosk.repair.state == rv.SENT)
     return kiosk.repair.number, kiosk.repair.qr
 
 
@@ -394,7 +394,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     assert status.ids.number.value == number and status.ids.unit.value == UNIT
     shoot(kiosk, "status_entry")
     tap(status.ids.submit)
-    assert wait_until(lambda: kiosk.root.current == "ticket_status_result", timeout=5)
+    assert wait_until(lambda: kiosk.root.current == "ticket_status_result")
     step(2)
     result = screen(kiosk)
     assert result.ids.title.text == f"报修单 {number}"
@@ -419,7 +419,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     open_status(kiosk)
     type_lookup(kiosk, number)
     tap(status.ids.submit)
-    assert wait_until(lambda: kiosk.root.current == "ticket_status_result", timeout=5)
+    assert wait_until(lambda: kiosk.root.current == "ticket_status_result")
     step(2)
     assert result.ids.status.text == "已解决" and result.ids.status_english.text == "Resolved"
     assert result.ids.latest.text == "已更换阀芯 · Valve replaced"
@@ -437,7 +437,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     assert result.ids.scan.focus
     tap(result.ids.top_bar.ids.language)
     scan("forged.qr.code")  # not this ticket's QR: the ticket stays, and says why
-    assert wait_until(lambda: kiosk.ticket_status.error_key == "ticket.rescan.bad_qr", timeout=5)
+    assert wait_until(lambda: kiosk.ticket_status.error_key == "ticket.rescan.bad_qr")
     step(2)
     assert kiosk.root.current == "ticket_status_result" and not result.can_rate
     assert result.ids.scan_error.text.startswith("无法识别这个二维码。")
@@ -447,7 +447,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
 
     # the QR held to the scanner on that screen: now it can be rated
     scan(token)
-    assert wait_until(lambda: result.can_rate, timeout=5)
+    assert wait_until(lambda: result.can_rate)
     step(2)
     assert kiosk.root.current == "ticket_status_result"
     assert kiosk.ticket_status.ident == {"qr": token}
@@ -474,7 +474,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     shoot(kiosk, "rating_low")
     tap(result.ids.submit_rating)
     assert kiosk.root.current == "ticket_status_thanks"
-    assert wait_until(lambda: kiosk.ticket_status.state == tv.THANKS, timeout=5)
+    assert wait_until(lambda: kiosk.ticket_status.state == tv.THANKS)
     step(2)
     thanks = screen(kiosk)
     assert thanks.ids.status.text == "感谢您的评价！"
@@ -489,7 +489,7 @@ def test_status_by_number_and_by_qr_then_a_low_rating_with_a_reason(console, kio
     # rated once: the same QR now shows the rating and offers no buttons
     open_status(kiosk)
     scan(token)
-    assert wait_until(lambda: kiosk.root.current == "ticket_status_result", timeout=5)
+    assert wait_until(lambda: kiosk.root.current == "ticket_status_result")
     step(2)
     assert not result.can_rate and result.ids.rating_note.text.startswith("您已评价：2 分")
 
@@ -501,7 +501,7 @@ def test_a_rating_refused_by_the_console_says_why(console, kiosk):
     set_status(app, int(number), "resolved")
     open_status(kiosk)
     scan(token)
-    assert wait_until(lambda: kiosk.root.current == "ticket_status_result", timeout=5)
+    assert wait_until(lambda: kiosk.root.current == "ticket_status_result")
     step(2)
     assert screen(kiosk).can_rate
     # meanwhile the resident rated it through the link in the message
@@ -514,7 +514,7 @@ def test_a_rating_refused_by_the_console_says_why(console, kiosk):
     tap(screen(kiosk).rating_buttons[4])
     assert kiosk.root.current == "ticket_status_thanks"
     # 409 is retried by the outbox; the kiosk withdraws it and says why
-    assert wait_until(lambda: kiosk.ticket_status.state == tv.FAILED, timeout=8)
+    assert wait_until(lambda: kiosk.ticket_status.state == tv.FAILED)
     step(2)
     thanks = screen(kiosk)
     assert thanks.ids.status.text == "这张报修单已经评价过了"
@@ -530,7 +530,7 @@ def test_not_found_and_a_bad_qr_say_what_to_do_next(console, kiosk):
     status = screen(kiosk)
     type_lookup(kiosk, "987654", "101")
     tap(status.ids.submit)
-    assert wait_until(lambda: kiosk.ticket_status.error_key is not None, timeout=5)
+    assert wait_until(lambda: kiosk.ticket_status.error_key is not None)
     step(2)
     assert kiosk.root.current == "ticket_status"
     assert status.ids.error.text.startswith(
@@ -539,7 +539,7 @@ def test_not_found_and_a_bad_qr_say_what_to_do_next(console, kiosk):
     assert "No ticket found." in status.ids.error.text and status.ids.call.opacity == 1
     shoot(kiosk, "status_not_found")
     scan("forged.qr.code")
-    assert wait_until(lambda: kiosk.ticket_status.error_key == "ticket.error.bad_qr", timeout=5)
+    assert wait_until(lambda: kiosk.ticket_status.error_key == "ticket.error.bad_qr")
     step(2)
     assert status.ids.error.text.startswith("无法识别这个二维码。")
     assert status.ids.scan.text == "" and status.ids.scan.focus
@@ -547,10 +547,10 @@ def test_not_found_and_a_bad_qr_say_what_to_do_next(console, kiosk):
     # four more misses by number + unit (five in ten minutes): the console says wait
     for _ in range(4):
         tap(status.ids.submit)
-        assert wait_until(lambda: kiosk.ticket_status.state == tv.ENTRY, timeout=5)
+        assert wait_until(lambda: kiosk.ticket_status.state == tv.ENTRY)
         assert kiosk.ticket_status.error_key == "ticket.error.not_found"
     tap(status.ids.submit)
-    assert wait_until(lambda: kiosk.ticket_status.state == tv.ENTRY, timeout=5)
+    assert wait_until(lambda: kiosk.ticket_status.state == tv.ENTRY)
     step(2)
     assert kiosk.ticket_status.error_key == "ticket.error.throttled"
     assert status.ids.error.text == (
@@ -582,7 +582,7 @@ def test_landscape_keeps_every_step_on_screen(console, start_kiosk):
         pairing=pair_over_http(app, server.url),
         orientation="landscape",
     )
-    assert wait_until(lambda: kiosk.online, timeout=5)
+    assert wait_until(lambda: kiosk.online)
     taps = Taps()
     open_repair(kiosk, taps)
     enter_unit(kiosk, taps)

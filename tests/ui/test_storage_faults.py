@@ -73,14 +73,14 @@ def test_a_full_disk_never_stops_the_kiosk_and_service_resumes_when_space_return
                         pairing=pair_over_http(app_console, server.url))  # fmt: skip
     disk.track(kiosk.store)
     status = screen(kiosk).ids.top_bar.ids.status_label
-    assert wait_until(lambda: status.text == "在线", timeout=10)
+    assert wait_until(lambda: status.text == "在线")
     # The first settings this kiosk caches arrive while the disk is full.
-    assert wait_until(lambda: kiosk.store.get(rep.SETTINGS_KEY) is not None, timeout=10)
+    assert wait_until(lambda: kiosk.store.get(rep.SETTINGS_KEY) is not None)
     kiosk.store.db.execute("DELETE FROM kiosk_state WHERE key IN (?, ?)",
                            ("visitor_settings", rep.SETTINGS_KEY))  # fmt: skip
     disk.fill()
     kiosk.refresh_visitor_settings()  # the console answers: store.set meets SQLITE_FULL
-    assert wait_until(lambda: banner(kiosk).text == f"{FULL_ZH}\n{FULL_EN}", timeout=10)
+    assert wait_until(lambda: banner(kiosk).text == f"{FULL_ZH}\n{FULL_EN}")
     assert App.get_running_app() is kiosk  # still running
     screenshot("kiosk_storage_full_zh_portrait.png")
 
@@ -100,13 +100,13 @@ def test_a_full_disk_never_stops_the_kiosk_and_service_resumes_when_space_return
     before = len(visits(app_console))
 
     disk.lift()  # space returns: the probe's write succeeds, the notice goes
-    assert wait_until(lambda: banner(kiosk).text == "", timeout=20)
+    assert wait_until(lambda: banner(kiosk).text == "")
     kiosk.go_home()
     step(3)  # lay home out again: the notice took room at the top
     register_new(kiosk, taps)
     submit(kiosk, taps)
     assert screen(kiosk).ids.status.text != "抱歉，登记未能保存"
     [item] = [i for i in Outbox(kiosk.store).items() if i.kind == "visit.register"]
-    assert wait_until(lambda: Outbox(kiosk.store).get(item.id).state == ACKED, timeout=20)
+    assert wait_until(lambda: Outbox(kiosk.store).get(item.id).state == ACKED)
     assert len(visits(app_console)) == before + 1
     assert not [i for i in Outbox(kiosk.store).items() if i.kind == FILLER_KIND]

@@ -61,7 +61,7 @@ def register_new(kiosk, taps, *, phone=PHONE, unit="101", shots=False, initials=
     if shots:
         shoot(kiosk, "phone")
     taps.type(screen(kiosk).ids.keypad, phone[-1])  # the 11th digit goes on by itself
-    assert wait_until(lambda: kiosk.root.current == "visitor_name", timeout=5)
+    assert wait_until(lambda: kiosk.root.current == "visitor_name")
     step(2)  # lay the new screen out before tapping it
     name = screen(kiosk)
     for letter in initials:
@@ -81,7 +81,7 @@ def register_new(kiosk, taps, *, phone=PHONE, unit="101", shots=False, initials=
 def submit(kiosk, taps, shots=False):
     """The registration is sent once the unit is checked (the purpose step, if open)."""
     names = ("visitor_purpose", "visitor_outcome")
-    assert wait_until(lambda: kiosk.root.current in names, timeout=5)
+    assert wait_until(lambda: kiosk.root.current in names)
     if kiosk.root.current == "visitor_purpose":
         step(2)
         if shots:
@@ -104,7 +104,7 @@ def test_a_new_visitor_registers_is_confirmed_gets_a_pass_and_signs_out_with_it(
     assert taps.taps <= 6, taps.taps
     assert taps.digits == 11 + 3
 
-    assert wait_until(lambda: kiosk.visitor.visit_id is not None, timeout=5)
+    assert wait_until(lambda: kiosk.visitor.visit_id is not None)
     [row] = visits(app)
     assert (row["name"], row["phone"], row["status"]) == ("张先生", "+8613812345678", "pending")
     assert kiosk.visitor.visit_id == row["id"]
@@ -123,7 +123,7 @@ def test_a_new_visitor_registers_is_confirmed_gets_a_pass_and_signs_out_with_it(
     shoot(kiosk, "reminded")
 
     staff.post(f"/visitors/{row['id']}/decide", decision="confirm_id")
-    assert wait_until(lambda: kiosk.visitor.state == vv.CONFIRMED, timeout=5)
+    assert wait_until(lambda: kiosk.visitor.state == vv.CONFIRMED)
     step(3)
     assert outcome.ids.status.text == "欢迎！登记已确认"
     assert outcome.ids.go_to.text == "请前往 101"
@@ -149,7 +149,7 @@ def test_a_new_visitor_registers_is_confirmed_gets_a_pass_and_signs_out_with_it(
     for ch in token:
         Window.dispatch("on_textinput", ch)
     Window.dispatch("on_key_down", 13, 40, None, [])
-    assert wait_until(lambda: kiosk.sign_out.state == "done", timeout=5)
+    assert wait_until(lambda: kiosk.sign_out.state == "done")
     step(2)
     assert sign_out.ids.status.text == "再见，张**！已为您签退"
     assert visits(app)[0]["status"] == "signed_out"
@@ -163,7 +163,7 @@ def test_a_new_visitor_registers_is_confirmed_gets_a_pass_and_signs_out_with_it(
     for ch in token:
         Window.dispatch("on_textinput", ch)
     Window.dispatch("on_key_down", 13, 40, None, [])
-    assert wait_until(lambda: kiosk.sign_out.state == "failed", timeout=5)
+    assert wait_until(lambda: kiosk.sign_out.state == "failed")
     step(2)
     assert sign_out.ids.status.text == "没有找到您的在场登记"
     assert sign_out.ids.detail.text == "请到前台，工作人员会为您签退。"
@@ -178,7 +178,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     taps = Taps()
     register_new(kiosk, taps, initials="oy", surname="欧阳")
     submit(kiosk, taps)
-    assert wait_until(lambda: kiosk.visitor.visit_id is not None, timeout=5)
+    assert wait_until(lambda: kiosk.visitor.visit_id is not None)
     assert screen(kiosk).ids.done.text == "离开（不领通行证）"  # says what it does
     tap(screen(kiosk).ids.done)
 
@@ -186,7 +186,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     taps = Taps()
     taps(screen(kiosk).ids.visitor)
     taps.type(screen(kiosk).ids.keypad, PHONE)
-    assert wait_until(lambda: kiosk.root.current == "visitor_returning", timeout=5)
+    assert wait_until(lambda: kiosk.root.current == "visitor_returning")
     step(2)
     returning = screen(kiosk)
     assert returning.ids.header.ids.title.text == "欢迎回来，欧**"
@@ -202,23 +202,23 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     taps(screen(kiosk).ids.register)
     submit(kiosk, taps)
     assert taps.taps <= 3
-    assert wait_until(lambda: len(visits(app)) == 2 and kiosk.visitor.visit_id, timeout=5)
+    assert wait_until(lambda: len(visits(app)) == 2 and kiosk.visitor.visit_id)
     second = visits(app)[1]
     assert second["name"] == "欧阳先生" and second["is_returning"] == 1
     staff.post(f"/visitors/{second['id']}/decide", decision="confirm_host")
-    assert wait_until(lambda: kiosk.visitor.state == vv.CONFIRMED, timeout=5)
+    assert wait_until(lambda: kiosk.visitor.state == vv.CONFIRMED)
     tap(screen(kiosk).ids.done)
 
     # a third visit, same as last time: the phone, then one tap
     taps = Taps()
     taps(screen(kiosk).ids.visitor)
     taps.type(screen(kiosk).ids.keypad, PHONE)
-    assert wait_until(lambda: kiosk.root.current == "visitor_returning", timeout=5)
+    assert wait_until(lambda: kiosk.root.current == "visitor_returning")
     step(2)
     assert screen(kiosk).ids.same.text.startswith("是我，同上次：1**")
     taps(screen(kiosk).ids.same)
     assert kiosk.root.current == "visitor_outcome" and taps.taps == 2 and taps.digits == 11
-    assert wait_until(lambda: len(visits(app)) == 3, timeout=5)
+    assert wait_until(lambda: len(visits(app)) == 3)
     third = visits(app)[2]
     assert (third["name"], third["is_returning"], third["status"]) == ("欧阳先生", 1, "pending")
     assert building_db(app)["units"].get(third["unit_id"])["number"] == "102"
@@ -231,7 +231,7 @@ def test_a_returning_visitor_confirms_with_one_tap_and_signs_out_by_phone(consol
     assert sign_out.ids.display.text == "138 1234 5678"  # grouped 3-4-4
     shoot(kiosk, "signout_phone")
     tap(sign_out.ids.submit)
-    assert wait_until(lambda: kiosk.sign_out.state == "done", timeout=5)
+    assert wait_until(lambda: kiosk.sign_out.state == "done")
     step(2)
     assert sign_out.ids.status.text == "再见，欧**！已为您签退"
     assert visits(app)[1]["status"] == "signed_out"
@@ -244,10 +244,10 @@ def test_a_denied_visitor_is_told_to_see_reception(console, kiosk):
     tap(screen(kiosk).ids.top_bar.ids.language)  # an English-speaking visitor
     register_new(kiosk, taps, phone="13900000001", initials="w", surname="王")
     submit(kiosk, taps)
-    assert wait_until(lambda: kiosk.visitor.visit_id is not None, timeout=5)
+    assert wait_until(lambda: kiosk.visitor.visit_id is not None)
     assert visits(app)[0]["language"] == "en"
     staff.post(f"/visitors/{kiosk.visitor.visit_id}/decide", decision="deny", reason="住户不在家")
-    assert wait_until(lambda: kiosk.visitor.state == vv.DENIED, timeout=5)
+    assert wait_until(lambda: kiosk.visitor.state == vv.DENIED)
     step(2)
     outcome = screen(kiosk)
     assert outcome.ids.status.text == "Sorry, we cannot register you now"
@@ -262,7 +262,7 @@ def test_an_unknown_unit_offers_to_call_reception(console, kiosk):
     taps = Taps()
     register_new(kiosk, taps, unit="9999")
     unit = screen(kiosk, "visitor_unit")
-    assert wait_until(lambda: unit.ids.call.opacity == 1, timeout=5)
+    assert wait_until(lambda: unit.ids.call.opacity == 1)
     step(2)
     assert kiosk.root.current == "visitor_unit"
     assert unit.ids.error.text == "本楼没有 9999 这个房号。请核对，或呼叫前台帮您。"
@@ -270,9 +270,7 @@ def test_an_unknown_unit_offers_to_call_reception(console, kiosk):
     shoot(kiosk, "unit_unknown")
     tap(unit.ids.call)
     assert kiosk.root.current == "help"
-    assert wait_until(
-        lambda: len(list(building_db(app).query("SELECT * FROM escalations"))) == 1, timeout=5
-    )
+    assert wait_until(lambda: len(list(building_db(app).query("SELECT * FROM escalations"))) == 1)
     assert visits(app) == []
     # the building's visitor settings were fetched off the UI thread and cached
     cached = kiosk.store.get("visitor_settings")

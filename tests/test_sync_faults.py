@@ -13,8 +13,6 @@ import threading
 import time
 from datetime import timedelta
 
-import pytest
-
 from console.server import ConsoleServer
 from kiosk.client import ConsoleClient
 from kiosk.outbox import ACKED, Outbox
@@ -193,9 +191,6 @@ def test_a_network_black_hole_makes_the_item_wait_not_the_kiosk(tmp_path):
         store.close()
 
 
-# 5,000 sends take minutes on a busy two-core machine (about four beside other work):
-# the suite's 300 s hang guard (pyproject.toml) is no deadline for this one.
-@pytest.mark.timeout(1200)
 def test_a_week_offline_with_5000_items_and_a_wrong_clock_is_delivered_once_in_order(tmp_path):
     app = make_app(tmp_path / "console", **UNPACED)
     kiosk_clock = FrozenClock("2026-11-19T09:00:00+00:00")  # a week ago … by a clock a day slow
@@ -207,6 +202,7 @@ def test_a_week_offline_with_5000_items_and_a_wrong_clock_is_delivered_once_in_o
             stamp = to_iso(kiosk_clock.now() + timedelta(minutes=2 * n))
             created.append(stamp)
             _help_call(outbox, stamp, screen="home" if n % 2 else "visitor")
+    kiosk_clock.advance(days=7)  # the console comes back a week later: a backlog, not live calls
     console_started = to_iso(app.extensions["lobbydesk.clock"].now())
     server = ConsoleServer(app).start_in_background()
     try:

@@ -31,6 +31,7 @@ from kiosk.config import KioskSettings
 from kiosk.fonts import register_default_font
 from kiosk.outbox import Outbox
 from kiosk.queries import QueryWorker
+from kiosk.refusals import Refusal
 from kiosk.screen_names import (
     HELP,
     HOME,
@@ -427,8 +428,8 @@ class LobbyKioskApp(KvText, RepairDesk, InviteDesk, IdleDesk, OutboxWithdrawals,
         if any([flow.on_acked(outbox_id, response) for flow in self.flows]):
             self.refresh()
 
-    def sync_dead(self, outbox_id: int, kind: str, error: str) -> None:
-        if any([flow.on_dead(outbox_id, error) for flow in self.flows]):
+    def sync_dead(self, outbox_id: int, kind: str, refusal: Refusal) -> None:
+        if any([flow.on_dead(outbox_id, refusal) for flow in self.flows]):
             self.refresh()
 
     def sync_event(self, event: dict) -> None:

@@ -42,6 +42,7 @@ from live_queue_latency import percentile, start_console  # noqa: E402
 
 from kiosk.app import LobbyKioskApp  # noqa: E402
 from kiosk.config import KioskSettings  # noqa: E402
+from kiosk.flows import FlowName  # noqa: E402
 from kiosk.store import KioskStore  # noqa: E402
 from kiosk.viewmodels import repair as rv  # noqa: E402
 
@@ -176,7 +177,7 @@ def run(rounds: int) -> list[tuple[str, int, int, list[float]]]:
                 assert wait_until(lambda: app.repair.state == rv.SENT and app.repair.number)
                 waits.append(acked_ms[app.repair.outbox_id])
                 counts.add((resident.taps, resident.digits))
-                app.finish_repair()
+                app.finish(FlowName.REPAIR)
                 frames(2)
             ((taps, digits),) = counts  # the same taps every round
             results.append((label, taps, digits, waits))

@@ -1,9 +1,11 @@
 """LobbyKioskApp: wires the view-models, the outbox and the SyncWorker to Kivy.
 
 Behaviour lives in the view-models (kiosk/viewmodels), I/O in SyncWorker's
-threads; this class only moves worker callbacks onto the main thread and
-copies view-model state into widgets. Announcements and the emergency
-broadcast have their own glue: BroadcastController (kiosk/broadcast_desk.py).
+threads; this class builds the screens and view-models from the flow registry
+(kiosk/flows.py), moves worker callbacks onto the main thread and hands each
+flow its news. What screens ask of the flows is dispatched in FlowDesk
+(kiosk/app_flows.py). Announcements and the emergency broadcast have their own
+glue: BroadcastController (kiosk/broadcast_desk.py).
 """
 
 from __future__ import annotations

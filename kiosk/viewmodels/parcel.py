@@ -22,7 +22,7 @@ from datetime import datetime
 
 from kiosk.refusals import Refusal
 from kiosk.viewmodels.contract import ENTRY, FAILED, IDLE, OFFLINE, SAVING, FlowModel  # noqa: F401  (this flow's states)
-from kiosk.viewmodels.digit_entry import TwoFieldEntry
+from kiosk.viewmodels.digit_entry import KeypadEntry, TwoFieldEntry
 from kiosk.viewmodels.effects import Enqueue
 
 SENDING = "sending"
@@ -59,7 +59,7 @@ _FAILURES = {
 _REFUSED = ("parcel.failed.refused", "parcel.see_reception")
 
 
-class ParcelViewModel(FlowModel):
+class ParcelViewModel(KeypadEntry, FlowModel):
     # -- life cycle --------------------------------------------------------
     def reset(self) -> None:
         """Forget this resident entirely (Done, idle, leaving the flow)."""
@@ -84,11 +84,6 @@ class ParcelViewModel(FlowModel):
 
     # -- input -------------------------------------------------------------
     @property
-    def field(self) -> str:
-        """The field the keypad types into: UNIT or CODE."""
-        return self.entry.field
-
-    @property
     def unit_digits(self) -> str:
         return self.entry.digits[UNIT]
 
@@ -96,14 +91,8 @@ class ParcelViewModel(FlowModel):
     def code_digits(self) -> str:
         return self.entry.digits[CODE]
 
-    def select(self, field: str) -> None:
-        if self.state == ENTRY:
-            self.entry.select(field)
-
-    def key(self, key: str) -> None:
-        if self.state == ENTRY:
-            self._error(None)
-            self.entry.press(key)
+    def _clear_error(self) -> None:
+        self._error(None)
 
     def submit(self) -> Enqueue | None:
         """The big button: "Next" on the unit, "Pick up" on the code."""

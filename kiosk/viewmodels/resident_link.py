@@ -10,7 +10,7 @@ never tells who lives where), and a match gets a fresh link on their own channel
 from __future__ import annotations
 
 from kiosk.viewmodels.contract import ENTRY, FAILED, IDLE, SAVING, FlowModel
-from kiosk.viewmodels.digit_entry import TwoFieldEntry
+from kiosk.viewmodels.digit_entry import KeypadEntry, TwoFieldEntry
 from kiosk.viewmodels.effects import Enqueue
 
 SENT = "sent"
@@ -24,23 +24,13 @@ MAX_UNIT_DIGITS = 8
 PHONE_DIGITS = 4
 
 
-class ResidentLinkViewModel(FlowModel):
+class ResidentLinkViewModel(KeypadEntry, FlowModel):
     WAITING_STATES = (SAVING, SENT, QUEUED)
 
     def reset(self) -> None:
         super().reset()
         self.entry = TwoFieldEntry((UNIT, MAX_UNIT_DIGITS), (PHONE, PHONE_DIGITS))
         self.error_key: str | None = None
-
-    def key(self, key: str) -> None:
-        if self.state != ENTRY:
-            return
-        self.error_key = None
-        self.entry.press(key)
-
-    def select(self, field: str) -> None:
-        if self.state == ENTRY:
-            self.entry.select(field)
 
     def send(self):
         """发送链接 · Send link: both fields complete → one outbox item."""

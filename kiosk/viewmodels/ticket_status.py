@@ -27,7 +27,7 @@ from datetime import datetime
 
 from kiosk.client import PERMANENT, Result
 from kiosk.viewmodels.contract import ENTRY, FAILED, IDLE, SAVING, FlowModel  # noqa: F401  (this flow's states)
-from kiosk.viewmodels.digit_entry import TwoFieldEntry
+from kiosk.viewmodels.digit_entry import KeypadEntry, TwoFieldEntry
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import ticket_catalog as catalog
 from shared.errors import LobbyDeskError
@@ -127,7 +127,7 @@ def local_time(iso: str) -> str:
     return moment.astimezone().strftime("%m-%d %H:%M")
 
 
-class TicketStatusViewModel(FlowModel):
+class TicketStatusViewModel(KeypadEntry, FlowModel):
     WAITING_STATES = (RATING,)
 
     # -- life cycle --------------------------------------------------------
@@ -153,11 +153,6 @@ class TicketStatusViewModel(FlowModel):
 
     # -- entry -------------------------------------------------------------
     @property
-    def field(self) -> str:
-        """The field the keypad types into: NUMBER or UNIT."""
-        return self.entry.field
-
-    @property
     def number_digits(self) -> str:
         return self.entry.digits[NUMBER]
 
@@ -165,14 +160,8 @@ class TicketStatusViewModel(FlowModel):
     def unit_digits(self) -> str:
         return self.entry.digits[UNIT]
 
-    def select(self, field: str) -> None:
-        if self.state == ENTRY:
-            self.entry.select(field)
-
-    def key(self, key: str) -> None:
-        if self.state == ENTRY:
-            self.error_key, self.offer_call = None, False
-            self.entry.press(key)
+    def _clear_error(self) -> None:
+        self.error_key, self.offer_call = None, False
 
     def submit(self) -> Query | None:
         """The big button: "Next" on the number, "Look up" on the unit."""

@@ -3,6 +3,7 @@ kiosk withdraws from its outbox, and what each flow is told (a Refusal, as data)
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import timedelta
 
 import pytest
@@ -13,19 +14,12 @@ from kiosk.refusals import Refusal
 from kiosk.store import KioskStore
 from kiosk.viewmodels import parcel as pv
 from kiosk.viewmodels import ticket_status as ts
-from shared.clock import FrozenClock
 
 
 @pytest.fixture
-def clock():
-    return FrozenClock("2026-11-27T09:00:00+00:00")
-
-
-@pytest.fixture
-def outbox(tmp_path, clock):
-    store = KioskStore.open(tmp_path / "kiosk.db", clock)
-    yield Outbox(store)
-    store.close()
+def outbox(tmp_path, clock):  # clock: tests/conftest.py
+    with closing(KioskStore.open(tmp_path / "kiosk.db", clock)) as store:
+        yield Outbox(store)
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""The visitor registration's screens (VISITOR_STEPS in kiosk/flows.py): what they
-share beyond any flow's screen is where their actions go."""
+"""The visitor registration's step screens (VISITOR_STEPS in kiosk/flows.py). Every
+other flow's screen is a FlowScreen (kiosk/screens/flow_base.py) directly."""
 
 from __future__ import annotations
 
-from kiosk.screens.flow_base import FlowScreen, both, text_or_empty  # noqa: F401
+from kiosk.screens.flow_base import FlowScreen
 
 
 class VisitorScreen(FlowScreen):

@@ -36,6 +36,7 @@ Config.set("graphics", "height", "1920")
 
 from bench.figures import markdown_table, percentile  # noqa: E402
 from kiosk.config import KioskSettings  # noqa: E402
+from kiosk.flows import FlowName  # noqa: E402
 from kiosk.store import KioskStore  # noqa: E402
 from kiosk.viewmodels import repair as rv  # noqa: E402
 from tests.servers import bench_console  # noqa: E402
@@ -142,7 +143,7 @@ def run(rounds: int) -> list[tuple[str, int, int, list[float]]]:
                 assert wait_until(lambda: app.repair.state == rv.SENT and app.repair.number, WAIT)
                 waits.append(acked_ms[app.repair.outbox_id])
                 counts.add((resident.tap.taps, resident.tap.digits))
-                app.finish_repair()
+                app.finish(FlowName.REPAIR)
                 step(2)
             ((taps, digits),) = counts  # the same taps every round
             results.append((label, taps, digits, waits))

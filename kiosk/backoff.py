@@ -1,4 +1,5 @@
-"""Exponential backoff with full jitter (AWS architecture blog; Stripe's client).
+"""Exponential backoff with full jitter (AWS architecture blog; Stripe's client), and the
+feed's own pacing after failures (`feed_retry_delay`, used by kiosk/sync.py).
 
 delay(n) = uniform(0, min(cap, base * 2**n)). The random source is injected so
 tests are deterministic with a seeded `random.Random`.
@@ -30,3 +31,31 @@ class Backoff:
         if retry_after is not None:
             return min(self.cap, max(0.0, retry_after))
         return self.rng.uniform(0, self.ceiling(attempt))
+
+
+def feed_retry_delay(backoff: Backoff, probe_interval: float, result, failures: int) -> float:
+    """How long the feeder waits after `failures` failures of this kind in a row.
+
+    - No answer (refused, reset, timed out), or 502/503/504 (a console still
+      starting, or the proxy in front of it saying it is not there): probe
+      again within about a second. Retry-After is not waited out here: this is
+      a cheap read, and staff's "on my way" must not sit behind a backoff once
+      the console is back (the sender, which writes, still honours it).
+    - Another 5xx (the console is up but failed this request): the same probe
+      for the first 30 in a row (about 20 s, e.g. while it opens its
+      database), then the usual backoff, growing from small again.
+    - 429, or our own step failing: the usual backoff, Retry-After honoured.
+    Probes are jittered (0.5-1 x the interval) so a building's kiosks do not
+    knock in step."""
+    starting_tries = 30
+    probe = probe_interval * (0.5 + 0.5 * backoff.rng.random())
+    if result is None:
+        return backoff.delay(failures)
+    status = result.status
+    if status is None or status in (502, 503, 504):
+        return probe
+    if status >= 500:
+        if failures <= starting_tries:
+            return probe
+        failures -= starting_tries
+    return backoff.delay(failures, result.retry_after)

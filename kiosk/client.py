@@ -18,7 +18,6 @@ import email.utils
 import json
 import logging
 import os
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -84,15 +83,6 @@ class Result:
         return f"{where}{code}: {self.message}".strip()
 
 
-_DESCRIBED_CODE = re.compile(r"^HTTP \d{3} ([a-z_]+):")
-
-
-def error_code_of(description: str | None) -> str | None:
-    """The console's error code out of `Result.describe()` (what on_dead receives)."""
-    match = _DESCRIBED_CODE.match(description or "")
-    return match.group(1) if match else None
-
-
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Retry-After as seconds: either delta-seconds or an HTTP date."""
     if not value:
@@ -125,10 +115,6 @@ def _error_of(body: dict | None) -> tuple[str | None, str]:
         return None, ""
     code, message = error.get("code"), error.get("message", "")
     message = message if isinstance(message, str) else ""
-    left = error.get("attempts_left")
-    if isinstance(left, int) and not isinstance(left, bool):
-        # Carried in the description, all on_dead gets: the pickup screen says "2 tries left".
-        message = f"{message} [attempts_left={left}]"
     return (code if isinstance(code, str) else None), message
 
 

@@ -70,6 +70,7 @@ class OutboxItem:
     created_at: str
     acked_at: str | None
     response: str | None
+    last_error_code: str | None = None  # the console's error code of last_error, kept as data
 
     @property
     def body_json(self) -> dict | None:
@@ -192,50 +193,57 @@ class Outbox:
         self._move(
             item_id,
             IN_FLIGHT,
-            "state = ?, body = NULL, acked_at = ?, response = ?, last_error = NULL",
+            "state = ?, body = NULL, acked_at = ?, response = ?, last_error = NULL,"
+            " last_error_code = NULL",
             (ACKED, to_iso(self.clock.now()), json.dumps(response, ensure_ascii=False)),
         )
 
-    def retry_later(self, item_id: int, error: str, retry_at: datetime) -> None:
+    # `error` is the failure as told (logs, staff); `code` the console's error code, kept
+    # apart so what decides (kiosk/outbox_policy.py, the flows) never parses the text.
+    def retry_later(
+        self, item_id: int, error: str, retry_at: datetime, code: str | None = None
+    ) -> None:
         """A transient failure (no answer, a timeout, a 5xx): counted for the backoff,
         never a reason to give up on what a person asked for."""
         self._move(
             item_id,
             IN_FLIGHT,
-            "state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?",
-            (READY, to_iso(retry_at), error[:_MAX_ERROR_CHARS]),
+            "state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,"
+            " last_error_code = ?",
+            (READY, to_iso(retry_at), error[:_MAX_ERROR_CHARS], code),
         )
 
-    def release(self, item_id: int, error: str, retry_at: datetime) -> None:
+    def release(self, item_id: int, error: str, retry_at: datetime, code: str | None = None):
         """Back to ready without counting an attempt (e.g. the kiosk is not authorised:
         the item is fine, the kiosk is not)."""
         self._move(
             item_id,
             IN_FLIGHT,
-            "state = ?, next_attempt_at = ?, last_error = ?",
-            (READY, to_iso(retry_at), error[:_MAX_ERROR_CHARS]),
+            "state = ?, next_attempt_at = ?, last_error = ?, last_error_code = ?",
+            (READY, to_iso(retry_at), error[:_MAX_ERROR_CHARS], code),
         )
 
-    def withdraw(self, item_id: int, from_state: str, error: str) -> bool:
+    def withdraw(self, item_id: int, from_state: str, error: str, code: str | None = None):
         """Give up on an item before it is sent (→ dead, kept): only if it is still in
         `from_state`, i.e. the sender has not taken it meanwhile. True if withdrawn."""
         with write_transaction(self.db):
             cursor = self.db.execute(
-                "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?"
-                " WHERE id = ? AND state = ?",
-                (DEAD, error[:_MAX_ERROR_CHARS], item_id, from_state),
+                "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?,"
+                " last_error_code = ? WHERE id = ? AND state = ?",
+                (DEAD, error[:_MAX_ERROR_CHARS], code, item_id, from_state),
             )
         return cursor.rowcount == 1
 
-    def mark_dead(self, item_id: int, error: str) -> None:
+    def mark_dead(self, item_id: int, error: str, code: str | None = None) -> None:
         """Dead-lettered: kept, with its body, for staff to look at. Never deleted."""
         with write_transaction(self.db):
             item = self.get(item_id)
             if item.state not in (READY, IN_FLIGHT):
                 raise OutboxStateError(f"outbox item {item_id} is {item.state}, cannot go dead")
             self.db.execute(
-                "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
-                (DEAD, error[:_MAX_ERROR_CHARS], item_id),
+                "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?,"
+                " last_error_code = ? WHERE id = ?",
+                (DEAD, error[:_MAX_ERROR_CHARS], code, item_id),
             )
 
     # -- reading ---------------------------------------------------------
@@ -339,7 +347,8 @@ class Outbox:
                 self._move(
                     item_id,
                     IN_FLIGHT,
-                    "state = ?, body = NULL, acked_at = ?, response = ?, last_error = NULL",
+                    "state = ?, body = NULL, acked_at = ?, response = ?, last_error = NULL,"
+                    " last_error_code = NULL",
                     (ACKED, now, json.dumps(response, ensure_ascii=False)),
                 )
 

@@ -236,10 +236,10 @@ def _insert_item(store: KioskStore, item: dict) -> None:
     same key makes the resend safe either way."""
     columns = (
         "id, kind, method, path, body, idempotency_key, state, attempts,"
-        " next_attempt_at, last_error, created_at"
+        " next_attempt_at, last_error, created_at, last_error_code"
     )
     store.db.execute(
-        f"INSERT INTO outbox ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        f"INSERT INTO outbox ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
         (
             item["id"],
             item["kind"],
@@ -252,6 +252,7 @@ def _insert_item(store: KioskStore, item: dict) -> None:
             item["next_attempt_at"],
             item["last_error"],
             item["created_at"],
+            item.get("last_error_code"),  # None from a file older than the column
         ),
     )
 

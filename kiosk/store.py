@@ -52,6 +52,13 @@ def initial(db: sqlite_utils.Database) -> None:
     db.executescript(_INITIAL)
 
 
+@migrations(name="0002_last_error_code")
+def last_error_code(db: sqlite_utils.Database) -> None:
+    """The console's error code beside last_error's text (kiosk/refusals.py): what the
+    kiosk decides on is read as data, not parsed out of the message."""
+    db.execute("ALTER TABLE outbox ADD COLUMN last_error_code TEXT")
+
+
 # Keys of kiosk_state
 TOKEN = "token"  # noqa: S105 (the key name, not a secret)
 KIOSK_NAME = "kiosk_name"

@@ -30,19 +30,18 @@ from datetime import timedelta
 
 from kiosk import pass_keys
 from kiosk import store as keys
-from kiosk.backoff import Backoff
+from kiosk.backoff import Backoff, feed_retry_delay
 from kiosk.client import PERMANENT, UNAUTHORISED, ConsoleClient, Result, batch_answers
 from kiosk.outbox import Outbox
+from kiosk.refusals import Refusal, report_of
 from kiosk.store import KioskStore
-from shared.clock import SystemClock, to_iso
+from shared.clock import SystemClock
 from shared.db import write_transaction
-from shared.protocol import LANGUAGES, LONG_POLL_MAX_SECONDS
+from shared.protocol import LONG_POLL_MAX_SECONDS
 
 log = logging.getLogger(__name__)
 
 PING_INTERVAL = 30.0
-ALERT_KIND = "kiosk.alert"
-REFUSED_KIND = "kiosk.refused"  # a refused item, sent back whole for the desk
 RATE_LIMITED = "rate_limited"  # the console's per-kiosk write limit (429 + Retry-After)
 UNAUTHORISED_RECHECK = 30.0
 SEND_BACKOFF_CAP = 60.0  # the longest an item waits between tries
@@ -50,27 +49,6 @@ PROBE_INTERVAL = 1.0  # how often the feeder knocks while the console is unreach
 BATCHES_OFF_SECONDS = 600.0  # after a console refused a batch: send items alone a while
 MIN_IDLE_WAIT = 0.05  # the shortest the sender waits when nothing could be sent
 PASS_KEY_INTERVAL = 600.0  # how often the pass key and revocations are fetched again
-# Refusals the console keeps itself (stored under the key and audited, an escalation when
-# a visitor is already inside): not sent back to the live queue a second time.
-ANSWERED_REFUSALS = {"invitation.redeem", "invitation.check"}
-
-
-def refusal_report(item, error: str) -> dict:
-    """The refused item as it was, for the console's live queue (POST /refused)."""
-    report = {
-        "key": item.idempotency_key,
-        "path": item.path,
-        "kind": item.kind[:40],
-        "body": item.body or "",
-        "error": error[:300],
-    }
-    try:
-        language = (item.body_json or {}).get("language")
-    except (ValueError, AttributeError):
-        language = None
-    if language in LANGUAGES:
-        report["language"] = language
-    return report
 
 
 class SyncWorker:
@@ -90,7 +68,7 @@ class SyncWorker:
         on_event: Callable[[dict], None] | None = None,
         on_acked: Callable[[int, str, dict | None], None] | None = None,
         on_unauthorised: Callable[[], None] | None = None,
-        on_dead: Callable[[int, str, str], None] | None = None,
+        on_dead: Callable[[int, str, Refusal], None] | None = None,
         on_update_needed: Callable[[bool], None] | None = None,
         pass_key_interval: float = PASS_KEY_INTERVAL,
     ):
@@ -199,7 +177,7 @@ class SyncWorker:
             self._emit(self.on_acked, item.id, item.kind, result.body)
             return None
         if result.outcome == UNAUTHORISED:
-            outbox.release(item.id, result.describe(), now)
+            outbox.release(item.id, result.describe(), now, result.error_code)
             self._become_unauthorised()
             return self.unauthorised_recheck
         if result.outcome == PERMANENT:
@@ -216,7 +194,7 @@ class SyncWorker:
         if answers is None:
             if result.outcome == UNAUTHORISED:
                 for item in items:
-                    outbox.release(item.id, result.describe(), now)
+                    outbox.release(item.id, result.describe(), now, result.error_code)
                 self._become_unauthorised()
                 return self.unauthorised_recheck
             if result.ok or result.outcome == PERMANENT:
@@ -249,9 +227,9 @@ class SyncWorker:
         retry_at = now + timedelta(seconds=delay)
         for item in items:
             if result.error_code == RATE_LIMITED:
-                outbox.release(item.id, result.describe(), retry_at)
+                outbox.release(item.id, result.describe(), retry_at, result.error_code)
             else:
-                outbox.retry_later(item.id, result.describe(), retry_at)
+                outbox.retry_later(item.id, result.describe(), retry_at, result.error_code)
         if result.error_code == RATE_LIMITED:
             self._contact(True)
         else:
@@ -264,15 +242,16 @@ class SyncWorker:
         rather than hold every later item behind it, and queue its report in the same
         transaction, so an item never goes dead unreported (a full disk keeps both
         as they were, and the item is tried again)."""
-        error = result.describe()
+        refusal = Refusal.of_result(result)
+        error = refusal.description
         log.error("outbox item %s (%s) refused: %s", item.id, item.kind, error)
         with write_transaction(outbox.db):
-            outbox.mark_dead(item.id, error)
-            report = self._report_of(item, error)
+            outbox.mark_dead(item.id, error, refusal.code)
+            report = report_of(item, error, self.clock.now())
             if report is not None:
                 outbox.enqueue(*report)
         self._contact(True)
-        self._emit(self.on_dead, item.id, item.kind, error)
+        self._emit(self.on_dead, item.id, item.kind, refusal)
 
     def _batches_allowed(self) -> bool:
         return time.monotonic() >= self._batches_off_until
@@ -406,31 +385,7 @@ class SyncWorker:
             store.close()
 
     def _feed_retry_delay(self, result: Result | None, failures: int) -> float:
-        """How long the feeder waits after `failures` failures of this kind in a row.
-
-        - No answer (refused, reset, timed out), or 502/503/504 (a console still
-          starting, or the proxy in front of it saying it is not there): probe
-          again within about a second. Retry-After is not waited out here: this is
-          a cheap read, and staff's "on my way" must not sit behind a backoff once
-          the console is back (the sender, which writes, still honours it).
-        - Another 5xx (the console is up but failed this request): the same probe
-          for the first 30 in a row (about 20 s, e.g. while it opens its
-          database), then the usual backoff, growing from small again.
-        - 429, or our own step failing: the usual backoff, Retry-After honoured.
-        Probes are jittered (0.5-1 x the interval) so a building's kiosks do not
-        knock in step."""
-        starting_tries = 30
-        probe = self.probe_interval * (0.5 + 0.5 * self.backoff.rng.random())
-        if result is None:
-            return self.backoff.delay(failures)
-        status = result.status
-        if status is None or status in (502, 503, 504):
-            return probe
-        if status >= 500:
-            if failures <= starting_tries:
-                return probe
-            failures -= starting_tries
-        return self.backoff.delay(failures, result.retry_after)
+        return feed_retry_delay(self.backoff, self.probe_interval, result, failures)
 
     def _wait(self, seconds: float, wakeable: bool) -> None:
         if self._stop.is_set():
@@ -501,23 +456,6 @@ class SyncWorker:
         if first:
             log.error("the console refused this kiosk's token: pair the kiosk again")
             self._emit(self.on_unauthorised)
-
-    def _report_of(self, item, error: str) -> tuple[str, str, dict] | None:
-        """Never a silent drop: the whole item goes back to the console, where it
-        waits in the live queue for the desk to resend or discard. If that report is
-        itself refused, a short alert goes to the kiosks page; an alert that dies
-        raises nothing further."""
-        if item.kind == ALERT_KIND or item.kind in ANSWERED_REFUSALS:
-            return None
-        if item.kind == REFUSED_KIND:
-            body = {
-                "kind": "dead_letter",
-                "item_kind": item.kind[:40],
-                "error": error[:300],
-                "created_at": to_iso(self.clock.now()),
-            }
-            return ALERT_KIND, "/api/v1/alerts", body
-        return REFUSED_KIND, "/api/v1/refused", refusal_report(item, error)
 
     def _emit(self, callback, *args) -> None:
         if callback is None:

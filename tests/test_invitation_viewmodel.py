@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk import pass_keys
 from kiosk.client import PERMANENT, RETRYABLE, SUCCESS, Result, classify
+from kiosk.refusals import Refusal
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
 from kiosk.viewmodels import invitation as inv
@@ -164,7 +165,7 @@ def test_offline_scan_is_verified_with_the_stored_key_and_queued_offline(clock, 
     assert model.state == inv.RECORDED
     assert "desk told" in i18n.text("kiosk", "invite.recorded_detail", "en")
     # delivered later: the screen already said what it could; a refusal is shown
-    assert model.on_dead(3, "HTTP 409 pass_used: …")
+    assert model.on_dead(3, Refusal("pass_used", "HTTP 409 pass_used: …"))
     assert model.state == inv.REFUSED and model.refusal == "pass_used"
 
 
@@ -284,4 +285,7 @@ def test_resident_link_offline_says_it_is_saved():
     model.on_saved(4)
     assert model.state == rl.QUEUED
     assert "sent when the connection is back" in i18n.text("kiosk", model.message_key, "en")
-    assert model.on_dead(4, "HTTP 400 invalid_request: …") and model.state == rl.FAILED
+    assert (
+        model.on_dead(4, Refusal("invalid_request", "HTTP 400 invalid_request: …"))
+        and model.state == rl.FAILED
+    )

@@ -14,6 +14,7 @@ from kiosk.client import PERMANENT, RETRYABLE, UNAUTHORISED, ConsoleClient, pars
 from kiosk.errors import ConsoleUnreachable, KioskSetupError
 from kiosk.main import pair_kiosk
 from kiosk.outbox import ACKED, DEAD, READY, Outbox
+from kiosk.refusals import Refusal
 from kiosk.store import KioskStore
 from kiosk.sync import SyncWorker
 from shared.clock import parse_utc
@@ -204,9 +205,9 @@ def test_a_refused_request_is_dead_lettered_and_the_queue_moves_on(worker, outbo
     assert outbox.get(first).state == DEAD
     assert outbox.get(first).body_json == BODY  # kept for staff
     assert outbox.get(second).state == ACKED
-    assert seen.named("dead") == [
-        (first, "escalation.help", "HTTP 422 idempotency_key_reused: different body")
-    ]
+    refusal = Refusal("idempotency_key_reused", "HTTP 422 idempotency_key_reused: different body")
+    assert seen.named("dead") == [(first, "escalation.help", refusal)]
+    assert outbox.get(first).last_error_code == "idempotency_key_reused"  # kept as data
     # … and the whole item goes back to the console, for the desk to resend or discard
     [report] = console.alerts
     assert report["kind"] == "escalation.help" and report["path"] == "/api/v1/escalations"

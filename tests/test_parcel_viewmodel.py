@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.refusals import Refusal
 from kiosk.viewmodels import parcel as pv
 from kiosk.viewmodels.effects import Enqueue
 from kiosk.viewmodels.session import KioskSession
@@ -116,7 +117,7 @@ def test_success_without_messages_falls_back_to_the_desk(vm):
 )
 def test_refusals_end_at_a_message_saying_what_next(vm, code, title, zh, en):
     sent(vm)
-    assert vm.on_dead(7, f"HTTP 400 {code}: whatever the console said") is True
+    assert vm.on_dead(7, Refusal(code)) is True
     assert vm.state == pv.FAILED and vm.finished
     key, detail = vm.result_keys()
     assert key == title and zh in texts(key)["zh_CN"] and en in texts(key)["en"]
@@ -126,7 +127,7 @@ def test_refusals_end_at_a_message_saying_what_next(vm, code, title, zh, en):
 
 def test_paused_says_reception_has_been_told(vm):
     sent(vm)
-    vm.on_dead(7, "HTTP 423 code_entry_paused: paused")
+    vm.on_dead(7, Refusal("code_entry_paused", "HTTP 423 code_entry_paused: paused"))
     detail = texts(vm.result_keys()[1])
     assert "前台已收到通知" in detail["zh_CN"] and "Reception has been told" in detail["en"]
     assert not vm.offer_call  # reception already knows: no "call reception" to press again
@@ -134,12 +135,12 @@ def test_paused_says_reception_has_been_told(vm):
 
 def test_other_failures_and_offline_offer_a_call_to_reception(vm):
     sent(vm)
-    vm.on_dead(7, "HTTP 400 code_expired: expired")
+    vm.on_dead(7, Refusal("code_expired", "HTTP 400 code_expired: expired"))
     assert vm.offer_call
 
 
-def test_the_tries_left_reach_the_screen_through_the_error_description(vm):
-    """What the outbox hands on_dead: the client's description, count included."""
+def test_the_tries_left_reach_the_screen_as_data_from_the_answer(vm):
+    """What the sync worker hands on_dead: the console's answer as data, count included."""
     from kiosk.client import classify
 
     class Answer:
@@ -150,7 +151,7 @@ def test_the_tries_left_reach_the_screen_through_the_error_description(vm):
             return {"error": error}
 
     sent(vm)
-    vm.on_dead(7, classify(Answer()).describe())
+    vm.on_dead(7, Refusal.of_result(classify(Answer())))
     assert (vm.error_key, vm.error_values) == ("parcel.error.wrong_code_left", {"n": 2})
     assert "还可尝试 2 次" in texts(vm.error_key, n=2)["zh_CN"]
     assert texts(vm.error_key, n=1)["en"].endswith("1 try left.")
@@ -167,7 +168,7 @@ def test_one_parcel_is_one_parcel_in_english(vm):
 
 def test_a_wrong_code_goes_back_to_the_code_with_attempts_left(vm):
     sent(vm)
-    vm.on_dead(7, "HTTP 400 wrong_code: The unit and code do not match.", {"attempts_left": 3})
+    vm.on_dead(7, Refusal("wrong_code", "HTTP 400 wrong_code: no match", attempts_left=3))
     assert vm.state == pv.ENTRY and vm.field == pv.CODE and vm.unit_display == "101"
     assert (vm.error_key, vm.error_values) == ("parcel.error.wrong_code_left", {"n": 3})
     assert "还可尝试 3 次" in texts(vm.error_key, n=3)["zh_CN"]
@@ -178,7 +179,7 @@ def test_a_wrong_code_goes_back_to_the_code_with_attempts_left(vm):
     press(vm, CODE)
     vm.submit()
     vm.on_saved(8)
-    vm.on_dead(8, "HTTP 400 wrong_code: The unit and code do not match.")
+    vm.on_dead(8, Refusal("wrong_code", "HTTP 400 wrong_code: The unit and code do not match."))
     assert vm.error_key == "parcel.error.wrong_code"
     assert "不匹配" in texts(vm.error_key)["zh_CN"]
 
@@ -192,7 +193,7 @@ def test_a_wrong_code_goes_back_to_the_code_with_attempts_left(vm):
 )
 def test_correctable_refusals_return_to_entry(vm, code, field, key, en):
     sent(vm)
-    vm.on_dead(7, f"HTTP 400 {code}: x")
+    vm.on_dead(7, Refusal(code))
     assert (vm.state, vm.field, vm.error_key) == (pv.ENTRY, field, key)
     assert en in texts(key)["en"]
 
@@ -217,7 +218,7 @@ def test_a_pickup_is_kept_only_while_awaited(vm, clock):
     assert vm.keeps(7)
     clock.advance(seconds=1)
     assert not vm.keeps(7)  # no answer in time: the app withdraws it
-    assert vm.on_dead(7, pv.WITHDRAWN) and vm.state == pv.OFFLINE
+    assert vm.on_dead(7, Refusal(pv.WITHDRAWN)) and vm.state == pv.OFFLINE
     vm.begin()
     sent(vm, outbox_id=9)
     vm.on_online(False)
@@ -249,5 +250,5 @@ def test_every_key_exists_in_both_languages():
 def test_late_answer_after_timeout_is_ignored(vm, clock):
     sent(vm)
     clock.advance(seconds=10)
-    vm.on_dead(7, pv.WITHDRAWN)
+    vm.on_dead(7, Refusal(pv.WITHDRAWN))
     assert vm.on_acked(7, {"parcels": []}) is False

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from kiosk.client import PERMANENT, RETRYABLE, SUCCESS, Result
+from kiosk.refusals import Refusal
 from kiosk.viewmodels import repair as rv
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import i18n, tickets
@@ -296,10 +297,13 @@ def test_offline_says_saved_and_shows_the_number_when_it_arrives(clock):
 @pytest.mark.parametrize(
     ("error", "key"),
     [
-        ("HTTP 422 unknown_unit: no such unit", "repair.failed.unknown_unit"),
-        ("HTTP 400 invalid_request: bad", "repair.failed.invalid"),
-        ("HTTP 403 forbidden: no", "repair.failed.refused"),
-        ("gave up after 8 attempts", "repair.failed.refused"),
+        (
+            Refusal("unknown_unit", "HTTP 422 unknown_unit: no such unit"),
+            "repair.failed.unknown_unit",
+        ),
+        (Refusal("invalid_request", "HTTP 400 invalid_request: bad"), "repair.failed.invalid"),
+        (Refusal("forbidden", "HTTP 403 forbidden: no"), "repair.failed.refused"),
+        (Refusal(None, "gave up after 8 attempts"), "repair.failed.refused"),
     ],
 )
 def test_a_refused_ticket_says_why_and_what_to_do(vm, error, key):
@@ -357,7 +361,7 @@ def test_an_emergency_offline_or_refused_tells_the_person_to_call(clock):
     vm.on_saved(1)
     assert vm.state == rv.OFFLINE and vm.outcome_key() == "repair.emergency.offline"
     assert vm.desk_phone == "021-5555 0100" and vm.instructions("zh_CN")[0] == "立即拨打 119。"
-    assert vm.on_dead(1, "HTTP 422 unknown_unit: no")
+    assert vm.on_dead(1, Refusal("unknown_unit", "HTTP 422 unknown_unit: no"))
     assert vm.outcome_key() == "repair.emergency.failed" and not vm.holds_screen()
     assert both("repair.emergency.failed")["en"] == "Reception could not be alerted"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.client import PERMANENT, RETRYABLE, SUCCESS, UNAUTHORISED, Result
+from kiosk.refusals import Refusal
 from kiosk.viewmodels import ticket_status as tv
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import i18n, terms
@@ -334,11 +335,20 @@ def test_a_rating_queued_offline_is_kept(vm):
 @pytest.mark.parametrize(
     ("error", "key"),
     [
-        ("HTTP 409 ticket_already_rated: rated", "ticket.rating.failed.already"),
-        ("HTTP 409 ticket_not_resolved: open", "ticket.rating.failed.not_resolved"),
-        ("HTTP 400 rating_needs_qr: scan the QR", "ticket.rating.failed.needs_qr"),
-        ("HTTP 400 invalid_request: ?", "ticket.rating.failed.refused"),
-        ("gave up", "ticket.rating.failed.refused"),
+        (
+            Refusal("ticket_already_rated", "HTTP 409 ticket_already_rated: rated"),
+            "ticket.rating.failed.already",
+        ),
+        (
+            Refusal("ticket_not_resolved", "HTTP 409 ticket_not_resolved: open"),
+            "ticket.rating.failed.not_resolved",
+        ),
+        (
+            Refusal("rating_needs_qr", "HTTP 400 rating_needs_qr: scan the QR"),
+            "ticket.rating.failed.needs_qr",
+        ),
+        (Refusal("invalid_request", "HTTP 400 invalid_request: ?"), "ticket.rating.failed.refused"),
+        (Refusal(None, "gave up"), "ticket.rating.failed.refused"),
     ],
 )
 def test_a_refused_rating_says_why(vm, error, key):

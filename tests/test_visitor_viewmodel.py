@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.client import PERMANENT, RETRYABLE, SUCCESS, Result
+from kiosk.refusals import Refusal
 from kiosk.surnames import all_surnames, search
 from kiosk.viewmodels import sign_out as so
 from kiosk.viewmodels import visitor as vv
@@ -500,10 +501,19 @@ def test_offline_the_registration_completes_at_once_with_an_honest_message(clock
 @pytest.mark.parametrize(
     ("error", "key"),
     [
-        ("HTTP 422 unknown_unit: There is no such unit", "visitor.failed.unknown_unit"),
-        ("HTTP 404 returning_visitor_unknown: none", "visitor.failed.returning_unknown"),
-        ("HTTP 400 invalid_name: Please enter a name.", "visitor.failed.invalid"),
-        ("no answer: connection failed", "visitor.failed.refused"),
+        (
+            Refusal("unknown_unit", "HTTP 422 unknown_unit: There is no such unit"),
+            "visitor.failed.unknown_unit",
+        ),
+        (
+            Refusal("returning_visitor_unknown", "HTTP 404 returning_visitor_unknown: none"),
+            "visitor.failed.returning_unknown",
+        ),
+        (
+            Refusal("invalid_name", "HTTP 400 invalid_name: Please enter a name."),
+            "visitor.failed.invalid",
+        ),
+        (Refusal(None, "no answer: connection failed"), "visitor.failed.refused"),
     ],
 )
 def test_a_refused_registration_says_what_to_do_next(vm, error, key):
@@ -569,7 +579,9 @@ def test_sign_out_by_phone_and_the_errors():
     assert order.body == {"phone": "+8613812345678"} and model.digits == ""
     model.on_saved(6)
     assert model.state == so.OFFLINE and model.message_key == "signout.offline"
-    assert model.on_dead(6, "HTTP 404 not_on_site: No visitor with this pass")
+    assert model.on_dead(
+        6, Refusal("not_on_site", "HTTP 404 not_on_site: No visitor with this pass")
+    )
     assert model.message_key == "signout.failed.not_on_site"
     assert model.detail_key == "signout.see_reception"
 
@@ -577,10 +589,10 @@ def test_sign_out_by_phone_and_the_errors():
 @pytest.mark.parametrize(
     ("error", "key"),
     [
-        ("HTTP 400 token_invalid: bad", "signout.failed.token_invalid"),
-        ("HTTP 400 token_expired: old", "signout.failed.token_expired"),
-        ("HTTP 404 not_on_site: gone", "signout.failed.not_on_site"),
-        ("HTTP 400 invalid_request: ?", "signout.failed.refused"),
+        (Refusal("token_invalid", "HTTP 400 token_invalid: bad"), "signout.failed.token_invalid"),
+        (Refusal("token_expired", "HTTP 400 token_expired: old"), "signout.failed.token_expired"),
+        (Refusal("not_on_site", "HTTP 404 not_on_site: gone"), "signout.failed.not_on_site"),
+        (Refusal("invalid_request", "HTTP 400 invalid_request: ?"), "signout.failed.refused"),
     ],
 )
 def test_sign_out_failures_say_see_reception(error, key):

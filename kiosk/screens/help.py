@@ -6,22 +6,21 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import ColorProperty, StringProperty
-from kivy.uix.screenmanager import Screen
 
-import kiosk.widgets  # noqa: F401
 from kiosk import theme
+from kiosk.screens.flow_base import FlowScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class HelpScreen(Screen):
+class HelpScreen(FlowScreen):
     status_text = StringProperty("")
     status_english = StringProperty("")
     detail_text = StringProperty("")
     elapsed_text = StringProperty("")
     accent = ColorProperty(theme.MUTED)
 
-    def show(self, session, help_call, now) -> None:
+    def show(self, help_call, session, now) -> None:
         """Copy what the view-model says into the labels (main thread only)."""
         values = help_call.message_values_in(session.language)
         self.status_text = session.text(help_call.message_key, **values)

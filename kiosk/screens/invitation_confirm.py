@@ -8,13 +8,13 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.screens.visitor_base import VisitorScreen, both
+from kiosk.screens.flow_base import FlowScreen, both
 from kiosk.viewmodels import invitation as inv
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class InvitationConfirmScreen(VisitorScreen):
+class InvitationConfirmScreen(FlowScreen):
     greeting_text = StringProperty("")
     greeting_english = StringProperty("")
     party_text = StringProperty("")

@@ -10,7 +10,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, ObjectProperty, StringProperty
 
 from kiosk import qr, theme
-from kiosk.screens.visitor_base import VisitorScreen, both, text_or_empty
+from kiosk.screens.flow_base import FlowScreen, both, text_or_empty
 from kiosk.viewmodels import invitation as inv
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -29,7 +29,7 @@ DETAILS = {
 }
 
 
-class InvitationResultScreen(VisitorScreen):
+class InvitationResultScreen(FlowScreen):
     status_text = StringProperty("")
     status_english = StringProperty("")
     go_to_text = StringProperty("")

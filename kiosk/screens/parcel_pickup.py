@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.app import App
-from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 
 from kiosk import theme
-from kiosk.screens.visitor_base import VisitorScreen, both, text_or_empty
+from kiosk.actions import Action
+from kiosk.screens.flow_base import ScanningScreen, both, text_or_empty
 from kiosk.viewmodels import parcel as pv
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -20,7 +19,9 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 ACCENTS = {pv.COLLECT: theme.GREEN, pv.FAILED: theme.RED, pv.OFFLINE: theme.AMBER}
 
 
-class ParcelPickupScreen(VisitorScreen):
+class ParcelPickupScreen(ScanningScreen):
+    SCAN_ACTION = Action.PARCEL_SCANNED
+
     unit_display = StringProperty("")
     code_display = StringProperty("")
     code_count = NumericProperty(0)
@@ -64,17 +65,7 @@ class ParcelPickupScreen(VisitorScreen):
             self.parcels_text = ""
         self.offer_call = vm.offer_call
         self.accent = ACCENTS.get(vm.state, theme.AMBER)
-        self.ids.scan.focus = (
-            vm.state == pv.ENTRY and self.manager is not None and self.manager.current == self.name
-        )
+        self.focus_scanner(vm.state == pv.ENTRY)
 
-    def on_enter(self, *args) -> None:
-        # After the switch: the scanner types into this field from the first character.
-        Clock.schedule_once(lambda _dt: setattr(self.ids.scan, "focus", not self.finished), 0)
-
-    def on_pre_leave(self, *args) -> None:
-        self.ids.scan.focus = False
-
-    def scanned(self, field) -> None:
-        text, field.text = field.text, ""
-        App.get_running_app().parcel_action("scanned", text)
+    def scan_ready(self) -> bool:
+        return not self.finished

@@ -8,14 +8,15 @@ from kivy.lang import Builder
 from kivy.properties import StringProperty
 
 from kiosk import icons
+from kiosk.actions import Action
+from kiosk.screens.flow_base import FlowScreen
 from kiosk.screens.repair_widgets import IconTile, bilingual
-from kiosk.screens.visitor_base import VisitorScreen
 from kiosk.viewmodels import repair
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class RepairCategoryScreen(VisitorScreen):
+class RepairCategoryScreen(FlowScreen):
     chosen = StringProperty("")
 
     def on_kv_post(self, base_widget) -> None:
@@ -27,9 +28,8 @@ class RepairCategoryScreen(VisitorScreen):
             self.ids.tiles.add_widget(tile)
 
     def _picked(self, tile) -> None:
-        from kivy.app import App
 
-        App.get_running_app().repair_action("pick_category", tile.key)
+        self.act(Action.REPAIR_PICK_CATEGORY, tile.key)
 
     def show(self, vm, session, now) -> None:
         language = session.language

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.app import App
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import StringProperty
 
 from kiosk import icons
+from kiosk.actions import Action
+from kiosk.screens.flow_base import FlowScreen
 from kiosk.screens.repair_urgency import summary, within
 from kiosk.screens.repair_widgets import ChoiceCard, bilingual
-from kiosk.screens.visitor_base import VisitorScreen
 from kiosk.viewmodels import repair
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class RepairDetailsScreen(VisitorScreen):
+class RepairDetailsScreen(FlowScreen):
     chosen = StringProperty("")
     urgency = StringProperty(repair.NORMAL)
     normal_detail = StringProperty("")
@@ -39,7 +39,7 @@ class RepairDetailsScreen(VisitorScreen):
             self.ids.places.add_widget(chip)
 
     def _toggled(self, chip) -> None:
-        App.get_running_app().repair_action("toggle_place", chip.key)
+        self.act(Action.REPAIR_TOGGLE_PLACE, chip.key)
 
     def show(self, vm, session, now) -> None:
         self.chosen = summary(session, vm)
@@ -61,7 +61,7 @@ class RepairDetailsScreen(VisitorScreen):
 
     def typed(self, text: str) -> None:
         if not getattr(self, "_pushing", False):
-            App.get_running_app().repair_action("set_note", text, navigate=False)
+            self.act(Action.REPAIR_SET_NOTE, text, navigate=False)
 
     def on_pre_leave(self, *args) -> None:
         self.ids.note.focus = False

@@ -9,8 +9,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, ObjectProperty, StringProperty
 
 from kiosk import icons, qr, theme
+from kiosk.screens.flow_base import FlowScreen, both, text_or_empty
 from kiosk.screens.repair_urgency import what
-from kiosk.screens.visitor_base import VisitorScreen, both, text_or_empty
 from kiosk.viewmodels import repair
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -18,7 +18,7 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 ACCENTS = {repair.SENT: theme.GREEN, repair.FAILED: theme.RED}
 
 
-class RepairDoneScreen(VisitorScreen):
+class RepairDoneScreen(FlowScreen):
     status_text = StringProperty("")
     status_english = StringProperty("")
     status_icon = StringProperty("")

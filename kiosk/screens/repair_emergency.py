@@ -12,8 +12,8 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk import icons
 from kiosk.screens import repair_widgets  # noqa: F401
+from kiosk.screens.flow_base import FlowScreen
 from kiosk.screens.repair_urgency import what
-from kiosk.screens.visitor_base import VisitorScreen
 from kiosk.viewmodels import repair
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -23,7 +23,7 @@ def numbered(steps: list[str]) -> str:
     return "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1))
 
 
-class RepairEmergencyScreen(VisitorScreen):
+class RepairEmergencyScreen(FlowScreen):
     warning_icon = StringProperty("")
     phone_icon = StringProperty("")
     what_text = StringProperty("")

@@ -9,14 +9,15 @@ from kivy.lang import Builder
 from kivy.properties import StringProperty
 
 from kiosk import icons, theme
+from kiosk.actions import Action
+from kiosk.screens.flow_base import FlowScreen
 from kiosk.screens.repair_widgets import ChoiceCard, bilingual
-from kiosk.screens.visitor_base import VisitorScreen
 from shared import terms
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class RepairProblemScreen(VisitorScreen):
+class RepairProblemScreen(FlowScreen):
     chosen = StringProperty("")
     category_icon = StringProperty("")
 
@@ -28,7 +29,7 @@ class RepairProblemScreen(VisitorScreen):
         from kivy.app import App
 
         app = App.get_running_app()
-        app.repair_action("pick_problem", chip.key, app.language)
+        app.act(Action.REPAIR_PICK_PROBLEM, chip.key, app.language)
 
     def show(self, vm, session, now) -> None:
         language = session.language

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from kivy.lang import Builder
 
-from kiosk.screens.visitor_base import VisitorScreen
+from kiosk.screens.flow_base import FlowScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class RepairSosScreen(VisitorScreen):
+class RepairSosScreen(FlowScreen):
     def show(self, vm, session, now) -> None:
         """Nothing personal to show: the texts follow the language in kv."""

@@ -10,12 +10,12 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk import icons
 from kiosk.screens import repair_widgets  # noqa: F401  (ChoiceCard)
-from kiosk.screens.visitor_base import VisitorScreen, text_or_empty
+from kiosk.screens.flow_base import FlowScreen, text_or_empty
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class RepairUnitScreen(VisitorScreen):
+class RepairUnitScreen(FlowScreen):
     display = StringProperty("")
     error_text = StringProperty("")
     checking = BooleanProperty(False)

@@ -10,7 +10,7 @@ from kivy.properties import StringProperty
 
 from kiosk import icons
 from kiosk.screens import repair_widgets  # noqa: F401  (ChoiceCard)
-from kiosk.screens.visitor_base import VisitorScreen
+from kiosk.screens.flow_base import FlowScreen
 from kiosk.viewmodels import repair
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -41,7 +41,7 @@ def summary(session, vm) -> str:
     return session.text("repair.chosen", unit=vm.unit or "—", what=chosen) if chosen else ""
 
 
-class RepairUrgencyScreen(VisitorScreen):
+class RepairUrgencyScreen(FlowScreen):
     chosen = StringProperty("")
     normal_detail = StringProperty("")
     urgent_detail = StringProperty("")

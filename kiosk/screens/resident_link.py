@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty, ColorProperty, StringProperty
 
 import kiosk.screens.parcel_pickup  # noqa: F401  (the ParcelField rule)
 from kiosk import theme
-from kiosk.screens.visitor_base import VisitorScreen, both, text_or_empty
+from kiosk.screens.flow_base import FlowScreen, both, text_or_empty
 from kiosk.viewmodels import resident_link as rl
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -18,7 +18,7 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 ACCENTS = {rl.DONE: theme.GREEN, rl.SENT: theme.GREEN, rl.FAILED: theme.RED}
 
 
-class ResidentLinkScreen(VisitorScreen):
+class ResidentLinkScreen(FlowScreen):
     unit_display = StringProperty("")
     phone_display = StringProperty("")
     field = StringProperty(rl.UNIT)

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.app import App
-from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk import icons
+from kiosk.actions import Action
 from kiosk.screens import repair_widgets  # noqa: F401
-from kiosk.screens.visitor_base import VisitorScreen, text_or_empty
+from kiosk.screens.flow_base import ScanningScreen, text_or_empty
 from kiosk.viewmodels import ticket_status as ts
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class TicketStatusScreen(VisitorScreen):
+class TicketStatusScreen(ScanningScreen):
+    SCAN_ACTION = Action.TICKET_STATUS_SCANNED
+
     number_display = StringProperty("")
     unit_display = StringProperty("")
     field = StringProperty(ts.NUMBER)
@@ -37,17 +38,7 @@ class TicketStatusScreen(VisitorScreen):
             self.error_text += "\n" + session.text_in("en", vm.error_key)
         self.offer_call = vm.offer_call
         self.qr_icon = icons.glyph("qrcode")
-        self.ids.scan.focus = (
-            vm.state == ts.ENTRY and self.manager is not None and self.manager.current == self.name
-        )
+        self.focus_scanner(vm.state == ts.ENTRY)
 
-    def on_enter(self, *args) -> None:
-        # After the switch: the scanner types into this field from the first character.
-        Clock.schedule_once(lambda _dt: setattr(self.ids.scan, "focus", not self.looking), 0)
-
-    def on_pre_leave(self, *args) -> None:
-        self.ids.scan.focus = False
-
-    def scanned(self, field) -> None:
-        text, field.text = field.text, ""
-        App.get_running_app().ticket_action("scanned", text)
+    def scan_ready(self) -> bool:
+        return not self.looking

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.app import App
-from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk import icons, theme
+from kiosk.actions import Action
+from kiosk.screens.flow_base import ScanningScreen, both
 from kiosk.screens.repair_widgets import ChoiceCard, bilingual
-from kiosk.screens.visitor_base import VisitorScreen, both
 from kiosk.viewmodels import ticket_status as ts
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -37,7 +36,9 @@ class RatingButton(ButtonBehavior, BoxLayout):
     selected = BooleanProperty(False)
 
 
-class TicketStatusResultScreen(VisitorScreen):
+class TicketStatusResultScreen(ScanningScreen):
+    SCAN_ACTION = Action.TICKET_STATUS_SCANNED  # the QR on the ticket, to rate it
+
     title_text = StringProperty("")
     status_text = StringProperty("")
     status_english = StringProperty("")
@@ -69,23 +70,12 @@ class TicketStatusResultScreen(VisitorScreen):
             self.ids.reasons.add_widget(chip)
 
     def _rated(self, button) -> None:
-        App.get_running_app().ticket_action("rate", int(button.stars))
+        self.act(Action.TICKET_STATUS_RATE, int(button.stars))
 
     def _toggled(self, chip) -> None:
-        App.get_running_app().ticket_action("toggle_reason", chip.key)
+        self.act(Action.TICKET_STATUS_TOGGLE_REASON, chip.key)
 
-    def scanned(self, field) -> None:
-        text, field.text = field.text, ""
-        App.get_running_app().ticket_action("scanned", text)
-
-    def on_enter(self, *args) -> None:
-        # After the switch: the scanner types into this field from the first character.
-        Clock.schedule_once(lambda _dt: setattr(self.ids.scan, "focus", self._scanning()), 0)
-
-    def on_pre_leave(self, *args) -> None:
-        self.ids.scan.focus = False
-
-    def _scanning(self) -> bool:
+    def scan_ready(self) -> bool:
         return self.scan_to_rate and not self.checking_qr
 
     def show(self, vm, session, now) -> None:
@@ -99,9 +89,7 @@ class TicketStatusResultScreen(VisitorScreen):
         else:
             primary, english = both(session, vm.error_key if vm.state == ts.FOUND else None)
             self.scan_error = f"{primary}\n{english}" if english else primary
-        self.ids.scan.focus = (
-            self._scanning() and self.manager is not None and self.manager.current == self.name
-        )
+        self.focus_scanner(self.scan_ready())
         if summary is None:
             self.title_text = self.status_text = self.status_english = ""
             self.what_text = self.latest_caption = self.latest_text = self.rating_note = ""

@@ -10,13 +10,13 @@ from kivy.properties import BooleanProperty, ColorProperty, StringProperty
 
 from kiosk import icons, theme
 from kiosk.screens import repair_widgets  # noqa: F401
-from kiosk.screens.visitor_base import VisitorScreen, both
+from kiosk.screens.flow_base import FlowScreen, both
 from kiosk.viewmodels import ticket_status as ts
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class TicketStatusThanksScreen(VisitorScreen):
+class TicketStatusThanksScreen(FlowScreen):
     status_text = StringProperty("")
     status_english = StringProperty("")
     detail_text = StringProperty("")

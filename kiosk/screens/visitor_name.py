@@ -9,7 +9,9 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
-from kiosk.screens.visitor_base import VisitorScreen, text_or_empty
+from kiosk.actions import Action
+from kiosk.screens.flow_base import text_or_empty
+from kiosk.screens.visitor_base import VisitorScreen
 from kiosk.viewmodels.visitor import SURNAME_SLOTS
 from kiosk.widgets import ChoiceChip
 
@@ -43,9 +45,7 @@ class VisitorNameScreen(VisitorScreen):
 
     def _picked(self, chip) -> None:
         if chip.surname:
-            from kivy.app import App
-
-            App.get_running_app().visit("pick_surname", chip.surname)
+            self.act(Action.VISITOR_PICK_SURNAME, chip.surname)
 
     def show(self, vm, session, now) -> None:
         self.mode = vm.name_mode
@@ -72,9 +72,7 @@ class VisitorNameScreen(VisitorScreen):
     def typed(self, text: str) -> None:
         """The TextInput changed (hardware keyboard, input method, on-screen letters)."""
         if not getattr(self, "_pushing", False):
-            from kivy.app import App
-
-            App.get_running_app().visit("set_full_name", text, navigate=False)
+            self.act(Action.VISITOR_SET_FULL_NAME, text, navigate=False)
 
     def on_pre_leave(self, *args) -> None:
         self.ids.full_name.focus = False

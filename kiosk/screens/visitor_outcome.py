@@ -9,7 +9,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, ObjectProperty, StringProperty
 
 from kiosk import qr, theme
-from kiosk.screens.visitor_base import VisitorScreen, both, text_or_empty
+from kiosk.screens.flow_base import both, text_or_empty
+from kiosk.screens.visitor_base import VisitorScreen
 from kiosk.viewmodels import visitor as visit
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -8,7 +8,8 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
-from kiosk.screens.visitor_base import VisitorScreen, both
+from kiosk.screens.flow_base import both
+from kiosk.screens.visitor_base import VisitorScreen
 from shared import phones
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

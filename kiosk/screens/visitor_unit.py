@@ -7,7 +7,8 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.screens.visitor_base import VisitorScreen, text_or_empty
+from kiosk.screens.flow_base import text_or_empty
+from kiosk.screens.visitor_base import VisitorScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from kiosk.viewmodels.contract import ENTRY
+
 
 def press(digits: str, key: str, limit: int) -> str:
     """The digits after one keypad key: ⌫ drops the last, clear empties the field,
@@ -55,3 +57,26 @@ class TwoFieldEntry:
         """Empty the fields named (all of them when none is); the selection stays."""
         for field in fields or self.digits:
             self.digits[field] = ""
+
+
+class KeypadEntry:
+    """The entry step of a flow with a TwoFieldEntry (`self.entry`): the keypad types
+    into the selected field while the flow is at ENTRY. A mixin of the flow's
+    view-model, which clears its own error line (`_clear_error`) when a key is pressed."""
+
+    @property
+    def field(self) -> str:
+        """The field the keypad types into."""
+        return self.entry.field
+
+    def select(self, field: str) -> None:
+        if self.state == ENTRY:
+            self.entry.select(field)
+
+    def key(self, key: str) -> None:
+        if self.state == ENTRY:
+            self._clear_error()
+            self.entry.press(key)
+
+    def _clear_error(self) -> None:
+        self.error_key = None

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.clock import SystemClock, to_iso
+from kiosk.refusals import Refusal
+from kiosk.viewmodels.contract import FAILED, IDLE, SAVING, WAITING, FlowModel
+from shared.clock import to_iso
 
-IDLE = "idle"
-SAVING = "saving"
-WAITING = "waiting"
 SENT = "sent"
 COMING = "coming"
 RESOLVED = "resolved"
-FAILED = "failed"
 # Each state's message, its key named in full (never built from the state's name), so a
 # test can find every key the kiosk uses (tests/test_word_catalogue.py).
 _MESSAGE_KEYS = {
@@ -59,28 +57,16 @@ def _compound(first_two: str) -> bool:
     return any(s.text == first_two for s in all_surnames())
 
 
-class HelpCallViewModel:
-    def __init__(self, clock=None):
-        self.clock = clock or SystemClock()
-        self.online: bool = False
-        self.reset()
+class HelpCallViewModel(FlowModel):
+    # holds_screen: never (the idle reset applies to a help call as to any screen)
 
     def reset(self) -> None:
         """Forget this call (idle timeout, or back home after it was resolved)."""
-        self.state = IDLE
-        self.outbox_id: int | None = None
+        super().reset()
         self.escalation_id: int | None = None
         self.staff_name: str = ""
         self.started_at: datetime | None = None
         self._early_events: dict[int, dict] = {}
-
-    @property
-    def is_reset(self) -> bool:
-        return self.state == IDLE
-
-    def holds_screen(self, now: datetime | None = None) -> bool:
-        """The idle reset applies to a help call as to any screen."""
-        return False
 
     # -- what to queue ---------------------------------------------------
     @property
@@ -115,10 +101,6 @@ class HelpCallViewModel:
             self.outbox_id = outbox_id
             self.state = WAITING
 
-    def on_save_failed(self) -> None:
-        if self.state == SAVING:
-            self.state = FAILED
-
     def on_acked(self, outbox_id: int, response: dict | None) -> bool:
         """The console acknowledged receipt. True if it was this call."""
         if outbox_id != self.outbox_id or self.state != WAITING:
@@ -132,7 +114,7 @@ class HelpCallViewModel:
         self._early_events.clear()
         return True
 
-    def on_dead(self, outbox_id: int, error: str = "") -> bool:
+    def on_dead(self, outbox_id: int, refusal: Refusal | None = None) -> bool:
         if outbox_id != self.outbox_id or not self.busy:
             return False
         self.state = FAILED
@@ -158,9 +140,6 @@ class HelpCallViewModel:
         else:
             self.state = RESOLVED
         return True
-
-    def on_online(self, online: bool) -> None:
-        self.online = online
 
     # -- what to show ----------------------------------------------------
     @property

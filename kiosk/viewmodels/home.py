@@ -2,7 +2,7 @@
 
 Offline, a tile that cannot work says so before anyone types: greyed, with the
 reason. Only the console checks a parcel pickup code (a pickup never waits in
-the outbox: app.withdraw_stale_pickups), so pickup needs the connection.
+the outbox: kiosk/outbox_policy.py), so pickup needs the connection.
 Visitor registration, sign-out, repairs, the emergency button and "call
 reception" queue in the outbox and complete at the kiosk (each screen then
 says honestly that it will be sent when the connection is back).

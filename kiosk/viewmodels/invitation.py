@@ -22,16 +22,15 @@ from __future__ import annotations
 
 from collections import deque
 
-from kiosk.client import PERMANENT, Result, error_code_of
+from kiosk.client import PERMANENT, Result
+from kiosk.refusals import Refusal
+from kiosk.viewmodels.contract import IDLE, SAVING, WAITING, FlowModel
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import pass_signing
-from shared.clock import SystemClock, to_iso
+from shared.clock import to_iso
 
-IDLE = "idle"
 CHECKING = "checking"
 CONFIRM = "confirm"
-SAVING = "saving"
-WAITING = "waiting"
 RECORDED = "recorded"
 SIGNED_IN = "signed_in"
 SEE_STAFF = "see_staff"
@@ -85,29 +84,20 @@ def refusal_code(code: str | None, reason=None) -> str:
     return code if code in REFUSALS else "refused"
 
 
-class InvitationViewModel:
+class InvitationViewModel(FlowModel):
     def __init__(self, clock=None):
-        self.clock = clock or SystemClock()
-        self.online = False
-        self.generation = 0
         self._scans: deque[float] = deque()  # recent scans' times: a flood is slowed here too
-        self.reset()
+        super().__init__(clock)
 
     def reset(self) -> None:
-        self.generation += 1
-        self.state = IDLE
+        super().reset()
         self.scanned_text: str | None = None  # kept only until the sign-in is queued
         self.offline = False  # verified here alone: the sign-in says offline true
         self.greeting_zh = self.greeting_en = ""
         self.unit = ""
         self.party_size = 1
         self.refusal: str | None = None
-        self.outbox_id: int | None = None
         self.pass_token: str | None = None
-
-    @property
-    def is_reset(self) -> bool:
-        return self.state == IDLE
 
     def holds_screen(self, now=None) -> bool:
         return self.state == WAITING  # the answer is on its way: do not reset under it
@@ -216,7 +206,7 @@ class InvitationViewModel:
             self._refuse("not_saved")
 
     def on_acked(self, outbox_id: int, response: dict | None) -> bool:
-        if outbox_id != self.outbox_id or self.state not in (WAITING, RECORDED):
+        if not self.is_ours(outbox_id, (WAITING, RECORDED)):
             return False
         response = response or {}
         if response.get("outcome") == "see_staff":
@@ -230,17 +220,13 @@ class InvitationViewModel:
             return False  # recorded offline and now delivered: the screen already said so
         return True
 
-    def on_dead(self, outbox_id: int, error: str = "") -> bool:
-        if outbox_id != self.outbox_id or self.state not in (SAVING, WAITING, RECORDED):
+    def on_dead(self, outbox_id: int, refusal: Refusal) -> bool:
+        if not self.is_ours(outbox_id, (SAVING, WAITING, RECORDED)):
             return False
-        self._refuse(refusal_code(error_code_of(error)))
+        self._refuse(refusal_code(refusal.code))
         return True
 
-    def on_feed_event(self, event: dict) -> bool:
-        return False  # revocations are kept by the sync worker (kiosk/pass_keys.py)
-
-    def on_online(self, online: bool) -> None:
-        self.online = online
+    # on_feed_event: nothing (revocations are kept by the sync worker: kiosk/pass_keys.py)
 
     # -- what to show --------------------------------------------------------
     @property

@@ -18,21 +18,15 @@ and the unit and code leave the view-model once they are in the outbox.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
-from kiosk.client import error_code_of
-from kiosk.viewmodels.digit_entry import TwoFieldEntry
+from kiosk.refusals import Refusal
+from kiosk.viewmodels.contract import ENTRY, FAILED, IDLE, OFFLINE, SAVING, FlowModel  # noqa: F401  (this flow's states)
+from kiosk.viewmodels.digit_entry import KeypadEntry, TwoFieldEntry
 from kiosk.viewmodels.effects import Enqueue
-from shared.clock import SystemClock
 
-IDLE = "idle"
-ENTRY = "entry"
-SAVING = "saving"
 SENDING = "sending"
 COLLECT = "collect"
-FAILED = "failed"
-OFFLINE = "offline"
 FINISHED = (COLLECT, FAILED, OFFLINE)
 
 UNIT, CODE = "unit", "code"
@@ -42,7 +36,8 @@ CODE_DIGITS = 6
 MAX_UNIT_CHARS = 8
 MAX_QR_CHARS = 2048
 ANSWER_SECONDS = 5.0
-WITHDRAWN = "withdrawn at the kiosk: no answer in time"
+WITHDRAWN = "withdrawn"  # the refusal's code when the kiosk gave up (kiosk/outbox_policy.py)
+WITHDRAWN_TEXT = "withdrawn at the kiosk: no answer in time"
 STOP_RETRYING = ("too_many_attempts",)  # retryable for the outbox, but not worth a wait here
 
 # Refusals the person can correct on the entry screen.
@@ -64,46 +59,20 @@ _FAILURES = {
 _REFUSED = ("parcel.failed.refused", "parcel.see_reception")
 
 
-_ATTEMPTS_LEFT = re.compile(r"\[attempts_left=(\d+)\]$")
-
-
-def attempts_left_of(error: str) -> int | None:
-    """The tries left before the unit's code entry pauses, out of the error's description
-    (kiosk/client.py carries the console's attempts_left there)."""
-    match = _ATTEMPTS_LEFT.search(error or "")
-    return int(match.group(1)) if match else None
-
-
-class ParcelViewModel:
-    def __init__(self, clock=None):
-        self.clock = clock or SystemClock()
-        self.online = False
-        self.reset()
-
+class ParcelViewModel(KeypadEntry, FlowModel):
     # -- life cycle --------------------------------------------------------
     def reset(self) -> None:
         """Forget this resident entirely (Done, idle, leaving the flow)."""
-        self.state = IDLE
+        super().reset()
         self.entry = TwoFieldEntry((UNIT, MAX_UNIT_CHARS), (CODE, CODE_DIGITS))
         self.error_key: str | None = None
         self.error_values: dict = {}
-        self.outbox_id: int | None = None
         self.sent_at: datetime | None = None
-        self.failure_code: str | None = None
         self.parcels: list[dict] = []
         self.collect_at = ""
         self.messages = {"zh_CN": "", "en": ""}
 
-    @property
-    def is_reset(self) -> bool:
-        return self.state == IDLE
-
-    def holds_screen(self, now=None) -> bool:
-        return False  # the answer comes within seconds, or the pickup is withdrawn
-
-    def begin(self) -> None:
-        self.reset()
-        self.state = ENTRY
+    # holds_screen: never (the answer comes within seconds, or the pickup is withdrawn)
 
     @property
     def finished(self) -> bool:
@@ -115,11 +84,6 @@ class ParcelViewModel:
 
     # -- input -------------------------------------------------------------
     @property
-    def field(self) -> str:
-        """The field the keypad types into: UNIT or CODE."""
-        return self.entry.field
-
-    @property
     def unit_digits(self) -> str:
         return self.entry.digits[UNIT]
 
@@ -127,14 +91,8 @@ class ParcelViewModel:
     def code_digits(self) -> str:
         return self.entry.digits[CODE]
 
-    def select(self, field: str) -> None:
-        if self.state == ENTRY:
-            self.entry.select(field)
-
-    def key(self, key: str) -> None:
-        if self.state == ENTRY:
-            self._error(None)
-            self.entry.press(key)
+    def _clear_error(self) -> None:
+        self._error(None)
 
     def submit(self) -> Enqueue | None:
         """The big button: "Next" on the unit, "Pick up" on the code."""
@@ -204,7 +162,7 @@ class ParcelViewModel:
         return ((now or self.clock.now()) - self.sent_at).total_seconds()
 
     def on_acked(self, outbox_id: int, response: dict | None) -> bool:
-        if outbox_id != self.outbox_id or self.state != SENDING:
+        if not self.is_ours(outbox_id, (SENDING,)):
             return False
         body = response if isinstance(response, dict) else {}
         found = body.get("parcels") if isinstance(body.get("parcels"), list) else []
@@ -221,19 +179,18 @@ class ParcelViewModel:
         self.state = COLLECT
         return True
 
-    def on_dead(self, outbox_id: int, error: str = "", details: dict | None = None) -> bool:
-        """Refused (dead-lettered) or withdrawn. `details` are the error's extra
-        fields (attempts_left) where the app has them."""
-        if outbox_id != self.outbox_id or self.state not in (SAVING, SENDING):
+    def on_dead(self, outbox_id: int, refusal: Refusal) -> bool:
+        """Refused (dead-lettered) or withdrawn (refusal.code WITHDRAWN)."""
+        if not self.is_ours(outbox_id, (SAVING, SENDING)):
             return False
-        if error == WITHDRAWN:
+        if refusal.code == WITHDRAWN:
             self.state = OFFLINE
             return True
-        code = error_code_of(error) or "refused"
+        code = refusal.code or "refused"
         if code == "wrong_code":
-            left = (details or {}).get("attempts_left", attempts_left_of(error))
+            left = refusal.attempts_left
             self.state, self.entry.field = ENTRY, CODE
-            if isinstance(left, int) and not isinstance(left, bool):
+            if left is not None:
                 self._error("parcel.error.wrong_code_left", n=left)
             else:
                 self._error("parcel.error.wrong_code")
@@ -245,12 +202,6 @@ class ParcelViewModel:
             self._fail(code)
         self.outbox_id = self.sent_at = None
         return True
-
-    def on_feed_event(self, event: dict) -> bool:
-        return False
-
-    def on_online(self, online: bool) -> None:
-        self.online = online
 
     def _fail(self, code: str) -> None:
         self.failure_code = code

@@ -28,16 +28,15 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from kiosk.client import error_code_of
+from kiosk.viewmodels.contract import FAILED, IDLE, OFFLINE, SAVING, WAITING, StepFlowModel  # noqa: F401  (this flow's states)
 from kiosk.viewmodels.effects import Enqueue
 from kiosk.viewmodels.sos import SOS, SosEntry
 from kiosk.viewmodels.unit_entry import UNIT, UnitEntry
 from shared import ticket_catalog as catalog
-from shared.clock import SystemClock, to_iso
+from shared.clock import to_iso
 from shared.errors import LobbyDeskError
 
-# steps (UNIT, the first, is imported with UnitEntry, which runs it)
-IDLE = "idle"
+# steps (UNIT, the first, is imported with UnitEntry, which runs it; IDLE with the contract)
 CATEGORY = "category"
 PROBLEM = "problem"
 URGENCY = "urgency"
@@ -47,12 +46,8 @@ EMERGENCY = "emergency"
 STEPS = (UNIT, CATEGORY, PROBLEM, URGENCY, DETAILS, DONE, EMERGENCY, SOS)
 OUTCOMES = (DONE, EMERGENCY)
 
-# outcome states
-SAVING = "saving"
-WAITING = "waiting"
-OFFLINE = "offline"
+# outcome states (SAVING, WAITING, OFFLINE and FAILED: the contract's)
 SENT = "sent"
-FAILED = "failed"
 UNACKED = (SAVING, WAITING, OFFLINE)
 
 KIND = "ticket.create"
@@ -126,54 +121,29 @@ def clean_note(text: str) -> str:
     return kept[:MAX_NOTE_CHARS]
 
 
-class RepairViewModel(SosEntry, UnitEntry):
+class RepairViewModel(SosEntry, UnitEntry, StepFlowModel):
     UNIT_EMPTY_ERROR = "repair.unit.error_empty"
     UNIT_UNKNOWN_ERROR = "repair.unit.error_unknown"
     STEP_AFTER_UNIT = CATEGORY
-
-    def __init__(self, clock=None, settings: dict | None = None):
-        self.clock = clock or SystemClock()
-        self.online = False
-        self.generation = 0
-        self.settings = settings_from(settings)
-        self.reset()
+    FIRST_STEP = UNIT  # "Repair" tapped on the home screen
+    WAITING_STATES = UNACKED
+    settings_from = staticmethod(settings_from)
 
     # -- life cycle --------------------------------------------------------
     def reset(self) -> None:
         """Forget this resident entirely (idle timeout, Done, leaving the flow)."""
-        self.generation += 1  # answers to earlier queries are now ignored
-        self.step = IDLE
-        self.error_key: str | None = None
-        self.error_values: dict = {}
+        super().reset()
         self._forget_unit()
         self.category_key: str | None = None
         self.problem_key: str | None = None
         self.urgency = NORMAL
         self.places: list[str] = []
         self.note = ""
-        self.state: str | None = None
-        self.outbox_id: int | None = None
-        self.saved_at: datetime | None = None
         self.number = ""
         self.qr = ""
         self.expected_minutes: int | None = None
         self.hazard: str | None = None
-        self.failure_code: str | None = None
         self.without_unit = False  # the home screen's emergency button: a help call, no ticket
-
-    @property
-    def is_reset(self) -> bool:
-        return self.step == IDLE
-
-    def begin(self, settings: dict | None = None) -> None:
-        """ "Repair" tapped on the home screen: a fresh flow at the unit."""
-        self.reset()
-        if settings is not None:
-            self.settings = settings_from(settings)
-        self.step = UNIT
-
-    def apply_settings(self, body: dict | None) -> None:
-        self.settings = settings_from(body)
 
     def holds_screen(self, now: datetime | None = None) -> bool:
         """The emergency instructions stay up past the idle reset (they show nothing
@@ -315,22 +285,11 @@ class RepairViewModel(SosEntry, UnitEntry):
         return Enqueue(KIND, PATH, body)
 
     # -- 5. outcome events -------------------------------------------------------
-    def on_saved(self, outbox_id: int) -> None:
-        if self.state != SAVING:
-            return
-        self.outbox_id = outbox_id
-        self.state = WAITING if self.online else OFFLINE
-        self.saved_at = self.clock.now()
-        # The outbox has the unit and the note now, until the console acknowledges.
+    def _clear_personal(self) -> None:
         self.unit_digits, self.unit, self.note, self.places = "", None, "", []
 
-    def on_save_failed(self) -> None:
-        if self.state == SAVING:
-            self.state = FAILED
-            self.failure_code = "not_saved"
-
     def on_acked(self, outbox_id: int, response: dict | None) -> bool:
-        if outbox_id != self.outbox_id or self.state not in UNACKED:
+        if not self.is_ours(outbox_id, UNACKED):
             return False
         body = response if isinstance(response, dict) else {}
         number = body.get("number")
@@ -346,19 +305,6 @@ class RepairViewModel(SosEntry, UnitEntry):
             self.expected_minutes = minutes
         self.state = SENT
         return True
-
-    def on_dead(self, outbox_id: int, error: str = "") -> bool:
-        if outbox_id != self.outbox_id or self.state not in UNACKED:
-            return False
-        self.state = FAILED
-        self.failure_code = error_code_of(error) or "refused"
-        return True
-
-    def on_feed_event(self, event: dict) -> bool:
-        return False
-
-    def on_online(self, online: bool) -> None:
-        self.online = online
 
     # -- what to show --------------------------------------------------------------
     @property

@@ -9,16 +9,13 @@ never tells who lives where), and a match gets a fresh link on their own channel
 
 from __future__ import annotations
 
-from kiosk.viewmodels.digit_entry import TwoFieldEntry
+from kiosk.viewmodels.contract import ENTRY, FAILED, IDLE, SAVING, FlowModel
+from kiosk.viewmodels.digit_entry import KeypadEntry, TwoFieldEntry
 from kiosk.viewmodels.effects import Enqueue
 
-IDLE = "idle"
-ENTRY = "entry"
-SAVING = "saving"
 SENT = "sent"
 QUEUED = "queued"
 DONE = "done"
-FAILED = "failed"
 
 KIND = "resident.link"
 PATH = "/api/v1/resident-link"
@@ -27,37 +24,13 @@ MAX_UNIT_DIGITS = 8
 PHONE_DIGITS = 4
 
 
-class ResidentLinkViewModel:
-    def __init__(self):
-        self.online = False
-        self.reset()
+class ResidentLinkViewModel(KeypadEntry, FlowModel):
+    WAITING_STATES = (SAVING, SENT, QUEUED)
 
     def reset(self) -> None:
-        self.state = IDLE
+        super().reset()
         self.entry = TwoFieldEntry((UNIT, MAX_UNIT_DIGITS), (PHONE, PHONE_DIGITS))
         self.error_key: str | None = None
-        self.outbox_id: int | None = None
-
-    @property
-    def is_reset(self) -> bool:
-        return self.state == IDLE
-
-    def holds_screen(self, now=None) -> bool:
-        return False
-
-    def begin(self) -> None:
-        self.reset()
-        self.state = ENTRY
-
-    def key(self, key: str) -> None:
-        if self.state != ENTRY:
-            return
-        self.error_key = None
-        self.entry.press(key)
-
-    def select(self, field: str) -> None:
-        if self.state == ENTRY:
-            self.entry.select(field)
 
     def send(self):
         """发送链接 · Send link: both fields complete → one outbox item."""
@@ -81,27 +54,11 @@ class ResidentLinkViewModel:
             self.outbox_id = outbox_id
             self.state = SENT if self.online else QUEUED
 
-    def on_save_failed(self) -> None:
-        if self.state == SAVING:
-            self.state = FAILED
-
     def on_acked(self, outbox_id: int, response: dict | None) -> bool:
-        if outbox_id != self.outbox_id or self.state not in (SENT, QUEUED):
+        if not self.is_ours(outbox_id, (SENT, QUEUED)):
             return False
         self.state = DONE
         return True
-
-    def on_dead(self, outbox_id: int, error: str = "") -> bool:
-        if outbox_id != self.outbox_id or self.state not in (SAVING, SENT, QUEUED):
-            return False
-        self.state = FAILED
-        return True
-
-    def on_feed_event(self, event: dict) -> bool:
-        return False
-
-    def on_online(self, online: bool) -> None:
-        self.online = online
 
     # -- what to show ------------------------------------------------------
     @property

@@ -11,18 +11,14 @@ The scanner is a USB keyboard wedge typing into a focused TextInput; a camera
 
 from __future__ import annotations
 
-from kiosk.client import error_code_of
 from kiosk.viewmodels import phone_entry
+from kiosk.viewmodels.contract import ENTRY, FAILED, IDLE, SAVING, FlowModel  # noqa: F401 (its states)
 from kiosk.viewmodels.effects import Enqueue
 from shared import phones
 
-IDLE = "idle"
-ENTRY = "entry"
-SAVING = "saving"
 WAITING = "waiting"
 OFFLINE = "offline"
 DONE = "done"
-FAILED = "failed"
 # Each state's message, its key named in full (tests/test_word_catalogue.py finds them).
 _MESSAGE_KEYS = {SAVING: "signout.saving", WAITING: "signout.waiting", OFFLINE: "signout.offline"}
 
@@ -38,29 +34,14 @@ _FAILURES = {
 }
 
 
-class SignOutViewModel:
-    def __init__(self):
-        self.online = False
-        self.reset()
+class SignOutViewModel(FlowModel):
+    WAITING_STATES = (SAVING, WAITING, OFFLINE)
 
     def reset(self) -> None:
-        self.state = IDLE
+        super().reset()
         self.digits = ""
         self.error_key: str | None = None
-        self.outbox_id: int | None = None
         self.masked_name = ""
-        self.failure_code: str | None = None
-
-    @property
-    def is_reset(self) -> bool:
-        return self.state == IDLE
-
-    def holds_screen(self, now=None) -> bool:
-        return False
-
-    def begin(self) -> None:
-        self.reset()
-        self.state = ENTRY
 
     def retry(self) -> None:
         """ "Retry" after a failed sign-out: the scanner and keypad again, nothing kept."""
@@ -108,31 +89,13 @@ class SignOutViewModel:
             self.outbox_id = outbox_id
             self.state = WAITING if self.online else OFFLINE
 
-    def on_save_failed(self) -> None:
-        if self.state == SAVING:
-            self.state = FAILED
-            self.failure_code = "not_saved"
-
     def on_acked(self, outbox_id: int, response: dict | None) -> bool:
-        if outbox_id != self.outbox_id or self.state not in (WAITING, OFFLINE):
+        if not self.is_ours(outbox_id, (WAITING, OFFLINE)):
             return False
         masked = (response or {}).get("masked_name")
         self.masked_name = masked[:20] if isinstance(masked, str) else ""
         self.state = DONE
         return True
-
-    def on_dead(self, outbox_id: int, error: str = "") -> bool:
-        if outbox_id != self.outbox_id or self.state not in (SAVING, WAITING, OFFLINE):
-            return False
-        self.failure_code = error_code_of(error) or "refused"
-        self.state = FAILED
-        return True
-
-    def on_feed_event(self, event: dict) -> bool:
-        return False
-
-    def on_online(self, online: bool) -> None:
-        self.online = online
 
     # -- what to show ------------------------------------------------------
     @property

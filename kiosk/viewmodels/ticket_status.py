@@ -25,23 +25,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kiosk.client import PERMANENT, Result, error_code_of
-from kiosk.viewmodels.digit_entry import TwoFieldEntry
+from kiosk.client import PERMANENT, Result
+from kiosk.viewmodels.contract import ENTRY, FAILED, IDLE, SAVING, FlowModel  # noqa: F401  (this flow's states)
+from kiosk.viewmodels.digit_entry import KeypadEntry, TwoFieldEntry
 from kiosk.viewmodels.effects import Enqueue, Query
 from shared import terms
 from shared import ticket_catalog as catalog
 from shared.errors import LobbyDeskError
 
-IDLE = "idle"
-ENTRY = "entry"
 LOOKING = "looking"
 FOUND = "found"
 RATING = "rating"  # queued: saving, waiting, offline
 THANKS = "thanks"
-FAILED = "failed"
 
-# rating states (while RATING)
-SAVING = "saving"
+# rating states (while RATING; and SAVING)
 WAITING = "waiting"
 OFFLINE = "offline"
 
@@ -131,17 +128,12 @@ def local_time(iso: str) -> str:
     return moment.astimezone().strftime("%m-%d %H:%M")
 
 
-class TicketStatusViewModel:
-    def __init__(self, clock=None):
-        self.clock = clock
-        self.online = False
-        self.generation = 0
-        self.reset()
+class TicketStatusViewModel(KeypadEntry, FlowModel):
+    WAITING_STATES = (RATING,)
 
     # -- life cycle --------------------------------------------------------
     def reset(self) -> None:
-        self.generation += 1  # an answer for the previous resident is ignored
-        self.state = IDLE
+        super().reset()  # an answer for the previous resident is ignored
         self.entry = TwoFieldEntry((NUMBER, MAX_NUMBER_CHARS), (UNIT, MAX_UNIT_CHARS))
         self.error_key: str | None = None
         self.offer_call = False
@@ -152,19 +144,6 @@ class TicketStatusViewModel:
         self.rating: int | None = None
         self.reasons: list[str] = []
         self.rating_state: str | None = None
-        self.outbox_id: int | None = None
-        self.failure_code: str | None = None
-
-    @property
-    def is_reset(self) -> bool:
-        return self.state == IDLE
-
-    def holds_screen(self, now=None) -> bool:
-        return False
-
-    def begin(self) -> None:
-        self.reset()
-        self.state = ENTRY
 
     def back(self) -> None:
         """From the ticket back to the entry (a new lookup); from the entry: leave."""
@@ -175,11 +154,6 @@ class TicketStatusViewModel:
 
     # -- entry -------------------------------------------------------------
     @property
-    def field(self) -> str:
-        """The field the keypad types into: NUMBER or UNIT."""
-        return self.entry.field
-
-    @property
     def number_digits(self) -> str:
         return self.entry.digits[NUMBER]
 
@@ -187,14 +161,8 @@ class TicketStatusViewModel:
     def unit_digits(self) -> str:
         return self.entry.digits[UNIT]
 
-    def select(self, field: str) -> None:
-        if self.state == ENTRY:
-            self.entry.select(field)
-
-    def key(self, key: str) -> None:
-        if self.state == ENTRY:
-            self.error_key, self.offer_call = None, False
-            self.entry.press(key)
+    def _clear_error(self) -> None:
+        self.error_key, self.offer_call = None, False
 
     def submit(self) -> Query | None:
         """The big button: "Next" on the number, "Look up" on the unit."""
@@ -357,26 +325,13 @@ class TicketStatusViewModel:
             self.state, self.failure_code = FAILED, "not_saved"
 
     def on_acked(self, outbox_id: int, response: dict | None) -> bool:
-        if outbox_id != self.outbox_id or self.state != RATING:
+        if not self.is_ours(outbox_id, (RATING,)):
             return False
         summary = summary_from(response)
         if summary is not None:
             self.summary = summary
         self.state = THANKS
         return True
-
-    def on_dead(self, outbox_id: int, error: str = "") -> bool:
-        if outbox_id != self.outbox_id or self.state != RATING:
-            return False
-        self.state = FAILED
-        self.failure_code = error_code_of(error) or "refused"
-        return True
-
-    def on_feed_event(self, event: dict) -> bool:
-        return False
-
-    def on_online(self, online: bool) -> None:
-        self.online = online
 
     # -- what to show ------------------------------------------------------
     @property

@@ -35,8 +35,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from kiosk.client import error_code_of
 from kiosk.viewmodels import phone_entry
+from kiosk.viewmodels.contract import StepFlowModel
 from kiosk.viewmodels.effects import Enqueue, Query
 from kiosk.viewmodels.unit_entry import UNIT, UnitEntry
 from kiosk.viewmodels.visitor_name import (  # noqa: F401  (the screens import them from here)
@@ -68,7 +68,7 @@ from kiosk.viewmodels.visitor_steps import (  # noqa: F401  (the flow's steps an
     WAITING,
 )
 from shared import phones
-from shared.clock import SystemClock, to_iso
+from shared.clock import to_iso
 
 KIND = "visit.register"
 PATH = "/api/v1/visits"
@@ -116,25 +116,18 @@ def settings_from(body: dict | None) -> dict:
     return merged
 
 
-class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
+class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry, StepFlowModel):
     UNIT_EMPTY_ERROR = "visitor.unit.error_empty"
     UNIT_UNKNOWN_ERROR = "visitor.unit.error_unknown"
     STEP_AFTER_UNIT = PURPOSE
-
-    def __init__(self, clock=None, settings: dict | None = None):
-        self.clock = clock or SystemClock()
-        self.online: bool = False
-        self.generation = 0
-        self.settings = settings_from(settings)
-        self.reset()
+    FIRST_STEP = PHONE  # under the one-line notice
+    WAITING_STATES = UNDECIDED
+    settings_from = staticmethod(settings_from)
 
     # -- life cycle --------------------------------------------------------
     def reset(self) -> None:
         """Forget this visitor entirely (idle timeout, Done, back out of the flow)."""
-        self.generation += 1  # answers to earlier queries are now ignored
-        self.step = IDLE
-        self.error_key: str | None = None
-        self.error_values: dict = {}
+        super().reset()
         self._clear_personal()
         self.lookup_pending = False
         self.returning_name: str | None = None
@@ -147,15 +140,11 @@ class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
         self._forget_unit()
         self.purpose = PURPOSES[0]
         self.party_size = 1
-        self.state: str | None = None
-        self.outbox_id: int | None = None
         self.visit_id: int | None = None
-        self.saved_at: datetime | None = None
         self.decided = False
         self.pass_token: str | None = None
         self.directions = {"zh_CN": "", "en": ""}
         self.outcome_unit = ""
-        self.failure_code: str | None = None
         self._early_events: dict[int, dict] = {}
 
     def _clear_personal(self) -> None:
@@ -165,20 +154,6 @@ class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
         self.title = ""
         self.full_name = ""
         self.name: str | None = None
-
-    def begin(self, settings: dict | None = None) -> None:
-        """ "Visitor registration" tapped: a fresh flow at the phone, under the one-line notice."""
-        self.reset()
-        if settings is not None:
-            self.settings = settings_from(settings)
-        self.step = PHONE
-
-    def apply_settings(self, body: dict | None) -> None:
-        self.settings = settings_from(body)
-
-    @property
-    def is_reset(self) -> bool:
-        return self.step == IDLE
 
     def holds_screen(self, now: datetime | None = None) -> bool:
         """While reception decides, the waiting screen outlasts the 60 s idle reset
@@ -352,21 +327,8 @@ class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
         return Enqueue(KIND, PATH, body)
 
     # -- outcome events ------------------------------------------------------------
-    def on_saved(self, outbox_id: int) -> None:
-        if self.state != SAVING:
-            return
-        self.outbox_id = outbox_id
-        self.state = WAITING if self.online else OFFLINE
-        self.saved_at = self.clock.now()
-        self._clear_personal()  # the outbox has it now, until the console acknowledges
-
-    def on_save_failed(self) -> None:
-        if self.state == SAVING:
-            self.state = FAILED
-            self.failure_code = "not_saved"
-
     def on_acked(self, outbox_id: int, response: dict | None) -> bool:
-        if outbox_id != self.outbox_id or self.state not in (WAITING, OFFLINE):
+        if not self.is_ours(outbox_id, (WAITING, OFFLINE)):
             return False
         self.state = SENT
         visit_id = (response or {}).get("id")
@@ -375,13 +337,6 @@ class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
         self._early_events.clear()
         if early is not None:
             self.on_feed_event(early)
-        return True
-
-    def on_dead(self, outbox_id: int, error: str = "") -> bool:
-        if outbox_id != self.outbox_id or self.state not in UNDECIDED:
-            return False
-        self.state = FAILED
-        self.failure_code = error_code_of(error) or "refused"
         return True
 
     def on_feed_event(self, event: dict) -> bool:
@@ -418,9 +373,6 @@ class VisitorViewModel(ReturningVisitor, NameEntry, UnitEntry):
             return False
         self.state, self.decided, self.pass_token = SENT, False, None
         return True
-
-    def on_online(self, online: bool) -> None:
-        self.online = online
 
     # -- what to show --------------------------------------------------------------
     def elapsed_seconds(self, now: datetime | None = None) -> int:

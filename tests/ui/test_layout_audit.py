@@ -22,6 +22,8 @@ from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
 
 from kiosk import theme
+from kiosk.actions import Action
+from kiosk.flows import Entry, FlowName
 from kiosk.viewmodels import invitation as iv
 from kiosk.viewmodels import parcel as pv
 from kiosk.viewmodels import repair as rv
@@ -39,87 +41,88 @@ SLACK = 1.5  # px: layout rounding
 def _visitor_to(app, *actions):
     app.open_service("visitor")
     for action in actions:
-        app.visit(*action)
+        app.act(action)
 
 
 def _phone_error(app):
     _visitor_to(app)
     for digit in "12345":
-        app.visit("phone_key", digit)
-    app.visit("phone_next")
+        app.act(Action.VISITOR_PHONE_KEY_AND_GO, digit)  # 5 digits: no going on
+    app.act(Action.VISITOR_PHONE_NEXT)
 
 
 def _name(app):
-    _visitor_to(app, ("skip_phone",))
+    _visitor_to(app, Action.VISITOR_SKIP_PHONE)
     wait_until(lambda: app.visitor.step == "name", timeout=5)
-    app.visit("letter", "z")
-    app.visit("pick_surname", "张")
-    app.visit("pick_title", "ms")
+    app.act(Action.VISITOR_LETTER, "z")
+    app.act(Action.VISITOR_PICK_SURNAME, "张")
+    app.visitor.pick_title("ms")  # the chip, without going on (as pick_title_and_go does)
+    app.show(FlowName.VISITOR, navigate=True)
 
 
 def _returning(app, last_unit="1201"):
     _visitor_to(app)
     app.visitor.step, app.visitor.returning_name = "returning", "张*明"
     app.visitor.phone, app.visitor.last_unit = "+8613812345678", last_unit
-    app.show_visitor(navigate=True)
+    app.show(FlowName.VISITOR, navigate=True)
 
 
 def _unit(app):
     _name(app)
-    app.visit("name_next")
+    app.act(Action.VISITOR_NAME_NEXT)
     for digit in "9999":
-        app.visit("unit_key", digit)
+        app.act(Action.VISITOR_UNIT_KEY, digit)
 
 
 def _purpose(app):
     _unit(app)
-    app.visit("unit_next")
+    app.act(Action.VISITOR_UNIT_NEXT)
     wait_until(lambda: app.visitor.step == "purpose", timeout=5)
 
 
 def _outcome(app):
     _purpose(app)
-    app.submit_visit()
+    app.act(Action.VISITOR_SUBMIT, app.language)
 
 
 def _repair_to(app, step_name):
-    app.begin_repair()
+    app.begin(Entry.REPAIR)
     for digit in "203":
-        app.repair_action("unit_key", digit)
+        app.act(Action.REPAIR_UNIT_KEY, digit)
     if step_name == "unit":
         return
     app.repair.step, app.repair.unit = "category", "203"  # offline no check; a checked unit goes on
-    app.show_repair(navigate=True)
+    app.show(FlowName.REPAIR, navigate=True)
     if step_name == "category":
         return
-    app.repair_action("pick_category", rv.categories()[0].key)
+    app.act(Action.REPAIR_PICK_CATEGORY, rv.categories()[0].key)
     if step_name == "problem":
         return
     problems = app.repair.problems()
     if step_name == "emergency":
         urgent = next((c.key, p.key) for c in rv.categories() for p in c.problems if p.emergency)
         app.repair.category_key = urgent[0]
-        app.repair_action("pick_problem", urgent[1], app.language)
+        app.act(Action.REPAIR_PICK_PROBLEM, urgent[1], app.language)
         return
-    app.repair_action(
-        "pick_problem", next(p.key for p in problems if not p.emergency), app.language
+    app.act(
+        Action.REPAIR_PICK_PROBLEM, next(p.key for p in problems if not p.emergency), app.language
     )
     if step_name == "urgency":
         return
     if step_name == "details":
-        app.repair_action("add_details")
+        app.act(Action.REPAIR_ADD_DETAILS)
         return
-    app.repair_action("submit", "normal", app.language)
+    app.act(Action.REPAIR_SUBMIT, "normal", app.language)
 
 
 def _ticket_entry(app):
-    app.begin_ticket_status()
+    app.begin(Entry.TICKET_STATUS)
     for digit in "1234":
-        app.ticket_action("key", digit)
+        app.act(Action.TICKET_STATUS_KEY, digit)
 
 
 def _ticket_found(app):
-    app.begin_ticket_status()
+    app.begin(Entry.TICKET_STATUS)
     vm = app.ticket_status
     vm.summary = tv.summary_from(
         {
@@ -136,35 +139,35 @@ def _ticket_found(app):
         }
     )
     vm.state, vm.found_by, vm.ident = tv.FOUND, tv.BY_QR, {"qr": "T" * 40}
-    app.show_ticket_status(navigate=True)
+    app.show(FlowName.TICKET_STATUS, navigate=True)
 
 
 def _ticket_low_rating(app):
     _ticket_found(app)
-    app.ticket_action("rate", 2)  # a low rating asks why: "Submit rating" in the NavBar
+    app.act(Action.TICKET_STATUS_RATE, 2)  # a low rating asks why: "Submit rating" in the NavBar
 
 
 def _ticket_thanks(app):
     _ticket_found(app)
-    app.ticket_action("rate", 5)
+    app.act(Action.TICKET_STATUS_RATE, 5)
 
 
 def _sign_out(app):
-    app.begin_sign_out()
+    app.begin(Entry.SIGN_OUT)
     for digit in "13812345678":
-        app.sign_out_action("key", digit)
+        app.act(Action.SIGN_OUT_KEY, digit)
 
 
 def _sign_out_failed(app):
     _sign_out(app)
     app.sign_out.state = so.FAILED  # the console refused: Retry in the primary slot
-    app.show_sign_out()
+    app.show(FlowName.SIGN_OUT)
 
 
 def _parcel(app):
-    app.begin_parcel()
+    app.begin(Entry.PARCEL)
     for digit in "1234":
-        app.parcel_action("key", digit)
+        app.act(Action.PARCEL_KEY, digit)
 
 
 def _parcel_wrong_code(app):
@@ -172,9 +175,9 @@ def _parcel_wrong_code(app):
     _parcel(app)
     app.parcel.entry.field = pv.CODE
     for digit in "123456":
-        app.parcel_action("key", digit)
+        app.act(Action.PARCEL_KEY, digit)
     app.parcel._error("parcel.error.wrong_code_left", n=2)
-    app.show_parcel()
+    app.show(FlowName.PARCEL)
 
 
 def _help(app):
@@ -188,25 +191,25 @@ def _invitation(app, state, **values):
     vm.state = state
     for name, value in values.items():
         setattr(vm, name, value)
-    app.show_invitation(navigate=True)
+    app.show(FlowName.INVITATION, navigate=True)
 
 
 _GREETING = {"greeting_zh": "欢迎 张** · 拜访 1201", "greeting_en": "Welcome 张** · visiting 1201"}
 
 
 def _resident_link(app):
-    app.begin_parcel()
-    app.begin_resident_link()
+    app.begin(Entry.PARCEL)
+    app.begin(Entry.RESIDENT_LINK)
     for digit in "1201":
-        app.resident_link_action("key", digit)
-    app.resident_link_action("select", "phone")
-    app.resident_link_action("send")  # 3 digits short: the error slot is filled
+        app.act(Action.RESIDENT_LINK_KEY, digit)
+    app.act(Action.RESIDENT_LINK_SELECT, "phone")
+    app.act(Action.RESIDENT_LINK_SEND)  # 3 digits short: the error slot is filled
 
 
 SCREENS = {
     "home": lambda app: None,
     "help": _help,
-    "visitor_privacy": lambda app: _visitor_to(app, ("show_privacy",)),
+    "visitor_privacy": lambda app: _visitor_to(app, Action.VISITOR_SHOW_PRIVACY),
     "visitor_phone": _phone_error,
     "visitor_returning": _returning,
     "visitor_returning+no_last_unit": lambda app: _returning(app, last_unit=None),
@@ -218,7 +221,7 @@ SCREENS = {
     "visitor_sign_out+failed": _sign_out_failed,
     "parcel_pickup": _parcel,
     "parcel_pickup+wrong_code": _parcel_wrong_code,
-    "repair_sos": lambda app: app.begin_sos(),
+    "repair_sos": lambda app: app.begin(Entry.SOS),
     "repair_unit": lambda app: _repair_to(app, "unit"),
     "repair_category": lambda app: _repair_to(app, "category"),
     "repair_problem": lambda app: _repair_to(app, "problem"),
@@ -246,7 +249,7 @@ SCREENS = {
 
 def _rlink_done(app):
     app.resident_link.state = "done"
-    app.show_resident_link()
+    app.show(FlowName.RESIDENT_LINK)
 
 
 def visit_screen(app, name, language):
@@ -374,7 +377,7 @@ def test_every_screen_fits_and_back_stays_in_one_place(start_kiosk, window, orie
 
 def test_a_wrong_code_does_not_move_the_keypad(start_kiosk):
     app = start_kiosk()
-    _visitor_to(app, ("agree",))
+    _visitor_to(app, Action.VISITOR_AGREE)
     phone = app.root.get_screen("visitor_phone")
     step(2)
     before = window_box(phone.ids.keypad.keys["5"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.flows import Entry, FlowName
 from shared.emergency_broadcast import KINDS
 from shared.text_wrap import NO_LINE_START
 from tests.ui.conftest import step
@@ -28,12 +29,12 @@ def assert_breaks_well(label, wraps=True):
 @pytest.mark.parametrize("left", [None, 2])
 def test_the_wrong_code_error_never_starts_a_line_with_punctuation(start_kiosk, orientation, left):
     app = start_kiosk(orientation=orientation)
-    app.begin_parcel()
+    app.begin(Entry.PARCEL)
     if left is None:
         app.parcel._error("parcel.error.wrong_code")
     else:
         app.parcel._error("parcel.error.wrong_code_left", n=left)
-    app.show_parcel()
+    app.show(FlowName.PARCEL)
     step(3)
     error = app.root.get_screen("parcel_pickup").ids.error
     assert "取件码不匹配。" in error.text

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.actions import SCREENSHOTS, sign_in
 from tests.browser.conftest import PAGE_TIMEOUT_MS
-from tests.helpers import add_resident, building_db
+from tests.helpers import add_resident, building_db, eventually
 from tests.mailbox import Mailbox
 
 # Installed before any page script runs: CSP violations (an inline script, say) land here.
@@ -105,10 +105,16 @@ def _log_three_parcels(page, console, reception_staff, mailbox):
     page.screenshot(path=SCREENSHOTS / "console_parcels_intake.png", full_page=True)
 
     assert len(mailbox.wait_for(3)) == 3  # one message per resident, sent by the console
-    page.goto(console.url + "/parcels/list?view=waiting")
+
+    def list_says_notified() -> bool:
+        page.goto(console.url + "/parcels/list?view=waiting")
+        return "已通知 · notified" in page.locator("tr[data-parcel-id]").first.inner_text()
+
+    # The mail server holds a message a moment before the console records it as sent,
+    # and the list is not a live page: a receptionist reloads it, as this does.
+    eventually(list_says_notified, message="the waiting list says notified")
     expect(page.locator("tr[data-parcel-id]")).to_have_count(3)
     expect(page.locator("tr[data-parcel-id]").filter(has_text="李秀英")).to_have_count(1)
-    expect(page.locator("tr[data-parcel-id]").first).to_contain_text("已通知 · notified")
     page.screenshot(path=SCREENSHOTS / "console_parcels_waiting.png", full_page=True)
 
 

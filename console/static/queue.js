@@ -106,6 +106,36 @@
     });
   }
 
+  // Every swap carries typed text, focus and caret into the new rows (matched by
+  // the row's id and the field's name): a forced refresh after one action, or an
+  // update that landed while she started typing, must not wipe a denial reason.
+  function typedFields() {
+    const kept = [];
+    rows.querySelectorAll("tr[id] input:not([type=hidden])").forEach(function (input) {
+      const focused = input === document.activeElement;
+      if (!focused && input.value === "") return;
+      kept.push({
+        row: input.closest("tr[id]").id, name: input.name, value: input.value, focused: focused,
+        start: input.selectionStart, end: input.selectionEnd,
+      });
+    });
+    return kept;
+  }
+
+  function swapRows(html) {
+    const kept = typedFields();
+    rows.innerHTML = html;
+    kept.forEach(function (field) {
+      const row = document.getElementById(field.row);
+      const input = row && rows.contains(row) && row.querySelector('input[name="' + field.name + '"]');
+      if (!input) return; // the row was handled elsewhere: nothing left to type into
+      input.value = field.value;
+      if (!field.focused) return;
+      input.focus();
+      if (field.start !== null) input.setSelectionRange(field.start, field.end);
+    });
+  }
+
   let retryTimer = null;
   function retryLater(failures) {
     clearTimeout(retryTimer);
@@ -139,7 +169,7 @@
     showState();
     // She may have started typing while the rows were on their way: keep her words.
     if (!force && busyTyping()) { deferred = true; return; }
-    rows.innerHTML = html;
+    swapRows(html);
     dropEndedBanner();
     readServerClock();
     tick();

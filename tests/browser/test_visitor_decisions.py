@@ -79,3 +79,38 @@ def test_reception_confirms_one_visitor_and_denies_another_live(
     page.goto(console.url + "/visitors/on-site")
     expect(page.locator("table.on-site")).to_contain_text("张先生")
     expect(page.locator("table.on-site")).not_to_contain_text("李女士")
+
+
+def test_what_she_types_survives_the_refresh_that_follows_her_own_action(
+    page, console, kiosk, reception_staff
+):
+    """She confirms one visitor and starts the next one's denial reason before the
+    queue has redrawn: the redraw must keep her words, her cursor and her focus."""
+    open_live_queue(page, console.url, reception_staff)
+    first = _register(kiosk, "张先生", "13812345678")
+    second = _register(kiosk, "李女士", "13900001111")
+    first_row = page.locator(f'tr[data-visit-id="{first}"]')
+    second_row = page.locator(f'tr[data-visit-id="{second}"]')
+    expect(second_row).to_contain_text("李女士")
+
+    held, gate = [], {"open": False}  # every rows fetch waits here until she has typed
+
+    def hold(route):
+        route.continue_() if gate["open"] else held.append(route)
+
+    page.route("**/queue/rows*", hold)
+    first_row.get_by_role("button", name="已核验证件 · ID checked — confirm").click()
+    page.wait_for_function("() => !!document.querySelector('#queue-feedback .feedback-line')")
+    while not held:  # the forced redraw after her action is on its way
+        page.wait_for_timeout(50)
+    reason = second_row.get_by_label("拒绝原因 · Reason for denial")
+    reason.fill("住户不在家")
+    gate["open"] = True
+    for route in held:
+        route.continue_()
+
+    expect(first_row).to_have_count(0)  # the redraw landed …
+    expect(reason).to_have_value("住户不在家")  # … and kept her words
+    expect(reason).to_be_focused()
+    page.keyboard.type("，已电话确认")
+    expect(reason).to_have_value("住户不在家，已电话确认")  # the caret stayed at the end

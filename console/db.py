@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import current_app, g
 
-from shared import schema
+from shared import coordination, schema
 from shared.db import connect, make_private
 
 
@@ -19,6 +19,16 @@ def get_db():
     if "db" not in g:
         g.db = connect(database_path(current_app))
     return g.db
+
+
+def coordination_of(app) -> coordination.Coordination:
+    """This process's connection to the state its console processes share (limits,
+    the live signal, leases): opened once per app, shared by its threads."""
+    return app.extensions["lobbydesk.coordination"]
+
+
+def get_coordination() -> coordination.Coordination:
+    return coordination_of(current_app)
 
 
 def get_clock():
@@ -36,6 +46,9 @@ def close_db(_error=None) -> None:
 def init_app(app) -> None:
     # Migrations run once at start, before the server takes requests.
     schema.open_building_db(database_path(app)).close()
+    app.extensions["lobbydesk.coordination"] = coordination.Coordination(
+        coordination.path_in(app.config["DATA_DIR"])
+    )
     _make_data_private(app)
     app.teardown_appcontext(close_db)
 
@@ -48,7 +61,9 @@ def _make_data_private(app) -> None:
 
     data_dir = Path(app.config["DATA_DIR"])
     make_private(
-        data_dir, databases=[database_path(app).name], files=[secret_key_path(data_dir).name]
+        data_dir,
+        databases=[database_path(app).name, coordination.FILE_NAME],
+        files=[secret_key_path(data_dir).name],
     )
     backups = backup.folder(data_dir)
     make_private(backups, files=[item.name for item in backups.glob("*") if item.is_file()])

@@ -3,7 +3,8 @@
 A daily purge removes visits older than `visit_retention_days` together with
 everything that repeats their data (the resident notifications about them,
 the kiosk feed events, the idempotency records of their kiosk requests), deny
-list entries removed that long ago, requests held in quarantine (a revoked
+list entries removed that long ago, invitations whose last day (or revocation) is
+that long ago (the invited visitor's name and phone), requests held in quarantine (a revoked
 kiosk's visits, repair reports with their photos …) received that long ago,
 whether staff decided them or not, and photo files older than
 `photo_retention_days` (repair photos go by their ticket's received_at, and the
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from shared import audit, building, delivery, login_guard, residents
+from shared import audit, building, delivery, invitations, login_guard, residents
 from shared.clock import to_iso
 from shared.db import one, write_transaction
 from shared.errors import LobbyDeskError, StaleState
@@ -280,6 +281,9 @@ def purge(db: sqlite_utils.Database, clock, *, data_dir: str | Path | None = Non
         counts["quarantine"] = db.execute(
             "DELETE FROM quarantine WHERE received_at < ?", (visit_cutoff,)
         ).rowcount
+        counts["invitations"] = invitations.purge_ended(
+            db, clock, int(settings["visit_retention_days"])
+        )
         counts["login_failures"] = login_guard.purge_old(db, clock)
         counts["staff_sessions"] = db.execute(
             "DELETE FROM staff_sessions WHERE last_seen_at < ?",

@@ -212,3 +212,31 @@ def test_requests_held_from_a_revoked_kiosk_go_after_the_period_decided_or_not(a
     assert json.loads(audit["detail"])["quarantine"] == 2
     raw = b"".join(p.read_bytes() for p in Path(app.config["DATA_DIR"]).glob("lobbydesk.db*"))
     assert UNIQUE_NAME.encode() not in raw and b"13812345678" not in raw
+
+
+def test_invitations_go_a_period_after_their_last_day_or_revocation(app, clock):
+    """An invited visitor's name and phone are kept as long as a visit's, counted from
+    the invitation's last day (or its revocation), then overwritten like the rest."""
+    from shared import invitations
+
+    db = building_db(app)
+    host = add_resident(app, unit="101", name="王建国", clock=clock)
+
+    def invite(name, phone, **fields):
+        data = {"name": name, "phone": phone, "kind": "once", "starts_on": "2026-11-27", **fields}
+        return invitations.create(db, clock, host_resident_id=host, fields=data, actor="staff:1")
+
+    ended = invite(UNIQUE_NAME, "13812345678")  # its one day: 2026-11-27
+    revoked = invite("韩梅梅", "13700002222", kind="window", ends_on="2026-12-20")
+    invitations.revoke(db, clock, revoked, actor="staff:1")
+    clock.advance(days=2)
+    later = invite("李雷", "13900001111", starts_on="2026-11-29")
+    clock.advance(days=89)  # 91 days after the first day and the revocation, 89 after the last
+
+    counts = retention.purge(db, clock, data_dir=app.config["DATA_DIR"])
+    assert counts["invitations"] == 2
+    assert [row["id"] for row in db.query("SELECT id FROM invitations")] == [later]
+    assert not list(db.query("SELECT id FROM invitations WHERE id IN (?, ?)", (ended, revoked)))
+    raw = b"".join(p.read_bytes() for p in Path(app.config["DATA_DIR"]).glob("lobbydesk.db*"))
+    assert UNIQUE_NAME.encode() not in raw and b"13812345678" not in raw
+    assert "李雷".encode() in raw  # still inside its period

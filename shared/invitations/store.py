@@ -193,3 +193,29 @@ def pass_png(db: sqlite_utils.Database, data_dir_or_key, invitation_id: int) -> 
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+def purge_ended(db: sqlite_utils.Database, clock, days: int) -> int:
+    """Delete invitations (the visitor's name and phone with them) whose last day, or
+    whose revocation, is more than `days` ago: the visit retention period. Their use
+    rows go too, and a visit still kept forgets which invitation it came by. Call
+    inside a write transaction; returns how many invitations went."""
+    last_day = (building_today(db, clock) - timedelta(days=days)).isoformat()
+    revoked_before = to_iso(clock.now() - timedelta(days=days))
+    ids = [
+        row["id"]
+        for row in db.query(
+            "SELECT id FROM invitations WHERE ends_on < ?"
+            " OR (status = 'revoked' AND revoked_at < ?)",
+            (last_day, revoked_before),
+        )
+    ]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        # Only fixed SQL text and "?" placeholders are joined; values are parameters.
+        forget = f"UPDATE visits SET invitation_id = NULL WHERE invitation_id IN ({marks})"  # noqa: S608
+        db.execute(forget, chunk)
+        db.execute(f"DELETE FROM invitation_uses WHERE invitation_id IN ({marks})", chunk)  # noqa: S608
+        db.execute(f"DELETE FROM invitations WHERE id IN ({marks})", chunk)  # noqa: S608
+    return len(ids)

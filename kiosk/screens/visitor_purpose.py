@@ -26,13 +26,16 @@ class VisitorPurposeScreen(VisitorScreen):
         self.unit_note = text_or_empty(session, vm.unit_note_key)
         if vm.step == "purpose":
             name = vm.returning_name if vm.returning else vm.name
-            self.summary = session.text(
-                "visitor.summary",
-                name=name or "",
-                phone=phones.grouped(phones.mask(vm.phone))
-                if vm.phone
-                else session.text("visitor.summary.no_phone"),
-                unit=vm.unit or "",
-            )
+            if vm.phone:  # a skipped phone is left out, not shown as "mobile none"
+                self.summary = session.text(
+                    "visitor.summary",
+                    name=name or "",
+                    phone=phones.grouped(phones.mask(vm.phone)),
+                    unit=vm.unit or "",
+                )
+            else:
+                self.summary = session.text(
+                    "visitor.summary.no_phone", name=name or "", unit=vm.unit or ""
+                )
         else:
             self.summary = ""

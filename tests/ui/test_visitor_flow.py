@@ -298,7 +298,7 @@ def test_offline_the_registration_completes_at_once_and_honestly(start_kiosk):
     assert kiosk.root.current == "visitor_purpose"
     purpose = screen(kiosk)
     assert purpose.ids.unit_note.text == "暂时无法联网核对房号，前台会为您核对。"
-    assert purpose.ids.summary.text == "Emily Carter · 手机 未填 · 房号 101"
+    assert purpose.ids.summary.text == "Emily Carter · 房号 101"  # no "mobile: none"
     taps(purpose.ids.more)
     taps(purpose.ids.interview)
     assert purpose.ids.party.text == "2 人"

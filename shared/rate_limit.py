@@ -195,8 +195,15 @@ class WindowLimit(_Sweeping):
         """0.0 if one more event would be allowed now, else the seconds until it would;
         nothing is counted."""
         key = str(key)
-        with self.coordination.write() as conn:
-            self._clamp(conn, now, key)
+        with self.coordination.lock:
+            conn = self.coordination.conn
+            ahead = conn.execute(
+                "SELECT 1 FROM limit_hits WHERE name = ? AND key = ? AND at > ? LIMIT 1",
+                (self.name, key, now),
+            ).fetchone()
+            if ahead:  # rare (the clock stepped back): only then a write
+                with self.coordination.write():
+                    self._clamp(conn, now, key)
             return self._wait(conn, key, now)
 
     def _clamp(self, conn, now: float, key: str | None = None) -> None:

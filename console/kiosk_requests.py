@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from console import kiosk_writes, limits, live
-from console.db import get_clock, get_db
+from console.db import get_clock, get_coordination, get_db
 from shared import protocol, quarantine, rate_limit, visitors
 from shared.errors import InvalidRequest
 from shared.version import __version__
@@ -80,13 +80,15 @@ def hold_write_from_revoked_kiosk(db, token):
 
 
 def _buckets(name: str, capacity_key: str, capacity: int) -> rate_limit.TokenBuckets:
-    """This console's per-kiosk write buckets (one process: state in memory).
+    """The per-kiosk write buckets every console process shares (coordination.db).
     The burst or allowance and KIOSK_WRITES_PER_SECOND can be set in the config."""
-    buckets = current_app.extensions.get(name)
+    buckets = current_app.extensions.get(f"lobbydesk.{name}")
     if buckets is None:
         buckets = current_app.extensions.setdefault(
-            name,
+            f"lobbydesk.{name}",
             rate_limit.TokenBuckets(
+                get_coordination(),
+                name,
                 current_app.config.get(capacity_key, capacity),
                 current_app.config.get(
                     "KIOSK_WRITES_PER_SECOND", rate_limit.KIOSK_WRITES_PER_SECOND
@@ -98,13 +100,13 @@ def _buckets(name: str, capacity_key: str, capacity: int) -> rate_limit.TokenBuc
 
 def write_buckets() -> rate_limit.TokenBuckets:
     """Single (live) writes: a burst, then a steady rate."""
-    return _buckets("lobbydesk.kiosk_writes", "KIOSK_WRITE_BURST", rate_limit.KIOSK_WRITE_BURST)
+    return _buckets("kiosk_writes", "KIOSK_WRITE_BURST", rate_limit.KIOSK_WRITE_BURST)
 
 
 def backlog_buckets() -> rate_limit.TokenBuckets:
     """Items in batches: a large allowance, so a kiosk back from an outage drains at once."""
     return _buckets(
-        "lobbydesk.kiosk_backlog",
+        "kiosk_backlog",
         "KIOSK_BACKLOG_ALLOWANCE",
         rate_limit.KIOSK_BACKLOG_ALLOWANCE,
     )
@@ -168,6 +170,8 @@ def _limit_pass_scan(db, kiosk_id: int) -> None:
         window = current_app.extensions.setdefault(
             "lobbydesk.limit.pass_scan",
             rate_limit.WindowLimit(
+                get_coordination(),
+                "pass_scan",
                 config.get("PASS_SCAN_LIMIT", PASS_SCAN_LIMIT),
                 config.get("PASS_SCAN_WINDOW", PASS_SCAN_WINDOW),
             ),

@@ -9,16 +9,17 @@
 - image work (kiosk repair photos, announcement pictures) in one small pool
   (shared/image_work.py), so pictures never take every core.
 
-State is in memory (one console process, see console/server.py); a restart forgets
-it, which only ever lets requests through. Refusals are audited in aggregate: a
-row per minute and key with the count since the last row (rate_limit.RefusalTally).
+Counts live in coordination.db (shared/rate_limit.py), so every console process
+serving the building counts together and a restart forgets nothing; only the
+limiter objects are cached per app. Refusals are audited in aggregate: a row per
+minute and key with the count since the last row (rate_limit.RefusalTally).
 """
 
 from __future__ import annotations
 
 from flask import current_app, request
 
-from console.db import get_clock
+from console.db import get_clock, get_coordination
 from shared import audit, image_work, rate_limit
 from shared.db import write_transaction
 
@@ -57,7 +58,10 @@ def _window(name: str) -> rate_limit.WindowLimit:
     return _shared(
         f"lobbydesk.limit.{name}",
         lambda: rate_limit.WindowLimit(
-            config.get(f"{name.upper()}_LIMIT", limit), config.get(f"{name.upper()}_WINDOW", window)
+            get_coordination(),
+            name,
+            config.get(f"{name.upper()}_LIMIT", limit),
+            config.get(f"{name.upper()}_WINDOW", window),
         ),
     )
 
@@ -68,7 +72,7 @@ def client_address() -> str:
 
 def audit_refusal(db, *, actor: str, action: str, key, device: str | None = None, **detail):
     """Audit a refusal, in aggregate (one row a minute per key, with the count)."""
-    tally = _shared("lobbydesk.limit.refusals", rate_limit.RefusalTally)
+    tally = _shared("lobbydesk.limit.refusals", lambda: rate_limit.RefusalTally(get_coordination()))
     refused = tally.add((action, key), _now())
     if refused:
         with write_transaction(db):

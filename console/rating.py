@@ -19,7 +19,7 @@ import math
 
 from flask import Blueprint, current_app, render_template, request
 
-from console.db import get_clock, get_db
+from console.db import get_clock, get_coordination, get_db
 from shared import building, rate_limit, signing, terms, tickets
 from shared import ticket_catalog as catalog
 from shared.clock import local_time
@@ -120,11 +120,14 @@ def rating_form(token: str):
 
 
 def _posts() -> rate_limit.WindowLimit:
-    """Rating posts per client address, in memory (one console process)."""
+    """Rating posts per client address, counted in coordination.db (every process)."""
     limit = current_app.extensions.get("lobbydesk.rating_posts")
     if limit is None:
         limit = current_app.extensions.setdefault(
-            "lobbydesk.rating_posts", rate_limit.WindowLimit(POST_LIMIT, POST_WINDOW_SECONDS)
+            "lobbydesk.rating_posts",
+            rate_limit.WindowLimit(
+                get_coordination(), "rating_posts", POST_LIMIT, POST_WINDOW_SECONDS
+            ),
         )
     return limit
 

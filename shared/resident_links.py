@@ -11,8 +11,8 @@ forwarded or leaked message stops working soon. A fresh one is cheap: the kiosk
 or the desk sends it again through the resident's own channel (`send`).
 
 Every use is audited (actor "resident:<id>"); re-issues and uses are throttled per
-resident and per client address (`Throttle`, in memory like the console's other
-limits: a restart only ever lets requests through).
+resident and per client address (`Throttle`, counted in coordination.db like the
+console's other limits, so every console process counts together).
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ def request_from_kiosk(
 class Throttle:
     """Window limits per resident and per client address, for sends and for uses."""
 
-    def __init__(self, limits: dict | None = None):
+    def __init__(self, coordination, limits: dict | None = None):
         chosen = {
             "sends_per_resident": SENDS_PER_RESIDENT,
             "sends_per_address": SENDS_PER_ADDRESS,
@@ -232,7 +232,10 @@ class Throttle:
             "uses_per_address": USES_PER_ADDRESS,
             **(limits or {}),
         }
-        self._windows = {name: rate_limit.WindowLimit(*pair) for name, pair in chosen.items()}
+        self._windows = {
+            name: rate_limit.WindowLimit(coordination, f"resident_link.{name}", *pair)
+            for name, pair in chosen.items()
+        }
 
     def _hit(self, name: str, key, now: float) -> None:
         wait = self._windows[name].hit(key, now)

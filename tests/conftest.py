@@ -7,6 +7,7 @@ import pytest
 from kiosk.outbox import Outbox
 from kiosk.store import KioskStore
 from shared.clock import FrozenClock
+from shared.coordination import Coordination, path_in
 from tests.helpers import KioskCaller, StaffBrowser, add_staff, make_app, paired_kiosk
 
 
@@ -29,6 +30,14 @@ def store(tmp_path, clock):
 def outbox(store):
     """The kiosk's outbox over `store`."""
     return Outbox(store)
+
+
+@pytest.fixture
+def coordinated(tmp_path):
+    """This test's coordination.db, as one console process holds it (limits' state)."""
+    opened = Coordination(path_in(tmp_path))
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

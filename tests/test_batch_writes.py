@@ -122,8 +122,8 @@ def test_a_drain_is_not_paced_like_single_writes_but_has_an_allowance(tmp_path, 
     assert count(app, "escalations") == 201
 
 
-def test_take_up_to_grants_what_is_there():
-    buckets = rate_limit.TokenBuckets(capacity=10, rate=2)
+def test_take_up_to_grants_what_is_there(coordinated):
+    buckets = rate_limit.TokenBuckets(coordinated, "kiosk_backlog", capacity=10, rate=2)
     assert buckets.take_up_to("k", 0.0, 4) == (4, 0.0)
     taken, wait = buckets.take_up_to("k", 0.0, 10)
     assert taken == 6 and wait == 0.5

@@ -138,9 +138,10 @@ def test_the_kiosk_finds_a_resident_by_unit_and_phone_or_its_last_four(app, cloc
     assert resident_links.match_for_kiosk(db, "101", "not a phone") == []
 
 
-def test_throttles_count_per_resident_and_per_address():
+def test_throttles_count_per_resident_and_per_address(coordinated):
     throttle = resident_links.Throttle(
-        {"sends_per_resident": (2, 3600), "uses_per_address": (3, 600)}
+        coordinated,
+        {"sends_per_resident": (2, 3600), "uses_per_address": (3, 600)},
     )
     throttle.resident_send(1, 0.0)
     throttle.resident_send(1, 1.0)

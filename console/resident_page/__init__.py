@@ -18,7 +18,7 @@ import math
 from flask import Blueprint, current_app, render_template, request
 
 from console import limits
-from console.db import get_clock, get_db
+from console.db import get_clock, get_coordination, get_db
 from shared import building, resident_links, signing
 from shared.errors import LobbyDeskError
 from shared.terms import plural
@@ -61,10 +61,13 @@ def secret_key() -> str:
 
 
 def throttle() -> resident_links.Throttle:
-    """One set of limits per console process (limits can be set in the config)."""
+    """The resident links' limits, counted in coordination.db by every console process
+    (limits can be set in the config)."""
     found = current_app.extensions.get("lobbydesk.resident_links")
     if found is None:
-        made = resident_links.Throttle(current_app.config.get("RESIDENT_LINK_LIMITS"))
+        made = resident_links.Throttle(
+            get_coordination(), current_app.config.get("RESIDENT_LINK_LIMITS")
+        )
         found = current_app.extensions.setdefault("lobbydesk.resident_links", made)
     return found
 

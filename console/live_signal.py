@@ -56,14 +56,22 @@ class SqliteLiveSignal:
             )
             return
         with self._seen_lock:
-            self._seen = version  # our own move: our watcher must not wake us for it again
+            # Our own move: our watcher must not wake us for it again. A move by another
+            # process just before ours is covered too: our local wake came after their
+            # commit, so our waiters re-read and see their news.
+            self._seen = version
 
     def start(self, on_remote: Callable[[], None]) -> None:
         """Watch for other processes' announcements on one daemon thread."""
         if self._thread is not None:
             return
+        try:
+            current = self._read_version()
+        except sqlite3.Error:  # the first poll reads it (one needless wake at worst)
+            log.warning("live signal unreadable at start; the watcher retries", exc_info=True)
+            current = None
         with self._seen_lock:
-            self._seen = self._read_version()
+            self._seen = current
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._watch, args=(on_remote,), name="live-signal", daemon=True

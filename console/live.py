@@ -1,14 +1,17 @@
-"""In-process change notification for staff pages (SSE) and kiosk long-polls.
+"""Change notification for staff pages (SSE) and kiosk long-polls.
 
-The console serves from one process (console/server.py), so this hub is
-enough: in the measurements (docs/ARCHITECTURE.md, "Measured choices") an
-in-process broadcast across several worker processes lost events, and one
-process was ~2 ms event-to-screen.
+Each console process has one hub. Several processes can serve one building
+(docs/ARCHITECTURE.md, "Several processes"), so a publish does two things: it
+wakes this process's waiters at once, and it tells the other processes through
+the live signal in coordination.db (console/live_signal.py), whose watcher wakes
+their waiters in turn. In a single process this is still ~2 ms event-to-screen
+(docs/ARCHITECTURE.md, "Measured choices").
 
-Two kinds of waiter, both woken by `publish()` from any thread:
+Two kinds of waiter, both woken by `publish()` from any thread or by the watcher:
 - a thread blocked in `wait_for_change` (a plain WSGI server, the test client);
 - a listener added with `listen(callback)`: the server's event loop, which parks
   idle long-polls and streams without a thread each (console/server.py).
+`version` counts this process's wakes (local and remote), not the signal's value.
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from console.db import coordination_of
+from console.live_signal import SqliteLiveSignal
+
 log = logging.getLogger(__name__)
 EARLY_ANSWER_PERCENT = 90  # from here new long-polls are answered at once (see Connections)
 
 
 class LiveHub:
-    def __init__(self) -> None:
+    def __init__(self, signal: SqliteLiveSignal | None = None) -> None:
+        self.signal = signal  # None: this process alone (nothing to tell, nothing to watch)
         self._changed = threading.Condition()
         self._version = 0
         self._listeners: list[Callable[[], None]] = []
@@ -36,6 +43,14 @@ class LiveHub:
             return self._version
 
     def publish(self) -> None:
+        """Something changed: wake this process now, then tell the others."""
+        self.wake()
+        if self.signal is not None:
+            self.signal.announce()
+
+    def wake(self) -> None:
+        """Wake this process's waiters and listeners (a local publish, or another
+        process's news heard by the watcher)."""
         with self._changed:
             self._version += 1
             self._changed.notify_all()
@@ -66,6 +81,15 @@ class LiveHub:
         It must be quick and thread-safe, e.g. `loop.call_soon_threadsafe(...)`."""
         with self._changed:
             self._listeners.append(callback)
+
+    def watch_other_processes(self) -> None:
+        """Start hearing other processes' publishes (where a server starts)."""
+        if self.signal is not None:
+            self.signal.start(self.wake)
+
+    def stop_watching(self) -> None:
+        if self.signal is not None:
+            self.signal.stop()
 
     def unlisten(self, callback: Callable[[], None]) -> None:
         with self._changed:
@@ -132,7 +156,7 @@ class Connections:
 
 
 def init_app(app) -> None:
-    app.extensions["lobbydesk.live"] = LiveHub()
+    app.extensions["lobbydesk.live"] = LiveHub(SqliteLiveSignal(coordination_of(app)))
     app.extensions["lobbydesk.connections"] = Connections(
         capacity=int(app.config["CONNECTION_CAPACITY"]),
         warn_percent=int(app.config["CONNECTION_WARN_PERCENT"]),

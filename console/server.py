@@ -15,7 +15,10 @@ every connection; only work runs on threads:
   kiosks re-read the database;
 - near CONNECTION_CAPACITY new long-polls are answered at once with Retry-After.
 
-One process keeps the in-process live hub correct (see console/live.py).
+Several such processes can serve one building: each wakes its own waiters, and
+hears the others' publishes through the live signal's watcher, started and stopped
+here with the server (console/live.py, console/live_signal.py). The background
+jobs run in whichever process holds their lease (console/background.py).
 """
 
 from __future__ import annotations
@@ -380,15 +383,21 @@ class ConsoleServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def serve_forever(self) -> None:
+    def _start_beside_server(self) -> None:
+        """What runs beside the event loop: the jobs (when this process holds their
+        lease) and the watcher that hears other processes' publishes."""
+        live.hub(self.app).watch_other_processes()
         self._jobs.start()
+
+    def serve_forever(self) -> None:
+        self._start_beside_server()
         try:
             self._server.run(sockets=[self._socket])
         finally:
             self.stop()
 
     def start_in_background(self) -> ConsoleServer:
-        self._jobs.start()
+        self._start_beside_server()
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name="console-server"
         )
@@ -403,6 +412,7 @@ class ConsoleServer:
             return
         self._stopped = True
         self._jobs.stop()
+        live.hub(self.app).stop_watching()
         live.hub(self.app).close()
         self._server.should_exit = True
         if self._thread is not None:

@@ -8,11 +8,15 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
+import sys
 import threading
 from datetime import UTC, datetime
 
+import pytest
 import requests
 
+from console.workers import YOUNG_SECONDS, Worker
 from kiosk.client import ConsoleClient
 from kiosk.outbox import ACKED, Outbox
 from kiosk.store import KioskStore
@@ -149,3 +153,24 @@ def test_a_killed_supervisor_leaves_no_worker_serving(tmp_path):
     pids = _workers(log_path).values()
     console.kill()
     eventually(lambda: not any(_alive(pid) for pid in pids), timeout=60, message="workers gone")
+
+
+def test_a_worker_that_keeps_dying_young_is_restarted_ever_more_slowly(caplog):
+    caplog.set_level("WARNING", logger="console.workers")
+    with socket.socket() as listener:
+        crashing = [sys.executable, "-c", "raise SystemExit(3)"]
+        worker = Worker(1, crashing, listener.fileno())
+        worker.start()
+        pauses = []
+        for _ in range(4):
+            worker.process.wait(timeout=30)
+            now = worker.started_at + 1  # it died within a second: young
+            worker.tend(now)  # the exit is noticed and the restart scheduled
+            pauses.append(worker.restart_at - now)
+            worker.tend(worker.restart_at)  # the pause is over: started again
+        assert pauses == pytest.approx([0.5, 1.0, 2.0, 4.0])
+        worker.process.wait(timeout=30)
+        lived_long = worker.started_at + YOUNG_SECONDS + 1  # not a crash loop any more
+        worker.tend(lived_long)
+        assert worker.restart_at - lived_long == pytest.approx(0.5)
+    assert "console worker 1 (pid" in caplog.text and "exited with code 3" in caplog.text

@@ -336,20 +336,34 @@ def _same_host(peer: str, trusted: str) -> bool:
         return peer == trusted
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Inheritable: the workers of `lobbydesk console --processes N` serve on it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family, backlog=2048)
     sock.set_inheritable(True)
     return sock
 
 
+def socket_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class ConsoleServer:
     """A running console: `url`, `stop()`. Used by the CLI, tests and benchmarks."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int | None = None):
+    def __init__(
+        self,
+        app,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int | None = None,
+        sock: socket.socket | None = None,
+    ):
+        """`sock`: a listening socket to serve on instead of binding host:port (a worker
+        of `lobbydesk console --processes N`, console/workers.py)."""
         self.app = app
         self.front = LiveFront(app, threads or app.config["THREADS"])
-        self._socket = _listening_socket(host, port)
+        self._socket = sock if sock is not None else listening_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
         config = uvicorn.Config(
             self._asgi,
@@ -380,8 +394,7 @@ class ConsoleServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return socket_url(self.host, self.port)
 
     def _start_beside_server(self) -> None:
         """What runs beside the event loop: the jobs (when this process holds their

@@ -36,6 +36,13 @@ SETTINGS = (
     Setting("HOST", "127.0.0.1", "Address the console listens on; 0.0.0.0 for the building LAN."),
     Setting("PORT", 8080, "TCP port of the console."),
     Setting(
+        "PROCESSES",
+        1,
+        "Console processes serving the one address (`lobbydesk console --processes N`): a "
+        "supervisor binds HOST:PORT and keeps N workers on it, restarting one that dies. "
+        "They share the database and coordination.db (docs/ARCHITECTURE.md).",
+    ),
+    Setting(
         "THREADS",
         32,
         "Worker threads for ordinary requests (pages, kiosk writes, database and hashing work). "

@@ -62,7 +62,23 @@ def _console_command(commands) -> None:
     console.add_argument(
         "--init", action="store_true", help="create DATA_DIR/secret_key if it is missing"
     )
+    console.add_argument(
+        "--processes",
+        type=_positive,
+        metavar="N",
+        help="console processes behind the one address (env LOBBYDESK_PROCESSES; default 1)",
+    )
+    # A worker of `--processes N` (console/workers.py): serve on the supervisor's socket.
+    console.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+    console.add_argument("--supervisor", type=int, help=argparse.SUPPRESS)
     console.set_defaults(handler=run_console)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def _kiosk_command(commands) -> None:
@@ -98,24 +114,64 @@ def _kiosk_command(commands) -> None:
 
 def run_console(args) -> int:
     from console import logs, settings
-    from console.server import ConsoleServer
 
     logs.configure()
+    if args.supervisor is not None:
+        from console.workers import follow_supervisor
 
+        follow_supervisor(args.supervisor)
     if args.init:
         print(f"secret: {settings.create_secret_key(args.data_dir)}")
     try:
+        # Opens the database: with --processes N the migrations run here, once, in the
+        # supervisor, before any worker starts.
         app = console_app(args.data_dir, HOST=args.host, PORT=args.port)
     except RuntimeError as error:
         print(f"lobbydesk console: {error}", file=sys.stderr)
         return 2
-    server = ConsoleServer(app, host=app.config["HOST"], port=app.config["PORT"])
-    print(f"Lobby Desk console on {server.url} (data: {Path(args.data_dir).resolve()})", flush=True)
+    processes = args.processes or int(app.config["PROCESSES"])
+    if processes < 1:
+        print("lobbydesk console: LOBBYDESK_PROCESSES must be 1 or more", file=sys.stderr)
+        return 2
+    if processes > 1 and args.listen_fd is None:
+        return _supervise(app, args.data_dir, processes)
+    return _serve(app, args)
+
+
+def _serve(app, args) -> int:
+    """One console process: on its own socket, or a worker's inherited one."""
+    import socket
+
+    from console.server import ConsoleServer
+
+    inherited = socket.socket(fileno=args.listen_fd) if args.listen_fd is not None else None
+    server = ConsoleServer(app, host=app.config["HOST"], port=app.config["PORT"], sock=inherited)
+    if inherited is None:
+        data = Path(args.data_dir).resolve()
+        print(f"Lobby Desk console on {server.url} (data: {data})", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         server.stop()
     return 0
+
+
+def _supervise(app, data_dir: str, processes: int) -> int:
+    """N workers on one socket (console/workers.py), each a full console."""
+    from console.server import listening_socket, socket_url
+    from console.workers import Supervisor
+
+    host, port = app.config["HOST"], int(app.config["PORT"])
+    listener = listening_socket(host, port)
+    host, port = listener.getsockname()[:2]
+    data = Path(data_dir).resolve()
+    print(
+        f"Lobby Desk console on {socket_url(host, port)}, {processes} processes (data: {data})",
+        flush=True,
+    )
+    # The workers read the same environment (secret, settings) and these arguments.
+    worker_args = ["--data-dir", str(data), "--host", host, "--port", str(port)]
+    return Supervisor(listener, processes, worker_args).run()
 
 
 def run_kiosk(args) -> int:

@@ -49,6 +49,7 @@ class ConsoleService:
     host: str = "127.0.0.1"
     port: int = 8080
     unit_dir: str = "/etc/systemd/system"
+    processes: int | None = None  # None: LOBBYDESK_PROCESSES in console.env, else 1
 
     @property
     def unit_path(self) -> Path:
@@ -126,7 +127,8 @@ def render_unit(service: ConsoleService, group: str, template: str | None = None
         "Group": group,
         "WorkingDirectory": data,
         "ExecStart": f"{service.executable} console --data-dir {data}"
-        f" --host {service.host} --port {service.port}",
+        f" --host {service.host} --port {service.port}"
+        + (f" --processes {service.processes}" if service.processes else ""),
         "ReadWritePaths": data,
     }
     if service.port < 1024:  # the one capability a low port needs, and no other
@@ -246,6 +248,13 @@ def add_commands(commands) -> None:
         help="listen address (default 127.0.0.1; 0.0.0.0 or the PC's address for kiosks on the LAN)",
     )
     console.add_argument(
+        "--processes",
+        type=int,
+        choices=range(1, 65),
+        metavar="N",
+        help="console processes behind the one address (default: LOBBYDESK_PROCESSES or 1)",
+    )
+    console.add_argument(
         "--unit-dir", default="/etc/systemd/system", help="where the unit file goes"
     )
     console.add_argument(
@@ -276,6 +285,7 @@ def run_install_console(args) -> int:
             host=args.host,
             port=args.port,
             unit_dir=args.unit_dir,
+            processes=args.processes,
         )
         install_console(service, dry_run=args.dry_run)
     except ServiceError as error:

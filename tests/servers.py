@@ -126,8 +126,21 @@ class ConsoleProcess:
     """`lobbydesk console` as a real process, as systemd runs it: on a data folder and
     a port, started again on the same port after a SIGKILL or a SIGTERM."""
 
-    def __init__(self, data_dir, port=None, secret_key=None, *, keep_stderr=True, start_timeout=30):
+    def __init__(
+        self,
+        data_dir,
+        port=None,
+        secret_key=None,
+        *,
+        keep_stderr=True,
+        start_timeout=30,
+        args=(),
+        log_path=None,
+    ):
+        """`args`: more `lobbydesk console` arguments (e.g. --processes 2); `log_path`:
+        a file its log goes to, readable while it runs (instead of keep_stderr)."""
         self.data_dir, self.port = Path(data_dir), port or free_port()
+        self.args, self.log_path = list(args), log_path
         self.url = f"http://127.0.0.1:{self.port}"
         self.secret_key = secret_key or secrets.token_hex(32)
         # A test reads stderr when the console fails; a long benchmark must not, or an
@@ -142,10 +155,13 @@ class ConsoleProcess:
         moment (perf_counter). Fails, with its stderr, if it exits or does not come up."""
         env = {**os.environ, "LOBBYDESK_SECRET_KEY": self.secret_key}
         command = [sys.executable, "-m", "lobbydesk", "console"]
-        command += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
+        command += ["--data-dir", str(self.data_dir), "--port", str(self.port), *self.args]
+        stderr = open(self.log_path, "a") if self.log_path else self.stderr
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.stderr, text=True
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True
         )
+        if self.log_path:
+            stderr.close()  # the console holds its own copy
         try:
             # A short interval: the benchmarks time from the moment the port opens.
             eventually(

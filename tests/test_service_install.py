@@ -170,6 +170,17 @@ def test_a_port_below_1024_gets_that_one_capability_and_systemd_accepts_it(tmp_p
     verify(written)
 
 
+def test_several_processes_go_on_the_command_line_and_systemd_accepts_it(tmp_path, test_folders):
+    console = service.ConsoleService(executable=service.find_executable(), processes=4)
+    unit = service.render_unit(console, "lobbydesk")
+    [exec_start] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    assert exec_start.endswith(" --processes 4")
+    assert "KillMode=mixed" in unit.splitlines()  # the supervisor stops its workers itself
+    written = tmp_path / "lobbydesk-console.service"
+    written.write_text(unit)
+    verify(written)
+
+
 def test_the_template_in_the_repository_is_what_a_default_install_writes():
     default = service.ConsoleService(executable="/usr/local/bin/lobbydesk")
     template = (REPO / "deploy" / "console" / "lobbydesk-console.service").read_text()

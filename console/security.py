@@ -52,6 +52,19 @@ class SessionInterface(SecureCookieSessionInterface):
 
     digest_method = staticmethod(hashlib.sha256)
 
+    def should_set_cookie(self, app, session) -> bool:
+        """A page's background reads (the badge's and queue's fetches, the event stream)
+        never rewrite the cookie unless they changed the session. A permanent session is
+        otherwise re-sent on every response, and a background read that set out before a
+        form's POST would, landing after it, put back the cookie it read and drop the
+        message the POST left for the next page ("紧急广播已结束 …")."""
+        if request.method == "GET" and (
+            request.headers.get("X-Requested-With") == "fetch"
+            or "text/event-stream" in request.headers.get("Accept", "")
+        ):
+            return session.modified
+        return super().should_set_cookie(app, session)
+
 
 def init_app(app) -> None:
     from console import logs
